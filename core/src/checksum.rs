@@ -1,0 +1,121 @@
+//! Block checksums: the five types RocksDB knows.
+
+use crate::error::{Error, Part, Result};
+use crate::trailer::{BlockTrailer, ChecksumType, BLOCK_TRAILER_LEN};
+
+const CRC32C: crc::Crc<u32, crc::Table<16>> = crc::Crc::<u32, crc::Table<16>>::new(&crc::CRC_32_ISCSI);
+const MASK_DELTA: u32 = 0xa282_ead8;
+/// Multiplier RocksDB mixes the type byte in with for XXH3 checksums.
+const XXH3_TYPE_MULTIPLIER: u32 = 0x6b90_83d9;
+
+/// Plain (unmasked) CRC32C of `data`.
+pub fn crc32c(data: &[u8]) -> u32 {
+    CRC32C.checksum(data)
+}
+
+/// CRC32C of `a` followed by `b`.
+pub fn crc32c_concat(a: &[u8], b: &[u8]) -> u32 {
+    let mut d = CRC32C.digest();
+    d.update(a);
+    d.update(b);
+    d.finalize()
+}
+
+/// Masks a CRC so a CRC of data holding CRCs stays well distributed (LevelDB's trick).
+pub const fn mask_crc(c: u32) -> u32 {
+    c.rotate_right(15).wrapping_add(MASK_DELTA)
+}
+
+/// Inverse of [`mask_crc`].
+pub const fn unmask_crc(m: u32) -> u32 {
+    m.wrapping_sub(MASK_DELTA).rotate_left(15)
+}
+
+/// The checksum stored in a block trailer for `block` compressed with type byte `compression`.
+pub fn block_checksum(kind: ChecksumType, block: &[u8], compression: u8) -> u32 {
+    let ty = [compression];
+    match kind {
+        ChecksumType::None => 0,
+        ChecksumType::Crc32c => mask_crc(crc32c_concat(block, &ty)),
+        ChecksumType::XxHash => {
+            let mut h = xxhash_rust::xxh32::Xxh32::new(0);
+            h.update(block);
+            h.update(&ty);
+            h.digest()
+        }
+        ChecksumType::XxHash64 => {
+            let mut h = xxhash_rust::xxh64::Xxh64::new(0);
+            h.update(block);
+            h.update(&ty);
+            h.digest() as u32
+        }
+        ChecksumType::Xxh3 => {
+            let h = xxhash_rust::xxh3::xxh3_64(block) as u32;
+            h ^ u32::from(compression).wrapping_mul(XXH3_TYPE_MULTIPLIER)
+        }
+    }
+}
+
+/// Verifies `block_with_trailer` (body followed by its 5-byte trailer) and returns the body and trailer.
+///
+/// `offset` is the block's offset in the file, for the error.
+pub fn verify_block(
+    kind: ChecksumType,
+    block_with_trailer: &[u8],
+    part: Part,
+    offset: u64,
+) -> Result<(&[u8], BlockTrailer)> {
+    let Some(body_len) = block_with_trailer.len().checked_sub(BLOCK_TRAILER_LEN) else {
+        return Err(Error::corrupt(part, offset, "block shorter than its trailer"));
+    };
+    let (body, t) = block_with_trailer.split_at(body_len);
+    let mut tb = [0u8; BLOCK_TRAILER_LEN];
+    tb.copy_from_slice(t);
+    let trailer = *BlockTrailer::from_bytes(&tb);
+    if kind != ChecksumType::None {
+        let stored = trailer.checksum.get();
+        let computed = block_checksum(kind, body, trailer.compression);
+        if stored != computed {
+            return Err(Error::ChecksumMismatch { part, offset, stored, computed });
+        }
+    }
+    Ok((body, trailer))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn crc32c_known_values() {
+        // RFC 3720 test vector: 32 zero bytes.
+        assert_eq!(crc32c(&[0u8; 32]), 0x8a91_36aa);
+        assert_eq!(crc32c(b"123456789"), 0xe306_9283);
+        assert_eq!(crc32c_concat(b"1234", b"56789"), 0xe306_9283);
+    }
+
+    #[test]
+    fn mask_roundtrip() {
+        for c in [0u32, 1, 0xdead_beef, u32::MAX] {
+            assert_eq!(unmask_crc(mask_crc(c)), c);
+            assert_ne!(mask_crc(c), c);
+        }
+    }
+
+    #[test]
+    fn empty_block_crc_matches_rocksdb() {
+        // An empty block (8 bytes: no restarts besides offset 0, count 1) with CRC32C as RocksDB writes it
+        // is checked end to end by the interop tests; here: every type detects a flipped byte.
+        let block = [0u8, 0, 0, 0, 1, 0, 0, 0];
+        for kind in [ChecksumType::Crc32c, ChecksumType::XxHash, ChecksumType::XxHash64, ChecksumType::Xxh3] {
+            let c = block_checksum(kind, &block, 0);
+            let mut buf = [0u8; 13];
+            buf[..8].copy_from_slice(&block);
+            buf[8] = 0;
+            buf[9..].copy_from_slice(&c.to_le_bytes());
+            assert!(verify_block(kind, &buf, Part::Block, 0).is_ok());
+            buf[3] ^= 1;
+            assert!(matches!(verify_block(kind, &buf, Part::Block, 7), Err(Error::ChecksumMismatch { offset: 7, .. })));
+        }
+    }
+}

@@ -1,0 +1,214 @@
+//! The one error type of the codec.
+
+use core::fmt;
+
+/// Which part of a table an error is about.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum Part {
+    /// The fixed-size footer at the end of the file.
+    Footer,
+    /// The metaindex block (names of meta blocks → handles).
+    Metaindex,
+    /// The properties block.
+    Properties,
+    /// The index block.
+    Index,
+    /// A data block.
+    DataBlock,
+    /// The filter block.
+    Filter,
+    /// The range-deletion block.
+    RangeDel,
+    /// A block whose role the decoder does not know (decoded on its own).
+    Block,
+    /// The 5-byte block trailer.
+    Trailer,
+    /// A compressed block body.
+    Compression,
+    /// A varint or fixed integer.
+    Varint,
+    /// An encoded block handle.
+    Handle,
+    /// The table as a whole (its size, its layout).
+    Table,
+}
+
+impl fmt::Display for Part {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let s = match self {
+            Part::Footer => "footer",
+            Part::Metaindex => "metaindex block",
+            Part::Properties => "properties block",
+            Part::Index => "index block",
+            Part::DataBlock => "data block",
+            Part::Filter => "filter block",
+            Part::RangeDel => "range-deletion block",
+            Part::Block => "block",
+            Part::Trailer => "block trailer",
+            Part::Compression => "compressed block",
+            Part::Varint => "varint",
+            Part::Handle => "block handle",
+            Part::Table => "table",
+        };
+        f.write_str(s)
+    }
+}
+
+/// How many bytes of a key an [`Error::OutOfOrder`] keeps (without an allocator we cannot keep them all).
+pub const KEY_EXCERPT_LEN: usize = 64;
+
+/// The first [`KEY_EXCERPT_LEN`] bytes of a key, and its full length.
+#[derive(Clone, PartialEq, Eq, Hash, Default)]
+pub struct KeyExcerpt {
+    bytes: heapless::Vec<u8, KEY_EXCERPT_LEN>,
+    len: usize,
+}
+
+impl KeyExcerpt {
+    /// Keeps the first [`KEY_EXCERPT_LEN`] bytes of `key`.
+    pub fn new(key: &[u8]) -> Self {
+        let keep = &key[..key.len().min(KEY_EXCERPT_LEN)];
+        let mut bytes = heapless::Vec::new();
+        // Cannot fail: `keep` is at most the capacity.
+        let _ = bytes.extend_from_slice(keep);
+        KeyExcerpt { bytes, len: key.len() }
+    }
+    /// The bytes kept (all of the key if it was short enough).
+    pub fn bytes(&self) -> &[u8] {
+        &self.bytes
+    }
+    /// The full length of the key.
+    pub fn len(&self) -> usize {
+        self.len
+    }
+    /// True for the empty key.
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+    /// True if [`bytes`](Self::bytes) is the whole key.
+    pub fn is_complete(&self) -> bool {
+        self.bytes.len() == self.len
+    }
+}
+
+impl fmt::Debug for KeyExcerpt {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Display::fmt(self, f)
+    }
+}
+
+impl fmt::Display for KeyExcerpt {
+    /// Printable ASCII as is, other bytes as `\xNN`, in double quotes; `…(N bytes)` when cut.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("\"")?;
+        for &b in self.bytes.iter() {
+            if (0x20..0x7f).contains(&b) && b != b'"' && b != b'\\' {
+                write!(f, "{}", b as char)?;
+            } else {
+                write!(f, "\\x{b:02x}")?;
+            }
+        }
+        f.write_str("\"")?;
+        if !self.is_complete() {
+            write!(f, "…({} bytes)", self.len)?;
+        }
+        Ok(())
+    }
+}
+
+/// Everything that can go wrong while encoding or decoding a table.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Error {
+    /// The bytes do not follow the format.
+    Corruption {
+        /// The part being decoded.
+        part: Part,
+        /// Byte offset (in the file when known, else within the part) where the problem was found.
+        offset: u64,
+        /// What was wrong.
+        reason: &'static str,
+    },
+    /// A block's stored checksum does not match its contents.
+    ChecksumMismatch {
+        /// The block.
+        part: Part,
+        /// Offset of the block in the file.
+        offset: u64,
+        /// Checksum stored in the trailer.
+        stored: u32,
+        /// Checksum computed over the block.
+        computed: u32,
+    },
+    /// A key was added out of order (or repeated).
+    OutOfOrder {
+        /// The key added before.
+        previous: KeyExcerpt,
+        /// The key that was rejected.
+        key: KeyExcerpt,
+    },
+    /// A caller-supplied buffer is too small; `needed` bytes in total would do.
+    BufferTooSmall {
+        /// The total size that would have been enough for this step.
+        needed: usize,
+    },
+    /// Valid format, but a feature this build cannot handle (a compression codec not enabled, say).
+    Unsupported {
+        /// The part being decoded.
+        part: Part,
+        /// What is not supported.
+        what: &'static str,
+        /// The value that named it (a type byte, a version).
+        value: u64,
+    },
+    /// The caller asked for something impossible (an option out of range, a call in the wrong state).
+    InvalidArgument {
+        /// What was wrong.
+        reason: &'static str,
+    },
+}
+
+/// The result type of this crate.
+pub type Result<T, E = Error> = core::result::Result<T, E>;
+
+impl Error {
+    /// Shorthand for [`Error::Corruption`].
+    pub const fn corrupt(part: Part, offset: u64, reason: &'static str) -> Self {
+        Error::Corruption { part, offset, reason }
+    }
+
+    /// Shifts a relative offset by `base` and names `part`, for errors found while decoding a block that lives
+    /// at `base` in the file.
+    #[must_use]
+    pub fn at(self, part: Part, base: u64) -> Self {
+        match self {
+            Error::Corruption { offset, reason, .. } => Error::Corruption { part, offset: base.saturating_add(offset), reason },
+            Error::ChecksumMismatch { offset, stored, computed, .. } => {
+                Error::ChecksumMismatch { part, offset: base.saturating_add(offset), stored, computed }
+            }
+            Error::Unsupported { what, value, .. } => Error::Unsupported { part, what, value },
+            other => other,
+        }
+    }
+}
+
+impl fmt::Display for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Error::Corruption { part, offset, reason } => write!(f, "corrupt {part} at offset {offset}: {reason}"),
+            Error::ChecksumMismatch { part, offset, stored, computed } => write!(
+                f,
+                "checksum mismatch in {part} at offset {offset}: stored {stored:#010x}, computed {computed:#010x}"
+            ),
+            Error::OutOfOrder { previous, key } => {
+                write!(f, "key {key} is not after the previous key {previous}")
+            }
+            Error::BufferTooSmall { needed } => write!(f, "buffer too small: {needed} bytes needed"),
+            Error::Unsupported { part, what, value } => write!(f, "unsupported {what} {value} in {part}"),
+            Error::InvalidArgument { reason } => write!(f, "invalid argument: {reason}"),
+        }
+    }
+}
+
+impl core::error::Error for Error {}

@@ -1,0 +1,214 @@
+//! Internal keys: user key followed by an 8-byte trailer `(seqno << 8) | type`.
+
+use core::cmp::Ordering;
+
+use crate::error::{Error, Part, Result};
+use crate::varint::read_fixed64;
+
+/// Bytes of the trailer after the user key.
+pub const INTERNAL_KEY_TRAILER_LEN: usize = 8;
+/// Largest sequence number (56 bits).
+pub const MAX_SEQNO: u64 = (1 << 56) - 1;
+
+/// What an entry is. The byte values are RocksDB's.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[repr(u8)]
+pub enum ValueType {
+    /// A tombstone for one key.
+    Deletion = 0x0,
+    /// A value.
+    Value = 0x1,
+    /// A merge operand.
+    Merge = 0x2,
+    /// A single-delete tombstone.
+    SingleDeletion = 0x7,
+    /// A range tombstone (only in the range-deletion block).
+    RangeDeletion = 0xF,
+    /// A reference into a blob file.
+    BlobIndex = 0x11,
+    /// A deletion carrying a timestamp.
+    DeletionWithTimestamp = 0x14,
+    /// A wide-column entity.
+    WideColumnEntity = 0x16,
+}
+
+impl ValueType {
+    /// Parses a type byte.
+    pub fn from_u8(v: u8) -> Option<Self> {
+        Some(match v {
+            0x0 => ValueType::Deletion,
+            0x1 => ValueType::Value,
+            0x2 => ValueType::Merge,
+            0x7 => ValueType::SingleDeletion,
+            0xF => ValueType::RangeDeletion,
+            0x11 => ValueType::BlobIndex,
+            0x14 => ValueType::DeletionWithTimestamp,
+            0x16 => ValueType::WideColumnEntity,
+            _ => return None,
+        })
+    }
+    /// True for the types that delete (point or range).
+    pub fn is_deletion(self) -> bool {
+        matches!(
+            self,
+            ValueType::Deletion
+                | ValueType::SingleDeletion
+                | ValueType::RangeDeletion
+                | ValueType::DeletionWithTimestamp
+        )
+    }
+}
+
+/// Packs a seqno and type into the trailer value.
+#[inline]
+pub const fn pack_trailer(seqno: u64, kind: ValueType) -> u64 {
+    (seqno << 8) | kind as u64
+}
+
+/// An internal key, borrowed and split into its parts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct InternalKey<'a> {
+    /// The user's key.
+    pub user_key: &'a [u8],
+    /// Sequence number (56 bits).
+    pub seqno: u64,
+    /// The entry type.
+    pub kind: ValueType,
+}
+
+impl<'a> InternalKey<'a> {
+    /// An internal key.
+    pub const fn new(user_key: &'a [u8], seqno: u64, kind: ValueType) -> Self {
+        InternalKey { user_key, seqno, kind }
+    }
+
+    /// Splits encoded bytes into user key, seqno and type.
+    pub fn decode(encoded: &'a [u8]) -> Result<Self> {
+        let (user_key, trailer) = split_internal_key(encoded)?;
+        let kind = ValueType::from_u8(trailer as u8)
+            .ok_or(Error::corrupt(Part::Block, 0, "unknown value type in internal key"))?;
+        Ok(InternalKey { user_key, seqno: trailer >> 8, kind })
+    }
+
+    /// The packed trailer.
+    pub fn trailer(&self) -> u64 {
+        pack_trailer(self.seqno, self.kind)
+    }
+
+    /// Encoded length.
+    pub fn encoded_len(&self) -> usize {
+        self.user_key.len() + INTERNAL_KEY_TRAILER_LEN
+    }
+
+    /// Writes the encoding into `out`; returns bytes used.
+    pub fn encode_into(&self, out: &mut [u8]) -> Result<usize> {
+        let n = self.encoded_len();
+        let Some(dst) = out.get_mut(..n) else {
+            return Err(Error::BufferTooSmall { needed: n });
+        };
+        let (u, t) = dst.split_at_mut(self.user_key.len());
+        u.copy_from_slice(self.user_key);
+        t.copy_from_slice(&self.trailer().to_le_bytes());
+        Ok(n)
+    }
+}
+
+/// Splits an encoded internal key into user key and packed trailer, without judging the type byte.
+#[inline]
+pub fn split_internal_key(encoded: &[u8]) -> Result<(&[u8], u64)> {
+    let Some(ulen) = encoded.len().checked_sub(INTERNAL_KEY_TRAILER_LEN) else {
+        return Err(Error::corrupt(Part::Block, 0, "internal key shorter than 8 bytes"));
+    };
+    let trailer = read_fixed64(encoded, ulen).unwrap_or(0);
+    Ok((&encoded[..ulen], trailer))
+}
+
+/// Orders two encoded internal keys: user key ascending (bytewise), then trailer descending.
+///
+/// Keys too short to hold a trailer compare as plain bytes (they only come from corrupt input).
+#[inline]
+pub fn compare_internal(a: &[u8], b: &[u8]) -> Ordering {
+    match (split_internal_key(a), split_internal_key(b)) {
+        (Ok((ua, ta)), Ok((ub, tb))) => ua.cmp(ub).then(tb.cmp(&ta)),
+        _ => a.cmp(b),
+    }
+}
+
+/// Shortest `s` with `start <= s < limit` (bytewise), written into `out` (≥ `start.len()` bytes); returns its
+/// length. Like RocksDB's `FindShortestSeparator`; returns `start` itself when no shorter one exists.
+pub fn shortest_separator(start: &[u8], limit: &[u8], out: &mut [u8]) -> usize {
+    let min = start.len().min(limit.len());
+    let diff = start.iter().zip(limit.iter()).take_while(|(a, b)| a == b).count();
+    out[..start.len()].copy_from_slice(start);
+    if diff < min {
+        let b = start[diff];
+        if b < 0xff && b + 1 < limit[diff] {
+            out[diff] = b + 1;
+            return diff + 1;
+        }
+    }
+    start.len()
+}
+
+/// Shortest `s >= start` (bytewise), written into `out`; returns its length (RocksDB's `FindShortSuccessor`).
+pub fn short_successor(start: &[u8], out: &mut [u8]) -> usize {
+    for (i, &b) in start.iter().enumerate() {
+        if b != 0xff {
+            out[..i].copy_from_slice(&start[..i]);
+            out[i] = b + 1;
+            return i + 1;
+        }
+    }
+    out[..start.len()].copy_from_slice(start);
+    start.len()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ik(u: &[u8], seq: u64, t: ValueType) -> ([u8; 64], usize) {
+        let mut b = [0u8; 64];
+        let n = InternalKey::new(u, seq, t).encode_into(&mut b).unwrap();
+        (b, n)
+    }
+
+    #[test]
+    fn encode_decode() {
+        let (b, n) = ik(b"abc", 42, ValueType::Merge);
+        assert_eq!(&b[..3], b"abc");
+        assert_eq!(u64::from_le_bytes(b[3..11].try_into().unwrap()), (42 << 8) | 2);
+        let k = InternalKey::decode(&b[..n]).unwrap();
+        assert_eq!(k, InternalKey::new(b"abc", 42, ValueType::Merge));
+        assert!(InternalKey::decode(b"short").is_err());
+    }
+
+    #[test]
+    fn ordering() {
+        let (a, an) = ik(b"a", 5, ValueType::Value);
+        let (a2, a2n) = ik(b"a", 4, ValueType::Value);
+        let (b, bn) = ik(b"b", 9, ValueType::Value);
+        assert_eq!(compare_internal(&a[..an], &a2[..a2n]), Ordering::Less, "newer seqno first");
+        assert_eq!(compare_internal(&a2[..a2n], &b[..bn]), Ordering::Less);
+        let (p, pn) = ik(b"k", 0, ValueType::Value);
+        let (d, dn) = ik(b"k", 0, ValueType::Deletion);
+        assert_eq!(compare_internal(&p[..pn], &d[..dn]), Ordering::Less, "higher type first at equal seqno");
+    }
+
+    #[test]
+    fn separators() {
+        let mut out = [0u8; 16];
+        let n = shortest_separator(b"abcdef", b"abzz", &mut out);
+        assert_eq!(&out[..n], b"abd");
+        let n = shortest_separator(b"abc", b"abd", &mut out);
+        assert_eq!(&out[..n], b"abc");
+        let n = shortest_separator(b"ab", b"abc", &mut out);
+        assert_eq!(&out[..n], b"ab");
+        let n = shortest_separator(b"a\xff\x01", b"b", &mut out);
+        assert_eq!(&out[..n], b"a\xff\x01");
+        let n = short_successor(b"\xff\xffa", &mut out);
+        assert_eq!(&out[..n], b"\xff\xffb");
+        let n = short_successor(b"\xff", &mut out);
+        assert_eq!(&out[..n], b"\xff");
+    }
+}

@@ -1,0 +1,24 @@
+//! `sstkit-core`: a `no_std`, sans-IO codec for RocksDB/LevelDB block-based SST files.
+//!
+//! Encoders write into buffers the caller owns; decoders borrow from `&[u8]` and hand back borrowed slices.
+//! Nothing here does I/O or needs an allocator (the `alloc` feature adds growable conveniences).
+#![no_std]
+#![forbid(unsafe_code)]
+#![warn(missing_docs)]
+
+#[cfg(feature = "alloc")]
+extern crate alloc;
+#[cfg(feature = "std")]
+extern crate std;
+
+pub mod checksum;
+pub mod error;
+pub mod handle;
+pub mod key;
+pub mod trailer;
+pub mod varint;
+
+pub use error::{Error, KeyExcerpt, Part, Result};
+pub use handle::BlockHandle;
+pub use key::{InternalKey, ValueType};
+pub use trailer::{BlockTrailer, ChecksumType, CompressionType};

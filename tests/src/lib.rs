@@ -1,0 +1,1 @@
+//! Shared helpers for sstkit integration and interop tests.
