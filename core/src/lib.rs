@@ -12,7 +12,9 @@ extern crate alloc;
 extern crate std;
 
 pub mod checksum;
+pub mod compress;
 pub mod error;
+pub mod filter;
 pub mod handle;
 pub mod key;
 pub mod trailer;

@@ -1,0 +1,1 @@
+//! Filters: RocksDB full filters (FastLocalBloom, legacy Bloom) and LevelDB filter blocks.
