@@ -8,15 +8,20 @@
 
 #[cfg(feature = "alloc")]
 extern crate alloc;
-#[cfg(feature = "std")]
+#[cfg(any(feature = "std", test))]
 extern crate std;
 
+pub mod block;
 pub mod checksum;
 pub mod compress;
 pub mod error;
 pub mod filter;
+pub mod footer;
 pub mod handle;
 pub mod key;
+pub mod keybuf;
+pub mod metaindex;
+pub mod properties;
 pub mod trailer;
 pub mod varint;
 

@@ -1,0 +1,538 @@
+//! Reads one block: validates the restart array, iterates both ways, seeks by binary search.
+
+use core::cmp::Ordering;
+
+use zerocopy::byteorder::{LittleEndian, U32};
+use zerocopy::FromBytes;
+
+use crate::error::{Error, Part, Result};
+use crate::handle::BlockHandle;
+use crate::keybuf::KeyBuf;
+use crate::trailer::BLOCK_TRAILER_LEN;
+use crate::varint::{decode_varint32, decode_varint64, read_fixed32, zigzag_decode};
+
+/// How entries frame their values, as a reader must know it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum EntryFormat {
+    /// `shared, non_shared, value_len` then key delta and value.
+    #[default]
+    LengthPrefixed,
+    /// RocksDB's delta-encoded index: `shared, non_shared`, key delta, then a full handle (when `shared` is 0)
+    /// or a zigzag size delta, then (index type 3) a length-prefixed first key.
+    DeltaHandle {
+        /// Entries carry the data block's first key after the handle.
+        first_key: bool,
+    },
+}
+
+/// How keys in a block are ordered, for seeks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum KeyOrder {
+    /// Plain bytewise order (user keys, meta block names).
+    Bytewise,
+    /// Internal-key order: user key ascending, then the 8-byte trailer descending.
+    Internal,
+}
+
+impl KeyOrder {
+    /// Compares two keys in this order.
+    #[inline]
+    pub fn compare(self, a: &[u8], b: &[u8]) -> Ordering {
+        match self {
+            KeyOrder::Bytewise => a.cmp(b),
+            KeyOrder::Internal => crate::key::compare_internal(a, b),
+        }
+    }
+}
+
+/// A parsed block borrowed from the bytes it was read from (trailer excluded).
+#[derive(Debug, Clone, Copy)]
+pub struct Block<'a> {
+    data: &'a [u8],
+    restarts: &'a [U32<LittleEndian>],
+    format: EntryFormat,
+}
+
+impl<'a> Block<'a> {
+    /// Parses a block whose entries have length-prefixed values.
+    pub fn parse(bytes: &'a [u8]) -> Result<Self> {
+        Self::parse_with(bytes, EntryFormat::LengthPrefixed)
+    }
+
+    /// Parses a block, checking the restart array (in range, ascending) and the hash-index tail if flagged.
+    pub fn parse_with(bytes: &'a [u8], format: EntryFormat) -> Result<Self> {
+        let len = bytes.len();
+        let Some(word) = len.checked_sub(4).and_then(|at| read_fixed32(bytes, at)) else {
+            return Err(Error::corrupt(Part::Block, 0, "block shorter than its restart count"));
+        };
+        let mut end = len - 4;
+        let num_restarts = (word & 0x7fff_ffff) as usize;
+        if word & 0x8000_0000 != 0 {
+            // RocksDB's data-block hash index: u8 buckets and a u16 bucket count before the footer word.
+            let nb_at = end
+                .checked_sub(2)
+                .ok_or(Error::corrupt(Part::Block, end as u64, "hash index tail truncated"))?;
+            let nb = u16::from_le_bytes([bytes[nb_at], bytes[nb_at + 1]]) as usize;
+            end = nb_at
+                .checked_sub(nb)
+                .ok_or(Error::corrupt(Part::Block, nb_at as u64, "hash index buckets run past the start"))?;
+        }
+        let restart_bytes = num_restarts
+            .checked_mul(4)
+            .filter(|&n| n <= end)
+            .ok_or(Error::corrupt(Part::Block, end as u64, "restart array larger than the block"))?;
+        let data_len = end - restart_bytes;
+        let restarts = <[U32<LittleEndian>]>::ref_from_bytes(&bytes[data_len..end])
+            .map_err(|_| Error::corrupt(Part::Block, data_len as u64, "restart array misaligned"))?;
+        if num_restarts == 0 && data_len != 0 {
+            return Err(Error::corrupt(Part::Block, end as u64, "entries but no restart points"));
+        }
+        let mut prev = 0usize;
+        for (i, r) in restarts.iter().enumerate() {
+            let r = r.get() as usize;
+            if (i == 0 && r != 0) || (i > 0 && r <= prev) || (r >= data_len && data_len != 0) {
+                return Err(Error::corrupt(Part::Block, (data_len + 4 * i) as u64, "bad restart offset"));
+            }
+            prev = r;
+        }
+        Ok(Block { data: &bytes[..data_len], restarts, format })
+    }
+
+    /// The entry bytes (before the restart array).
+    pub fn data(&self) -> &'a [u8] {
+        self.data
+    }
+
+    /// Number of restart points.
+    pub fn num_restarts(&self) -> usize {
+        self.restarts.len()
+    }
+
+    /// Offset of restart point `i` (in range by construction).
+    pub fn restart(&self, i: usize) -> usize {
+        self.restarts[i].get() as usize
+    }
+
+    /// The entry format.
+    pub fn format(&self) -> EntryFormat {
+        self.format
+    }
+
+    /// True if the block holds no entries.
+    pub fn is_empty(&self) -> bool {
+        self.data.is_empty()
+    }
+
+    /// An iterator over this block that rebuilds keys in `key`.
+    pub fn iter<K: KeyBuf>(&self, order: KeyOrder, key: K) -> BlockIter<'a, K> {
+        BlockIter { block: *self, order, cursor: BlockCursor::new(), key }
+    }
+}
+
+/// One decoded entry header.
+struct RawEntry {
+    shared: usize,
+    key_delta: (usize, usize),
+    value: (usize, usize),
+    handle: BlockHandle,
+    next: usize,
+}
+
+fn corrupt(at: usize, reason: &'static str) -> Error {
+    Error::corrupt(Part::Block, at as u64, reason)
+}
+
+fn decode_entry(block: &Block<'_>, at: usize, prev_handle: BlockHandle, key_len: usize) -> Result<RawEntry> {
+    let data = block.data;
+    let rest = data.get(at..).ok_or(corrupt(at, "entry offset past the data"))?;
+    let (shared, a) = decode_varint32(rest).map_err(|_| corrupt(at, "bad shared length"))?;
+    let (non_shared, b) = decode_varint32(&rest[a..]).map_err(|_| corrupt(at, "bad key length"))?;
+    let (shared, non_shared) = (shared as usize, non_shared as usize);
+    if shared > key_len {
+        return Err(corrupt(at, "shared prefix longer than the previous key"));
+    }
+    match block.format {
+        EntryFormat::LengthPrefixed => {
+            let (vlen, c) = decode_varint32(&rest[a + b..]).map_err(|_| corrupt(at, "bad value length"))?;
+            let kstart = at + a + b + c;
+            let vstart = kstart.checked_add(non_shared).ok_or(corrupt(at, "key length overflows"))?;
+            let next = vstart.checked_add(vlen as usize).ok_or(corrupt(at, "value length overflows"))?;
+            if next > data.len() {
+                return Err(corrupt(at, "entry runs past the end of the block"));
+            }
+            Ok(RawEntry { shared, key_delta: (kstart, non_shared), value: (vstart, vlen as usize), handle: prev_handle, next })
+        }
+        EntryFormat::DeltaHandle { first_key } => {
+            let kstart = at + a + b;
+            let vstart = kstart.checked_add(non_shared).filter(|&v| v <= data.len());
+            let vstart = vstart.ok_or(corrupt(at, "entry runs past the end of the block"))?;
+            let mut p = vstart;
+            let handle = if shared == 0 {
+                let (h, n) = BlockHandle::decode(&data[p..]).map_err(|_| corrupt(p, "bad block handle"))?;
+                p += n;
+                h
+            } else {
+                let (z, n) = decode_varint64(&data[p..]).map_err(|_| corrupt(p, "bad handle delta"))?;
+                p += n;
+                let offset = prev_handle
+                    .end_with_trailer()
+                    .ok_or(corrupt(p, "handle offset overflows"))?;
+                let size = (prev_handle.size as i64)
+                    .checked_add(zigzag_decode(z))
+                    .filter(|&s| s >= 0)
+                    .ok_or(corrupt(p, "bad handle size delta"))?;
+                BlockHandle::new(offset, size as u64)
+            };
+            if first_key {
+                let (n, c) = decode_varint32(&data[p..]).map_err(|_| corrupt(p, "bad first-key length"))?;
+                p = (p + c)
+                    .checked_add(n as usize)
+                    .filter(|&e| e <= data.len())
+                    .ok_or(corrupt(p, "first key runs past the end of the block"))?;
+            }
+            let _ = BLOCK_TRAILER_LEN;
+            Ok(RawEntry { shared, key_delta: (kstart, non_shared), value: (vstart, p - vstart), handle, next: p })
+        }
+    }
+}
+
+/// Position in a block, kept apart from the block and the key buffer so that owners that swap blocks (the table
+/// cursor) can hold it without borrowing. Most callers want [`BlockIter`].
+#[derive(Debug, Clone, Copy, Default)]
+pub struct BlockCursor {
+    valid: bool,
+    current: usize,
+    next: usize,
+    restart_index: usize,
+    value: (usize, usize),
+    handle: BlockHandle,
+}
+
+impl BlockCursor {
+    /// An unpositioned cursor.
+    pub const fn new() -> Self {
+        BlockCursor { valid: false, current: 0, next: 0, restart_index: 0, value: (0, 0), handle: BlockHandle::NULL }
+    }
+
+    /// True when positioned on an entry.
+    pub fn valid(&self) -> bool {
+        self.valid
+    }
+
+    /// The current value (borrowed from the block); empty when not valid.
+    pub fn value<'a>(&self, block: &Block<'a>) -> &'a [u8] {
+        if !self.valid {
+            return &[];
+        }
+        &block.data[self.value.0..self.value.0 + self.value.1]
+    }
+
+    /// The current entry's block handle ([`EntryFormat::DeltaHandle`] blocks only).
+    pub fn handle(&self) -> BlockHandle {
+        self.handle
+    }
+
+    /// Offset of the current entry in the block.
+    pub fn offset(&self) -> usize {
+        self.current
+    }
+
+    fn invalidate(&mut self) {
+        self.valid = false;
+    }
+
+    /// Decodes the entry at `at` on top of the key in `key`.
+    fn step_to(&mut self, block: &Block<'_>, key: &mut impl KeyBuf, at: usize) -> Result<()> {
+        let key_len = if at == block.restart(self.restart_index) { 0 } else { key.as_slice().len() };
+        let e = decode_entry(block, at, self.handle, key_len)?;
+        key.replace_tail(e.shared, &block.data[e.key_delta.0..e.key_delta.0 + e.key_delta.1])?;
+        self.current = at;
+        self.next = e.next;
+        self.value = e.value;
+        self.handle = e.handle;
+        self.valid = true;
+        Ok(())
+    }
+
+    fn seek_to_restart(&mut self, block: &Block<'_>, key: &mut impl KeyBuf, index: usize) -> Result<()> {
+        self.restart_index = index;
+        self.handle = BlockHandle::NULL;
+        let at = block.restart(index);
+        let e = decode_entry(block, at, BlockHandle::NULL, 0)?;
+        if e.shared != 0 {
+            return Err(corrupt(at, "restart entry shares a prefix"));
+        }
+        self.step_to(block, key, at)
+    }
+
+    /// Moves to the first entry (invalid if the block is empty).
+    pub fn seek_to_first(&mut self, block: &Block<'_>, key: &mut impl KeyBuf) -> Result<()> {
+        self.invalidate();
+        if block.is_empty() {
+            return Ok(());
+        }
+        self.seek_to_restart(block, key, 0)
+    }
+
+    /// Moves to the last entry (invalid if the block is empty).
+    pub fn seek_to_last(&mut self, block: &Block<'_>, key: &mut impl KeyBuf) -> Result<()> {
+        self.invalidate();
+        if block.is_empty() {
+            return Ok(());
+        }
+        self.seek_to_restart(block, key, block.num_restarts() - 1)?;
+        while self.next < block.data.len() {
+            let at = self.next;
+            self.step_to(block, key, at)?;
+        }
+        Ok(())
+    }
+
+    /// Moves to the next entry; becomes invalid past the last.
+    pub fn next(&mut self, block: &Block<'_>, key: &mut impl KeyBuf) -> Result<()> {
+        if !self.valid {
+            return Ok(());
+        }
+        let at = self.next;
+        if at >= block.data.len() {
+            self.invalidate();
+            return Ok(());
+        }
+        while self.restart_index + 1 < block.num_restarts() && block.restart(self.restart_index + 1) <= at {
+            self.restart_index += 1;
+        }
+        let r = block.restart(self.restart_index);
+        if r == at {
+            self.seek_to_restart(block, key, self.restart_index)
+        } else {
+            self.step_to(block, key, at)
+        }
+    }
+
+    /// Moves to the previous entry; becomes invalid before the first.
+    pub fn prev(&mut self, block: &Block<'_>, key: &mut impl KeyBuf) -> Result<()> {
+        if !self.valid {
+            return Ok(());
+        }
+        let target = self.current;
+        // Find the restart region holding the entry before `target`, then walk forward to it.
+        let mut ri = self.restart_index;
+        while block.restart(ri) >= target {
+            if ri == 0 {
+                self.invalidate();
+                return Ok(());
+            }
+            ri -= 1;
+        }
+        self.seek_to_restart(block, key, ri)?;
+        while self.next < target {
+            let at = self.next;
+            self.step_to(block, key, at)?;
+        }
+        if self.next != target {
+            self.invalidate();
+            return Err(corrupt(target, "entries do not chain to the current one"));
+        }
+        Ok(())
+    }
+
+    /// Moves to the first entry with key ≥ `target` in `order`; invalid if there is none.
+    pub fn seek(&mut self, block: &Block<'_>, key: &mut impl KeyBuf, target: &[u8], order: KeyOrder) -> Result<()> {
+        self.invalidate();
+        if block.is_empty() {
+            return Ok(());
+        }
+        // Binary search for the last restart whose key is < target.
+        let (mut left, mut right) = (0usize, block.num_restarts() - 1);
+        while left < right {
+            let mid = left + (right - left).div_ceil(2);
+            let at = block.restart(mid);
+            let e = decode_entry(block, at, BlockHandle::NULL, 0)?;
+            if e.shared != 0 {
+                return Err(corrupt(at, "restart entry shares a prefix"));
+            }
+            let k = &block.data[e.key_delta.0..e.key_delta.0 + e.key_delta.1];
+            if order.compare(k, target) == Ordering::Less {
+                left = mid;
+            } else {
+                right = mid - 1;
+            }
+        }
+        self.seek_to_restart(block, key, left)?;
+        loop {
+            if order.compare(key.as_slice(), target) != Ordering::Less {
+                return Ok(());
+            }
+            self.next(block, key)?;
+            if !self.valid {
+                return Ok(());
+            }
+        }
+    }
+}
+
+/// An iterator over one block that owns its key buffer.
+#[derive(Debug)]
+pub struct BlockIter<'a, K: KeyBuf> {
+    block: Block<'a>,
+    order: KeyOrder,
+    cursor: BlockCursor,
+    key: K,
+}
+
+impl<'a, K: KeyBuf> BlockIter<'a, K> {
+    /// True when positioned on an entry.
+    pub fn valid(&self) -> bool {
+        self.cursor.valid()
+    }
+    /// The current key (rebuilt in the key buffer).
+    pub fn key(&self) -> &[u8] {
+        if self.cursor.valid() {
+            self.key.as_slice()
+        } else {
+            &[]
+        }
+    }
+    /// The current value, borrowed from the block.
+    pub fn value(&self) -> &'a [u8] {
+        self.cursor.value(&self.block)
+    }
+    /// The current handle (delta-encoded index blocks).
+    pub fn handle(&self) -> BlockHandle {
+        self.cursor.handle()
+    }
+    /// See [`BlockCursor::seek_to_first`].
+    pub fn seek_to_first(&mut self) -> Result<()> {
+        self.cursor.seek_to_first(&self.block, &mut self.key)
+    }
+    /// See [`BlockCursor::seek_to_last`].
+    pub fn seek_to_last(&mut self) -> Result<()> {
+        self.cursor.seek_to_last(&self.block, &mut self.key)
+    }
+    /// See [`BlockCursor::next`].
+    pub fn next(&mut self) -> Result<()> {
+        self.cursor.next(&self.block, &mut self.key)
+    }
+    /// See [`BlockCursor::prev`].
+    pub fn prev(&mut self) -> Result<()> {
+        self.cursor.prev(&self.block, &mut self.key)
+    }
+    /// See [`BlockCursor::seek`].
+    pub fn seek(&mut self, target: &[u8]) -> Result<()> {
+        self.cursor.seek(&self.block, &mut self.key, target, self.order)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::block::builder::BlockBuilder;
+    use std::vec::Vec;
+
+    fn build(keys: &[Vec<u8>], interval: usize, buf: &mut [u8]) -> usize {
+        let mut b = BlockBuilder::new(buf, interval);
+        for (i, k) in keys.iter().enumerate() {
+            b.add(k, &i.to_le_bytes()).unwrap();
+        }
+        b.finish().len()
+    }
+
+    fn keys(n: usize) -> Vec<Vec<u8>> {
+        (0..n).map(|i| std::format!("key{:05}", i * 3).into_bytes()).collect()
+    }
+
+    #[test]
+    fn forward_backward_seek() {
+        for interval in [1, 2, 3, 16] {
+            for n in [0, 1, 2, 17, 100] {
+                let ks = keys(n);
+                let mut buf = [0u8; 8192];
+                let len = build(&ks, interval, &mut buf);
+                let block = Block::parse(&buf[..len]).unwrap();
+                let mut it = block.iter(KeyOrder::Bytewise, heapless::Vec::<u8, 64>::new());
+                it.seek_to_first().unwrap();
+                let mut got = Vec::new();
+                while it.valid() {
+                    got.push(it.key().to_vec());
+                    assert_eq!(it.value(), &(got.len() - 1).to_le_bytes());
+                    it.next().unwrap();
+                }
+                assert_eq!(got, ks);
+                it.seek_to_last().unwrap();
+                let mut back = Vec::new();
+                while it.valid() {
+                    back.push(it.key().to_vec());
+                    it.prev().unwrap();
+                }
+                back.reverse();
+                assert_eq!(back, ks);
+                for i in 0..n * 3 + 2 {
+                    let t = std::format!("key{:05}", i).into_bytes();
+                    it.seek(&t).unwrap();
+                    let want = ks.iter().find(|k| **k >= t);
+                    assert_eq!(it.valid().then(|| it.key().to_vec()).as_ref(), want, "seek {i}");
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn rejects_bad_restarts() {
+        assert!(Block::parse(&[]).is_err());
+        assert!(Block::parse(&[1, 0, 0]).is_err());
+        assert!(Block::parse(&[0, 0, 0, 0, 1, 0, 0, 0]).unwrap().is_empty());
+        assert!(Block::parse(&[0xff, 0xff, 0xff, 0x7f]).is_err());
+        // Restart offset points past the data.
+        assert!(Block::parse(&[0, 1, 0, b'a', 9, 0, 0, 0, 1, 0, 0, 0]).is_err());
+        // First restart not zero.
+        assert!(Block::parse(&[0, 1, 0, b'a', 1, 0, 0, 0, 1, 0, 0, 0]).is_err());
+    }
+
+    #[test]
+    fn hash_index_flag_is_skipped() {
+        let mut buf = [0u8; 256];
+        let len = build(&keys(5), 2, &mut buf);
+        // Rewrite the tail as RocksDB does: restarts, 3 buckets, u16 count, flagged word.
+        let mut v = buf[..len - 4].to_vec();
+        v.extend_from_slice(&[255, 0, 254]);
+        v.extend_from_slice(&3u16.to_le_bytes());
+        v.extend_from_slice(&(3u32 | 0x8000_0000).to_le_bytes());
+        let block = Block::parse(&v).unwrap();
+        assert_eq!(block.num_restarts(), 3);
+        let mut it = block.iter(KeyOrder::Bytewise, heapless::Vec::<u8, 64>::new());
+        it.seek(b"key00006").unwrap();
+        assert_eq!(it.key(), b"key00006");
+    }
+
+    #[test]
+    fn corrupt_entries_error_instead_of_panic() {
+        let ks = keys(40);
+        let mut buf = [0u8; 4096];
+        let len = build(&ks, 4, &mut buf);
+        for i in 0..len {
+            for bit in 0..8 {
+                let mut v = buf[..len].to_vec();
+                v[i] ^= 1 << bit;
+                if let Ok(block) = Block::parse(&v) {
+                    let mut it = block.iter(KeyOrder::Bytewise, heapless::Vec::<u8, 16>::new());
+                    let _ = it.seek_to_first();
+                    let mut steps = 0;
+                    while it.valid() && steps < 100 {
+                        if it.next().is_err() {
+                            break;
+                        }
+                        steps += 1;
+                    }
+                    let _ = it.seek_to_last();
+                    while it.valid() && steps < 200 {
+                        if it.prev().is_err() {
+                            break;
+                        }
+                        steps += 1;
+                    }
+                    let _ = it.seek(b"key00050");
+                }
+            }
+        }
+    }
+}

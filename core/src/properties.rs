@@ -1,0 +1,327 @@
+//! The properties block: table statistics and settings, as sorted `name → value` entries.
+
+use crate::block::{Block, BlockBuilder, KeyOrder};
+use crate::error::{Error, Part, Result};
+use crate::keybuf::DefaultKeyBuf;
+use crate::varint::{decode_varint64, encode_varint64, read_fixed32, read_fixed64};
+
+/// Property names, as RocksDB spells them.
+pub mod names {
+    #![allow(missing_docs)]
+    pub const DATA_SIZE: &str = "rocksdb.data.size";
+    pub const INDEX_SIZE: &str = "rocksdb.index.size";
+    pub const FILTER_SIZE: &str = "rocksdb.filter.size";
+    pub const RAW_KEY_SIZE: &str = "rocksdb.raw.key.size";
+    pub const RAW_VALUE_SIZE: &str = "rocksdb.raw.value.size";
+    pub const NUM_DATA_BLOCKS: &str = "rocksdb.num.data.blocks";
+    pub const NUM_ENTRIES: &str = "rocksdb.num.entries";
+    pub const NUM_FILTER_ENTRIES: &str = "rocksdb.num.filter_entries";
+    pub const DELETED_KEYS: &str = "rocksdb.deleted.keys";
+    pub const MERGE_OPERANDS: &str = "rocksdb.merge.operands";
+    pub const NUM_RANGE_DELETIONS: &str = "rocksdb.num.range-deletions";
+    pub const FORMAT_VERSION: &str = "rocksdb.format.version";
+    pub const FIXED_KEY_LEN: &str = "rocksdb.fixed.key.length";
+    pub const COLUMN_FAMILY_ID: &str = "rocksdb.column.family.id";
+    pub const COLUMN_FAMILY_NAME: &str = "rocksdb.column.family.name";
+    pub const COMPARATOR: &str = "rocksdb.comparator";
+    pub const COMPRESSION: &str = "rocksdb.compression";
+    pub const COMPRESSION_OPTIONS: &str = "rocksdb.compression_options";
+    pub const FILTER_POLICY: &str = "rocksdb.filter.policy";
+    pub const MERGE_OPERATOR: &str = "rocksdb.merge.operator";
+    pub const PREFIX_EXTRACTOR: &str = "rocksdb.prefix.extractor.name";
+    pub const PROPERTY_COLLECTORS: &str = "rocksdb.property.collectors";
+    pub const CREATION_TIME: &str = "rocksdb.creation.time";
+    pub const OLDEST_KEY_TIME: &str = "rocksdb.oldest.key.time";
+    pub const FILE_CREATION_TIME: &str = "rocksdb.file.creation.time";
+    pub const DB_ID: &str = "rocksdb.creating.db.identity";
+    pub const DB_SESSION_ID: &str = "rocksdb.creating.session.identity";
+    pub const DB_HOST_ID: &str = "rocksdb.creating.host.identity";
+    pub const INDEX_KEY_IS_USER_KEY: &str = "rocksdb.index.key.is.user.key";
+    pub const INDEX_VALUE_IS_DELTA_ENCODED: &str = "rocksdb.index.value.is.delta.encoded";
+    pub const INDEX_TYPE: &str = "rocksdb.block.based.table.index.type";
+    pub const WHOLE_KEY_FILTERING: &str = "rocksdb.block.based.table.whole.key.filtering";
+    pub const PREFIX_FILTERING: &str = "rocksdb.block.based.table.prefix.filtering";
+    pub const EXTERNAL_SST_VERSION: &str = "rocksdb.external_sst_file.version";
+    pub const GLOBAL_SEQNO: &str = "rocksdb.external_sst_file.global_seqno";
+}
+
+/// A parsed properties block. Numbers absent from the block read as `None`; strings are borrowed.
+#[derive(Debug, Clone, Default)]
+#[non_exhaustive]
+pub struct Properties<'a> {
+    /// Bytes of all data blocks including trailers.
+    pub data_size: Option<u64>,
+    /// Bytes of the index block including its trailer.
+    pub index_size: Option<u64>,
+    /// Bytes of the filter block.
+    pub filter_size: Option<u64>,
+    /// Sum of internal key lengths.
+    pub raw_key_size: Option<u64>,
+    /// Sum of value lengths.
+    pub raw_value_size: Option<u64>,
+    /// Number of data blocks.
+    pub num_data_blocks: Option<u64>,
+    /// Number of entries (point entries and range deletions).
+    pub num_entries: Option<u64>,
+    /// Number of keys added to the filter.
+    pub num_filter_entries: Option<u64>,
+    /// Number of deletions (point and range).
+    pub num_deletions: Option<u64>,
+    /// Number of merge operands.
+    pub num_merge_operands: Option<u64>,
+    /// Number of range deletions.
+    pub num_range_deletions: Option<u64>,
+    /// `rocksdb.format.version` (always 0 for block-based tables; not the footer's).
+    pub format_version: Option<u64>,
+    /// Fixed key length (0 = variable).
+    pub fixed_key_len: Option<u64>,
+    /// Column family id.
+    pub column_family_id: Option<u64>,
+    /// Creation time (seconds since the epoch).
+    pub creation_time: Option<u64>,
+    /// Oldest key time.
+    pub oldest_key_time: Option<u64>,
+    /// File creation time.
+    pub file_creation_time: Option<u64>,
+    /// Index keys are user keys (1) or internal keys (0).
+    pub index_key_is_user_key: Option<u64>,
+    /// Index values are delta-encoded (1).
+    pub index_value_is_delta_encoded: Option<u64>,
+    /// Index type (0 binary search, 3 binary search with first key).
+    pub index_type: Option<u32>,
+    /// `rocksdb.external_sst_file.version`.
+    pub external_sst_version: Option<u32>,
+    /// `rocksdb.external_sst_file.global_seqno`.
+    pub global_seqno_property: Option<u64>,
+    /// Offset of the global seqno value inside the block (RocksDB rewrites those 8 bytes on ingestion).
+    pub global_seqno_value_offset: Option<usize>,
+    /// Comparator name.
+    pub comparator: Option<&'a [u8]>,
+    /// Compression name.
+    pub compression: Option<&'a [u8]>,
+    /// Filter policy name.
+    pub filter_policy: Option<&'a [u8]>,
+    /// Column family name.
+    pub column_family_name: Option<&'a [u8]>,
+    /// Merge operator name.
+    pub merge_operator: Option<&'a [u8]>,
+    block: Option<Block<'a>>,
+}
+
+fn varint_value(v: &[u8], at: usize) -> Result<u64> {
+    let (n, used) = decode_varint64(v).map_err(|e| e.at(Part::Properties, at as u64))?;
+    if used != v.len() {
+        return Err(Error::corrupt(Part::Properties, at as u64, "trailing bytes after a numeric property"));
+    }
+    Ok(n)
+}
+
+impl<'a> Properties<'a> {
+    /// Parses the block body. Names must be strictly ascending, as RocksDB requires.
+    pub fn parse(body: &'a [u8]) -> Result<Self> {
+        let block = Block::parse(body).map_err(|e| e.at(Part::Properties, 0))?;
+        let mut p = Properties { block: Some(block), ..Properties::default() };
+        let mut it = block.iter(KeyOrder::Bytewise, DefaultKeyBuf::new());
+        it.seek_to_first().map_err(|e| e.at(Part::Properties, 0))?;
+        let mut prev = DefaultKeyBuf::new();
+        let mut first = true;
+        while it.valid() {
+            let name = it.key();
+            let v = it.value();
+            let at = v.as_ptr() as usize - body.as_ptr() as usize;
+            if !first && name <= prev.as_slice() {
+                return Err(Error::corrupt(Part::Properties, at as u64, "properties unsorted"));
+            }
+            first = false;
+            p.take(name, v, at)?;
+            crate::keybuf::KeyBuf::set(&mut prev, name).map_err(|e| e.at(Part::Properties, at as u64))?;
+            it.next().map_err(|e| e.at(Part::Properties, 0))?;
+        }
+        Ok(p)
+    }
+
+    fn take(&mut self, name: &[u8], v: &'a [u8], at: usize) -> Result<()> {
+        use names::*;
+        let num = |v| varint_value(v, at).map(Some);
+        match core::str::from_utf8(name).unwrap_or("") {
+            DATA_SIZE => self.data_size = num(v)?,
+            INDEX_SIZE => self.index_size = num(v)?,
+            FILTER_SIZE => self.filter_size = num(v)?,
+            RAW_KEY_SIZE => self.raw_key_size = num(v)?,
+            RAW_VALUE_SIZE => self.raw_value_size = num(v)?,
+            NUM_DATA_BLOCKS => self.num_data_blocks = num(v)?,
+            NUM_ENTRIES => self.num_entries = num(v)?,
+            NUM_FILTER_ENTRIES => self.num_filter_entries = num(v)?,
+            DELETED_KEYS => self.num_deletions = num(v)?,
+            MERGE_OPERANDS => self.num_merge_operands = num(v)?,
+            NUM_RANGE_DELETIONS => self.num_range_deletions = num(v)?,
+            FORMAT_VERSION => self.format_version = num(v)?,
+            FIXED_KEY_LEN => self.fixed_key_len = num(v)?,
+            COLUMN_FAMILY_ID => self.column_family_id = num(v)?,
+            CREATION_TIME => self.creation_time = num(v)?,
+            OLDEST_KEY_TIME => self.oldest_key_time = num(v)?,
+            FILE_CREATION_TIME => self.file_creation_time = num(v)?,
+            INDEX_KEY_IS_USER_KEY => self.index_key_is_user_key = num(v)?,
+            INDEX_VALUE_IS_DELTA_ENCODED => self.index_value_is_delta_encoded = num(v)?,
+            INDEX_TYPE => {
+                self.index_type = Some(
+                    read_fixed32(v, 0)
+                        .filter(|_| v.len() == 4)
+                        .ok_or(Error::corrupt(Part::Properties, at as u64, "index type is not 4 bytes"))?,
+                )
+            }
+            EXTERNAL_SST_VERSION => {
+                self.external_sst_version = Some(
+                    read_fixed32(v, 0)
+                        .filter(|_| v.len() == 4)
+                        .ok_or(Error::corrupt(Part::Properties, at as u64, "external file version is not 4 bytes"))?,
+                )
+            }
+            GLOBAL_SEQNO => {
+                self.global_seqno_property = Some(
+                    read_fixed64(v, 0)
+                        .filter(|_| v.len() == 8)
+                        .ok_or(Error::corrupt(Part::Properties, at as u64, "global seqno is not 8 bytes"))?,
+                );
+                self.global_seqno_value_offset = Some(at);
+            }
+            COMPARATOR => self.comparator = Some(v),
+            COMPRESSION => self.compression = Some(v),
+            FILTER_POLICY => self.filter_policy = Some(v),
+            COLUMN_FAMILY_NAME => self.column_family_name = Some(v),
+            MERGE_OPERATOR => self.merge_operator = Some(v),
+            _ => {}
+        }
+        Ok(())
+    }
+
+    /// Calls `f(name, raw value)` for every property, in order.
+    pub fn for_each(&self, mut f: impl FnMut(&[u8], &'a [u8])) -> Result<()> {
+        let Some(block) = self.block else { return Ok(()) };
+        let mut it = block.iter(KeyOrder::Bytewise, DefaultKeyBuf::new());
+        it.seek_to_first()?;
+        while it.valid() {
+            f(it.key(), it.value());
+            it.next()?;
+        }
+        Ok(())
+    }
+
+    /// The raw value of a property by name.
+    pub fn get(&self, name: &str) -> Result<Option<&'a [u8]>> {
+        let mut found = None;
+        self.for_each(|n, v| {
+            if n == name.as_bytes() {
+                found = Some(v);
+            }
+        })?;
+        Ok(found)
+    }
+
+    /// The sequence number every key of the table must be read with, if the table carries one
+    /// (external files of version ≥ 2), following RocksDB's rules.
+    pub fn global_seqno(&self) -> Result<Option<u64>> {
+        match (self.external_sst_version, self.global_seqno_property) {
+            (None, None) => Ok(None),
+            (None, Some(_)) => {
+                Err(Error::corrupt(Part::Properties, 0, "global seqno property in a table that is not an external file"))
+            }
+            (Some(v), _) if v < 2 => Ok(None),
+            (Some(_), Some(s)) => Ok(Some(s)),
+            (Some(_), None) => Err(Error::corrupt(Part::Properties, 0, "external file global sequence number not found")),
+        }
+    }
+
+    /// Index keys are user keys (property `index.key.is.user.key` = 1).
+    pub fn index_has_user_keys(&self) -> bool {
+        self.index_key_is_user_key.unwrap_or(0) != 0
+    }
+
+    /// Index values are delta-encoded (property `index.value.is.delta.encoded` = 1).
+    pub fn index_is_delta_encoded(&self) -> bool {
+        self.index_value_is_delta_encoded.unwrap_or(0) != 0
+    }
+}
+
+/// A property value to write.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PropValue<'v> {
+    /// A varint64 number.
+    Num(u64),
+    /// A little-endian u32.
+    Fixed32(u32),
+    /// A little-endian u64.
+    Fixed64(u64),
+    /// Raw bytes.
+    Bytes(&'v [u8]),
+}
+
+/// Writes a properties block from `(name, value)` pairs (sorted here; names must be distinct) into `out`.
+pub fn build_properties(props: &mut [(&str, PropValue<'_>)], out: &mut [u8]) -> Result<usize> {
+    props.sort_unstable_by(|a, b| a.0.cmp(b.0));
+    for w in props.windows(2) {
+        if w[0].0 == w[1].0 {
+            return Err(Error::InvalidArgument { reason: "duplicate property name" });
+        }
+    }
+    // One restart point: names share long prefixes.
+    let mut b = BlockBuilder::new(out, usize::MAX);
+    for (name, v) in props.iter() {
+        let mut tmp = [0u8; 10];
+        let bytes: &[u8] = match *v {
+            PropValue::Num(n) => {
+                let k = encode_varint64(n, &mut tmp)?;
+                &tmp[..k]
+            }
+            PropValue::Fixed32(n) => {
+                tmp[..4].copy_from_slice(&n.to_le_bytes());
+                &tmp[..4]
+            }
+            PropValue::Fixed64(n) => {
+                tmp[..8].copy_from_slice(&n.to_le_bytes());
+                &tmp[..8]
+            }
+            PropValue::Bytes(s) => s,
+        };
+        b.add(name.as_bytes(), bytes)?;
+    }
+    Ok(b.finish().len())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn build_parse() {
+        let mut props = [
+            (names::NUM_ENTRIES, PropValue::Num(300)),
+            (names::COMPARATOR, PropValue::Bytes(b"leveldb.BytewiseComparator")),
+            (names::GLOBAL_SEQNO, PropValue::Fixed64(0)),
+            (names::EXTERNAL_SST_VERSION, PropValue::Fixed32(2)),
+            (names::INDEX_TYPE, PropValue::Fixed32(0)),
+            (names::INDEX_KEY_IS_USER_KEY, PropValue::Num(1)),
+        ];
+        let mut out = [0u8; 512];
+        let n = build_properties(&mut props, &mut out).unwrap();
+        let p = Properties::parse(&out[..n]).unwrap();
+        assert_eq!(p.num_entries, Some(300));
+        assert_eq!(p.comparator, Some(&b"leveldb.BytewiseComparator"[..]));
+        assert_eq!(p.global_seqno().unwrap(), Some(0));
+        assert!(p.index_has_user_keys());
+        assert!(!p.index_is_delta_encoded());
+        assert_eq!(p.get(names::NUM_ENTRIES).unwrap(), Some(&[0xac, 0x02][..]));
+        let off = p.global_seqno_value_offset.unwrap();
+        assert_eq!(&out[off..off + 8], &[0; 8]);
+    }
+
+    #[test]
+    fn unsorted_is_rejected() {
+        let mut out = [0u8; 128];
+        let mut b = BlockBuilder::new(&mut out, usize::MAX);
+        b.add(b"rocksdb.b", &[1]).unwrap();
+        b.add(b"rocksdb.a", &[1]).unwrap();
+        let n = b.finish().len();
+        assert!(Properties::parse(&out[..n]).is_err());
+    }
+}
