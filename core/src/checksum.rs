@@ -56,6 +56,51 @@ pub fn block_checksum(kind: ChecksumType, block: &[u8], compression: u8) -> u32 
     }
 }
 
+/// [`block_checksum`] of `block` with `len` bytes at `at` read as zeros (for RocksDB's rewritten global seqno).
+pub fn block_checksum_with_zeroed(kind: ChecksumType, block: &[u8], at: usize, len: usize, compression: u8) -> u32 {
+    let at = at.min(block.len());
+    let end = at.saturating_add(len).min(block.len());
+    let (a, rest) = block.split_at(at);
+    let (mid, b) = rest.split_at(end - at);
+    let zeros = [0u8; 64];
+    let z = &zeros[..mid.len().min(64)];
+    let ty = [compression];
+    match kind {
+        ChecksumType::None => 0,
+        ChecksumType::Crc32c => {
+            let mut d = CRC32C.digest();
+            d.update(a);
+            d.update(z);
+            d.update(b);
+            d.update(&ty);
+            mask_crc(d.finalize())
+        }
+        ChecksumType::XxHash => {
+            let mut h = xxhash_rust::xxh32::Xxh32::new(0);
+            h.update(a);
+            h.update(z);
+            h.update(b);
+            h.update(&ty);
+            h.digest()
+        }
+        ChecksumType::XxHash64 => {
+            let mut h = xxhash_rust::xxh64::Xxh64::new(0);
+            h.update(a);
+            h.update(z);
+            h.update(b);
+            h.update(&ty);
+            h.digest() as u32
+        }
+        ChecksumType::Xxh3 => {
+            let mut h = xxhash_rust::xxh3::Xxh3Default::new();
+            h.update(a);
+            h.update(z);
+            h.update(b);
+            (h.digest() as u32) ^ u32::from(compression).wrapping_mul(XXH3_TYPE_MULTIPLIER)
+        }
+    }
+}
+
 /// Verifies `block_with_trailer` (body followed by its 5-byte trailer) and returns the body and trailer.
 ///
 /// `offset` is the block's offset in the file, for the error.

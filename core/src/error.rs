@@ -55,28 +55,29 @@ impl fmt::Display for Part {
     }
 }
 
-/// How many bytes of a key an [`Error::OutOfOrder`] keeps (without an allocator we cannot keep them all).
-pub const KEY_EXCERPT_LEN: usize = 64;
+/// How many bytes of a key an [`Error::OutOfOrder`] keeps (without an allocator we cannot keep them all, and a
+/// small error keeps every `Result` cheap).
+pub const KEY_EXCERPT_LEN: usize = 32;
 
 /// The first [`KEY_EXCERPT_LEN`] bytes of a key, and its full length.
-#[derive(Clone, PartialEq, Eq, Hash, Default)]
+#[derive(Clone, Copy, PartialEq, Eq, Hash, Default)]
 pub struct KeyExcerpt {
-    bytes: heapless::Vec<u8, KEY_EXCERPT_LEN>,
+    bytes: [u8; KEY_EXCERPT_LEN],
+    kept: u8,
     len: usize,
 }
 
 impl KeyExcerpt {
     /// Keeps the first [`KEY_EXCERPT_LEN`] bytes of `key`.
     pub fn new(key: &[u8]) -> Self {
-        let keep = &key[..key.len().min(KEY_EXCERPT_LEN)];
-        let mut bytes = heapless::Vec::new();
-        // Cannot fail: `keep` is at most the capacity.
-        let _ = bytes.extend_from_slice(keep);
-        KeyExcerpt { bytes, len: key.len() }
+        let kept = key.len().min(KEY_EXCERPT_LEN);
+        let mut bytes = [0u8; KEY_EXCERPT_LEN];
+        bytes[..kept].copy_from_slice(&key[..kept]);
+        KeyExcerpt { bytes, kept: kept as u8, len: key.len() }
     }
     /// The bytes kept (all of the key if it was short enough).
     pub fn bytes(&self) -> &[u8] {
-        &self.bytes
+        &self.bytes[..usize::from(self.kept)]
     }
     /// The full length of the key.
     pub fn len(&self) -> usize {
@@ -88,7 +89,7 @@ impl KeyExcerpt {
     }
     /// True if [`bytes`](Self::bytes) is the whole key.
     pub fn is_complete(&self) -> bool {
-        self.bytes.len() == self.len
+        usize::from(self.kept) == self.len
     }
 }
 
@@ -102,7 +103,7 @@ impl fmt::Display for KeyExcerpt {
     /// Printable ASCII as is, other bytes as `\xNN`, in double quotes; `…(N bytes)` when cut.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str("\"")?;
-        for &b in self.bytes.iter() {
+        for &b in self.bytes().iter() {
             if (0x20..0x7f).contains(&b) && b != b'"' && b != b'\\' {
                 write!(f, "{}", b as char)?;
             } else {
@@ -162,6 +163,8 @@ pub enum Error {
         /// The value that named it (a type byte, a version).
         value: u64,
     },
+    /// The table builder holds a finished block that was not taken yet: call `next_output` first.
+    OutputPending,
     /// The caller asked for something impossible (an option out of range, a call in the wrong state).
     InvalidArgument {
         /// What was wrong.
@@ -183,7 +186,9 @@ impl Error {
     #[must_use]
     pub fn at(self, part: Part, base: u64) -> Self {
         match self {
-            Error::Corruption { offset, reason, .. } => Error::Corruption { part, offset: base.saturating_add(offset), reason },
+            Error::Corruption { offset, reason, .. } => {
+                Error::Corruption { part, offset: base.saturating_add(offset), reason }
+            }
             Error::ChecksumMismatch { offset, stored, computed, .. } => {
                 Error::ChecksumMismatch { part, offset: base.saturating_add(offset), stored, computed }
             }
@@ -207,6 +212,7 @@ impl fmt::Display for Error {
             Error::BufferTooSmall { needed } => write!(f, "buffer too small: {needed} bytes needed"),
             Error::Unsupported { part, what, value } => write!(f, "unsupported {what} {value} in {part}"),
             Error::InvalidArgument { reason } => write!(f, "invalid argument: {reason}"),
+            Error::OutputPending => f.write_str("a finished block is waiting: take it with next_output() first"),
         }
     }
 }

@@ -77,25 +77,31 @@ impl Footer {
         let base = file_len.saturating_sub(tail.len() as u64);
         let footer = match magic {
             LEGACY_MAGIC => {
-                let start = tail
-                    .len()
-                    .checked_sub(LEGACY_FOOTER_LEN)
-                    .ok_or(Error::corrupt(Part::Footer, base, "file too short for a legacy footer"))?;
+                let start = tail.len().checked_sub(LEGACY_FOOTER_LEN).ok_or(Error::corrupt(
+                    Part::Footer,
+                    base,
+                    "file too short for a legacy footer",
+                ))?;
                 let f = LegacyFooter::ref_from_bytes(&tail[start..])
                     .map_err(|_| Error::corrupt(Part::Footer, base, "footer layout"))?;
                 let (metaindex, index) = decode_handles(&f.handles, base + start as u64)?;
                 Footer { checksum: ChecksumType::Crc32c, metaindex, index, format_version: 0 }
             }
             BLOCK_BASED_MAGIC => {
-                let start = tail
-                    .len()
-                    .checked_sub(FOOTER_LEN)
-                    .ok_or(Error::corrupt(Part::Footer, base, "file too short for a footer"))?;
+                let start = tail.len().checked_sub(FOOTER_LEN).ok_or(Error::corrupt(
+                    Part::Footer,
+                    base,
+                    "file too short for a footer",
+                ))?;
                 let f = FooterV1::ref_from_bytes(&tail[start..])
                     .map_err(|_| Error::corrupt(Part::Footer, base, "footer layout"))?;
                 let fv = f.format_version.get();
                 if fv == 0 || fv > MAX_FORMAT_VERSION {
-                    return Err(Error::Unsupported { part: Part::Footer, what: "format_version", value: u64::from(fv) });
+                    return Err(Error::Unsupported {
+                        part: Part::Footer,
+                        what: "format_version",
+                        value: u64::from(fv),
+                    });
                 }
                 let checksum = ChecksumType::from_u8(f.checksum)?;
                 let (metaindex, index) = decode_handles(&f.handles, base + start as u64 + 1)?;

@@ -85,8 +85,11 @@ impl<'a> InternalKey<'a> {
     /// Splits encoded bytes into user key, seqno and type.
     pub fn decode(encoded: &'a [u8]) -> Result<Self> {
         let (user_key, trailer) = split_internal_key(encoded)?;
-        let kind = ValueType::from_u8(trailer as u8)
-            .ok_or(Error::corrupt(Part::Block, 0, "unknown value type in internal key"))?;
+        let kind = ValueType::from_u8(trailer as u8).ok_or(Error::corrupt(
+            Part::Block,
+            0,
+            "unknown value type in internal key",
+        ))?;
         Ok(InternalKey { user_key, seqno: trailer >> 8, kind })
     }
 

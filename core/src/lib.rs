@@ -22,6 +22,7 @@ pub mod key;
 pub mod keybuf;
 pub mod metaindex;
 pub mod properties;
+pub mod table;
 pub mod trailer;
 pub mod varint;
 

@@ -164,25 +164,26 @@ impl<'a> Properties<'a> {
             INDEX_KEY_IS_USER_KEY => self.index_key_is_user_key = num(v)?,
             INDEX_VALUE_IS_DELTA_ENCODED => self.index_value_is_delta_encoded = num(v)?,
             INDEX_TYPE => {
-                self.index_type = Some(
-                    read_fixed32(v, 0)
-                        .filter(|_| v.len() == 4)
-                        .ok_or(Error::corrupt(Part::Properties, at as u64, "index type is not 4 bytes"))?,
-                )
+                self.index_type = Some(read_fixed32(v, 0).filter(|_| v.len() == 4).ok_or(Error::corrupt(
+                    Part::Properties,
+                    at as u64,
+                    "index type is not 4 bytes",
+                ))?)
             }
             EXTERNAL_SST_VERSION => {
-                self.external_sst_version = Some(
-                    read_fixed32(v, 0)
-                        .filter(|_| v.len() == 4)
-                        .ok_or(Error::corrupt(Part::Properties, at as u64, "external file version is not 4 bytes"))?,
-                )
+                self.external_sst_version = Some(read_fixed32(v, 0).filter(|_| v.len() == 4).ok_or(Error::corrupt(
+                    Part::Properties,
+                    at as u64,
+                    "external file version is not 4 bytes",
+                ))?)
             }
             GLOBAL_SEQNO => {
-                self.global_seqno_property = Some(
-                    read_fixed64(v, 0)
-                        .filter(|_| v.len() == 8)
-                        .ok_or(Error::corrupt(Part::Properties, at as u64, "global seqno is not 8 bytes"))?,
-                );
+                self.global_seqno_property =
+                    Some(read_fixed64(v, 0).filter(|_| v.len() == 8).ok_or(Error::corrupt(
+                        Part::Properties,
+                        at as u64,
+                        "global seqno is not 8 bytes",
+                    ))?);
                 self.global_seqno_value_offset = Some(at);
             }
             COMPARATOR => self.comparator = Some(v),
@@ -223,12 +224,16 @@ impl<'a> Properties<'a> {
     pub fn global_seqno(&self) -> Result<Option<u64>> {
         match (self.external_sst_version, self.global_seqno_property) {
             (None, None) => Ok(None),
-            (None, Some(_)) => {
-                Err(Error::corrupt(Part::Properties, 0, "global seqno property in a table that is not an external file"))
-            }
+            (None, Some(_)) => Err(Error::corrupt(
+                Part::Properties,
+                0,
+                "global seqno property in a table that is not an external file",
+            )),
             (Some(v), _) if v < 2 => Ok(None),
             (Some(_), Some(s)) => Ok(Some(s)),
-            (Some(_), None) => Err(Error::corrupt(Part::Properties, 0, "external file global sequence number not found")),
+            (Some(_), None) => {
+                Err(Error::corrupt(Part::Properties, 0, "external file global sequence number not found"))
+            }
         }
     }
 

@@ -118,9 +118,7 @@ impl CompressionType {
             6 => CompressionType::Xpress,
             7 => CompressionType::Zstd,
             0x40 => CompressionType::ZstdNotFinal,
-            _ => {
-                return Err(Error::Unsupported { part: Part::Trailer, what: "compression type", value: u64::from(v) })
-            }
+            _ => return Err(Error::Unsupported { part: Part::Trailer, what: "compression type", value: u64::from(v) }),
         })
     }
     /// The name RocksDB writes in the `rocksdb.compression` property.

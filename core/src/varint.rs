@@ -192,9 +192,8 @@ impl<'a> Writer<'a> {
     }
     /// Appends a varint.
     pub fn varint64(&mut self, v: u64) -> Result<()> {
-        let n = encode_varint64(v, &mut self.buf[self.pos..]).map_err(|_| Error::BufferTooSmall {
-            needed: self.pos + varint_len(v),
-        })?;
+        let n = encode_varint64(v, &mut self.buf[self.pos..])
+            .map_err(|_| Error::BufferTooSmall { needed: self.pos + varint_len(v) })?;
         self.pos += n;
         Ok(())
     }

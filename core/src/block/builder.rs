@@ -280,7 +280,8 @@ mod tests {
         let out = b.finish();
         let n = out.len();
         assert_eq!(u32::from_le_bytes(out[n - 4..].try_into().unwrap()), 3);
-        let r: [u32; 3] = core::array::from_fn(|i| u32::from_le_bytes(out[n - 16 + 4 * i..n - 12 + 4 * i].try_into().unwrap()));
+        let r: [u32; 3] =
+            core::array::from_fn(|i| u32::from_le_bytes(out[n - 16 + 4 * i..n - 12 + 4 * i].try_into().unwrap()));
         assert_eq!(r, [0, 9, 18]);
         assert_eq!(&out[9..14], &[0, 2, 0, b'k', b'3']);
     }

@@ -7,4 +7,4 @@ pub mod builder;
 pub mod reader;
 
 pub use builder::{common_prefix, BlockBuilder, BlockState, ValueFraming, EMPTY_BLOCK_LEN};
-pub use reader::{Block, BlockCursor, BlockIter, EntryFormat, KeyOrder};
+pub use reader::{Block, BlockCursor, BlockIter, BlockLayout, EntryFormat, KeyOrder};

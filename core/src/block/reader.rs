@@ -32,6 +32,9 @@ pub enum KeyOrder {
     Bytewise,
     /// Internal-key order: user key ascending, then the 8-byte trailer descending.
     Internal,
+    /// Internal keys in the block, a bare user key as the seek target: lands on the newest entry of that user
+    /// key (or the first of a larger one).
+    InternalByUser,
 }
 
 impl KeyOrder {
@@ -41,6 +44,10 @@ impl KeyOrder {
         match self {
             KeyOrder::Bytewise => a.cmp(b),
             KeyOrder::Internal => crate::key::compare_internal(a, b),
+            KeyOrder::InternalByUser => match crate::key::split_internal_key(a) {
+                Ok((user, _)) => user.cmp(b),
+                Err(_) => a.cmp(b),
+            },
         }
     }
 }
@@ -54,6 +61,11 @@ pub struct Block<'a> {
 }
 
 impl<'a> Block<'a> {
+    /// A block with no entries.
+    pub const fn empty() -> Block<'static> {
+        Block { data: &[], restarts: &[], format: EntryFormat::LengthPrefixed }
+    }
+
     /// Parses a block whose entries have length-prefixed values.
     pub fn parse(bytes: &'a [u8]) -> Result<Self> {
         Self::parse_with(bytes, EntryFormat::LengthPrefixed)
@@ -69,18 +81,20 @@ impl<'a> Block<'a> {
         let num_restarts = (word & 0x7fff_ffff) as usize;
         if word & 0x8000_0000 != 0 {
             // RocksDB's data-block hash index: u8 buckets and a u16 bucket count before the footer word.
-            let nb_at = end
-                .checked_sub(2)
-                .ok_or(Error::corrupt(Part::Block, end as u64, "hash index tail truncated"))?;
+            let nb_at =
+                end.checked_sub(2).ok_or(Error::corrupt(Part::Block, end as u64, "hash index tail truncated"))?;
             let nb = u16::from_le_bytes([bytes[nb_at], bytes[nb_at + 1]]) as usize;
-            end = nb_at
-                .checked_sub(nb)
-                .ok_or(Error::corrupt(Part::Block, nb_at as u64, "hash index buckets run past the start"))?;
+            end = nb_at.checked_sub(nb).ok_or(Error::corrupt(
+                Part::Block,
+                nb_at as u64,
+                "hash index buckets run past the start",
+            ))?;
         }
-        let restart_bytes = num_restarts
-            .checked_mul(4)
-            .filter(|&n| n <= end)
-            .ok_or(Error::corrupt(Part::Block, end as u64, "restart array larger than the block"))?;
+        let restart_bytes = num_restarts.checked_mul(4).filter(|&n| n <= end).ok_or(Error::corrupt(
+            Part::Block,
+            end as u64,
+            "restart array larger than the block",
+        ))?;
         let data_len = end - restart_bytes;
         let restarts = <[U32<LittleEndian>]>::ref_from_bytes(&bytes[data_len..end])
             .map_err(|_| Error::corrupt(Part::Block, data_len as u64, "restart array misaligned"))?;
@@ -96,6 +110,22 @@ impl<'a> Block<'a> {
             prev = r;
         }
         Ok(Block { data: &bytes[..data_len], restarts, format })
+    }
+
+    /// Where the parts of this block are, to rebuild it later over the same bytes without validating again.
+    pub fn layout(&self) -> BlockLayout {
+        BlockLayout { data_len: self.data.len(), num_restarts: self.restarts.len(), format: self.format }
+    }
+
+    /// Rebuilds a block over the same bytes it was parsed from; errors (never panics) if they do not fit.
+    pub fn from_layout(bytes: &'a [u8], layout: BlockLayout) -> Result<Self> {
+        let end = layout.data_len + 4 * layout.num_restarts;
+        let data = bytes.get(..layout.data_len);
+        let restarts = bytes.get(layout.data_len..end).and_then(|r| <[U32<LittleEndian>]>::ref_from_bytes(r).ok());
+        match (data, restarts) {
+            (Some(data), Some(restarts)) => Ok(Block { data, restarts, format: layout.format }),
+            _ => Err(corrupt(0, "block layout does not fit its bytes")),
+        }
     }
 
     /// The entry bytes (before the restart array).
@@ -129,6 +159,14 @@ impl<'a> Block<'a> {
     }
 }
 
+/// The shape of a parsed block (see [`Block::layout`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct BlockLayout {
+    data_len: usize,
+    num_restarts: usize,
+    format: EntryFormat,
+}
+
 /// One decoded entry header.
 struct RawEntry {
     shared: usize,
@@ -160,7 +198,13 @@ fn decode_entry(block: &Block<'_>, at: usize, prev_handle: BlockHandle, key_len:
             if next > data.len() {
                 return Err(corrupt(at, "entry runs past the end of the block"));
             }
-            Ok(RawEntry { shared, key_delta: (kstart, non_shared), value: (vstart, vlen as usize), handle: prev_handle, next })
+            Ok(RawEntry {
+                shared,
+                key_delta: (kstart, non_shared),
+                value: (vstart, vlen as usize),
+                handle: prev_handle,
+                next,
+            })
         }
         EntryFormat::DeltaHandle { first_key } => {
             let kstart = at + a + b;
@@ -174,9 +218,7 @@ fn decode_entry(block: &Block<'_>, at: usize, prev_handle: BlockHandle, key_len:
             } else {
                 let (z, n) = decode_varint64(&data[p..]).map_err(|_| corrupt(p, "bad handle delta"))?;
                 p += n;
-                let offset = prev_handle
-                    .end_with_trailer()
-                    .ok_or(corrupt(p, "handle offset overflows"))?;
+                let offset = prev_handle.end_with_trailer().ok_or(corrupt(p, "handle offset overflows"))?;
                 let size = (prev_handle.size as i64)
                     .checked_add(zigzag_decode(z))
                     .filter(|&s| s >= 0)

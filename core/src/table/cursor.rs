@@ -1,0 +1,253 @@
+//! A cursor over a table's point entries: both directions, seeks, ranges.
+
+use crate::block::{Block, BlockCursor, BlockLayout, KeyOrder};
+use crate::error::{Error, Part, Result};
+use crate::handle::BlockHandle;
+use crate::key::{split_internal_key, ValueType};
+use crate::keybuf::KeyBuf;
+use crate::table::reader::{ReadBuf, Table};
+use crate::trailer::CompressionType;
+
+/// One entry as a cursor shows it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Entry<'e> {
+    /// The user key.
+    pub user_key: &'e [u8],
+    /// Its seqno (the table's global seqno for external files).
+    pub seqno: u64,
+    /// Its type.
+    pub kind: ValueType,
+    /// Its value (empty for deletions).
+    pub value: &'e [u8],
+}
+
+#[derive(Debug, Clone, Copy)]
+enum Src {
+    None,
+    File { start: usize, len: usize },
+    Buf { len: usize },
+}
+
+/// A cursor over the point entries of a [`Table`], in internal-key order. Values borrow from the table's bytes
+/// or, for compressed blocks, from the cursor's buffer: read them before moving.
+#[derive(Debug)]
+pub struct TableCursor<'t, 'a, B: ReadBuf, K: KeyBuf> {
+    table: &'t Table<'a>,
+    buf: B,
+    index: BlockCursor,
+    index_key: K,
+    data: BlockCursor,
+    data_key: K,
+    src: Src,
+    layout: BlockLayout,
+    handle: BlockHandle,
+}
+
+impl<'t, 'a, B: ReadBuf, K: KeyBuf> TableCursor<'t, 'a, B, K> {
+    pub(crate) fn new(table: &'t Table<'a>, buf: B, index_key: K, data_key: K) -> Self {
+        TableCursor {
+            table,
+            buf,
+            index: BlockCursor::new(),
+            index_key,
+            data: BlockCursor::new(),
+            data_key,
+            src: Src::None,
+            layout: BlockLayout::default(),
+            handle: BlockHandle::NULL,
+        }
+    }
+
+    fn block_bytes(&self) -> &[u8] {
+        match self.src {
+            Src::None => &[],
+            Src::File { start, len } => &self.table.file()[start..start + len],
+            Src::Buf { len } => &self.buf.bytes()[..len],
+        }
+    }
+
+    fn block(&self) -> Result<Block<'_>> {
+        Block::from_layout(self.block_bytes(), self.layout)
+    }
+
+    fn index_block(&self) -> Block<'a> {
+        self.table.index_block()
+    }
+
+    /// Loads the data block the index cursor points at.
+    fn load_block(&mut self) -> Result<()> {
+        self.data = BlockCursor::new();
+        self.src = Src::None;
+        let ib = self.index_block();
+        let handle = self.table.index_info().handle(&self.index, self.index.value(&ib))?;
+        let contents = self.table.block(handle, Part::DataBlock)?;
+        let fv = self.table.footer().format_version;
+        if contents.compression == CompressionType::None {
+            let start = handle.offset as usize;
+            let block = crate::block::Block::parse(contents.body).map_err(|e| e.at(Part::DataBlock, handle.offset))?;
+            self.layout = block.layout();
+            self.src = Src::File { start, len: contents.body.len() };
+        } else {
+            let need = contents.uncompressed_len(fv, self.table.read_options().max_block_len)?;
+            let out = self.buf.buf(need)?;
+            let n = crate::compress::decompress_into(contents.compression, fv, contents.body, out)
+                .map_err(|e| e.at(Part::Compression, handle.offset))?;
+            let block = Block::parse(&out[..n]).map_err(|e| e.at(Part::DataBlock, handle.offset))?;
+            self.layout = block.layout();
+            self.src = Src::Buf { len: n };
+        }
+        self.handle = handle;
+        Ok(())
+    }
+
+    /// Runs `f` on the data cursor with the current block.
+    fn with_data(&mut self, f: impl FnOnce(&mut BlockCursor, &Block<'_>, &mut K) -> Result<()>) -> Result<()> {
+        let bytes: &[u8] = match self.src {
+            Src::None => &[],
+            Src::File { start, len } => &self.table.file()[start..start + len],
+            Src::Buf { len } => &self.buf.bytes()[..len],
+        };
+        let block = Block::from_layout(bytes, self.layout)?;
+        let off = self.handle.offset;
+        f(&mut self.data, &block, &mut self.data_key).map_err(|e| e.at(Part::DataBlock, off))
+    }
+
+    fn index_step(&mut self, f: impl FnOnce(&mut BlockCursor, &Block<'a>, &mut K) -> Result<()>) -> Result<()> {
+        let ib = self.index_block();
+        let off = self.table.footer().index.offset;
+        f(&mut self.index, &ib, &mut self.index_key).map_err(|e| e.at(Part::Index, off))
+    }
+
+    /// Skips forward over empty blocks until positioned or past the end.
+    fn settle_forward(&mut self) -> Result<()> {
+        while !self.data.valid() && self.index.valid() {
+            self.index_step(|c, b, k| c.next(b, k))?;
+            if !self.index.valid() {
+                self.src = Src::None;
+                return Ok(());
+            }
+            self.load_block()?;
+            self.with_data(|c, b, k| c.seek_to_first(b, k))?;
+        }
+        Ok(())
+    }
+
+    fn settle_backward(&mut self) -> Result<()> {
+        while !self.data.valid() && self.index.valid() {
+            self.index_step(|c, b, k| c.prev(b, k))?;
+            if !self.index.valid() {
+                self.src = Src::None;
+                return Ok(());
+            }
+            self.load_block()?;
+            self.with_data(|c, b, k| c.seek_to_last(b, k))?;
+        }
+        Ok(())
+    }
+
+    /// True when positioned on an entry.
+    pub fn valid(&self) -> bool {
+        self.data.valid()
+    }
+
+    /// The current entry.
+    pub fn entry(&self) -> Result<Option<Entry<'_>>> {
+        if !self.data.valid() {
+            return Ok(None);
+        }
+        let block = self.block()?;
+        let value = self.data.value(&block);
+        let (user_key, trailer) =
+            split_internal_key(self.data_key.as_slice()).map_err(|e| e.at(Part::DataBlock, self.handle.offset))?;
+        let kind = ValueType::from_u8(trailer as u8).ok_or(Error::corrupt(
+            Part::DataBlock,
+            self.handle.offset,
+            "unknown value type",
+        ))?;
+        let seqno = self.table.global_seqno().unwrap_or(trailer >> 8);
+        // Both borrows come from `self`; re-slice the value so it outlives the temporary `Block`.
+        let bytes = self.block_bytes();
+        let start = value.as_ptr() as usize - bytes.as_ptr() as usize;
+        let value = &bytes[start..start + value.len()];
+        Ok(Some(Entry { user_key, seqno, kind, value }))
+    }
+
+    /// The current internal key (user key and 8-byte trailer as stored).
+    pub fn internal_key(&self) -> &[u8] {
+        if self.data.valid() {
+            self.data_key.as_slice()
+        } else {
+            &[]
+        }
+    }
+
+    /// Moves to the first entry.
+    pub fn seek_to_first(&mut self) -> Result<()> {
+        self.data = BlockCursor::new();
+        self.index_step(|c, b, k| c.seek_to_first(b, k))?;
+        if !self.index.valid() {
+            return Ok(());
+        }
+        self.load_block()?;
+        self.with_data(|c, b, k| c.seek_to_first(b, k))?;
+        self.settle_forward()
+    }
+
+    /// Moves to the last entry.
+    pub fn seek_to_last(&mut self) -> Result<()> {
+        self.data = BlockCursor::new();
+        self.index_step(|c, b, k| c.seek_to_last(b, k))?;
+        if !self.index.valid() {
+            return Ok(());
+        }
+        self.load_block()?;
+        self.with_data(|c, b, k| c.seek_to_last(b, k))?;
+        self.settle_backward()
+    }
+
+    /// Moves to the first entry whose user key is ≥ `user_key` (its newest version).
+    pub fn seek(&mut self, user_key: &[u8]) -> Result<()> {
+        self.data = BlockCursor::new();
+        let order = self.table.index_info().seek_order();
+        self.index_step(|c, b, k| c.seek(b, k, user_key, order))?;
+        if !self.index.valid() {
+            return Ok(());
+        }
+        self.load_block()?;
+        self.with_data(|c, b, k| c.seek(b, k, user_key, KeyOrder::InternalByUser))?;
+        self.settle_forward()
+    }
+
+    /// Moves to the last entry whose user key is < `user_key`.
+    pub fn seek_before(&mut self, user_key: &[u8]) -> Result<()> {
+        self.seek(user_key)?;
+        if self.valid() {
+            self.prev()
+        } else {
+            self.seek_to_last()
+        }
+    }
+
+    /// Moves to the next entry.
+    pub fn next(&mut self) -> Result<()> {
+        if !self.data.valid() {
+            return Ok(());
+        }
+        self.with_data(|c, b, k| c.next(b, k))?;
+        self.settle_forward()
+    }
+
+    /// Moves to the previous entry.
+    pub fn prev(&mut self) -> Result<()> {
+        if !self.data.valid() {
+            return Ok(());
+        }
+        self.with_data(|c, b, k| c.prev(b, k))?;
+        self.settle_backward()
+    }
+
+    /// Handle of the data block the cursor is in.
+    pub fn block_handle(&self) -> BlockHandle {
+        self.handle
+    }
+}

@@ -1,0 +1,15 @@
+//! Tables: the builder state machine that writes them and the reader that opens them.
+
+pub mod builder;
+pub mod cursor;
+pub mod options;
+pub mod reader;
+pub mod workspace;
+
+pub use builder::{TableBuilder, TableStats};
+pub use cursor::{Entry, TableCursor};
+pub use options::Options;
+pub use reader::{
+    read_block, BlockContents, IndexInfo, Lookup, RangeTombstone, ReadBuf, ReadOptions, Table, TableFilter,
+};
+pub use workspace::Workspace;

@@ -1,0 +1,128 @@
+//! What a table is written with.
+
+use crate::error::{Error, Result};
+use crate::trailer::{ChecksumType, CompressionType};
+
+/// Settings for writing a table. The defaults are RocksDB's `SstFileWriter` defaults, with CRC32C checksums,
+/// no compression and a 10 bits/key Bloom filter.
+#[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
+pub struct Options {
+    /// Target size of a data block before compression (bytes).
+    pub block_size: usize,
+    /// A restart point every this many data-block entries.
+    pub restart_interval: usize,
+    /// [`CompressionType::None`] or [`CompressionType::Lz4`] (needs feature `lz4`).
+    pub compression: CompressionType,
+    /// Block checksum; RocksDB accepts all five.
+    pub checksum: ChecksumType,
+    /// Footer format_version, 2 to 5: ≥ 3 writes a user-key index, ≥ 4 delta-encoded index values.
+    pub format_version: u32,
+    /// Bloom filter bits per key × 1000 (10 000 = 10 bits); 0 writes no filter.
+    pub bloom_millibits_per_key: u32,
+    /// Sequence number for the entries added with `put`, `delete`, `merge` and `delete_range`.
+    pub seqno: u64,
+    /// Write `rocksdb.external_sst_file.version` = 2 and `global_seqno` = 0, as `SstFileWriter` does, so RocksDB
+    /// can ingest the file. Readers then use the global seqno for every key: turn this off for tables whose keys
+    /// carry their own sequence numbers.
+    pub external_file: bool,
+    /// `rocksdb.creation.time` (seconds since the epoch; core has no clock).
+    pub creation_time: u64,
+    /// `rocksdb.file.creation.time` (seconds since the epoch).
+    pub file_creation_time: u64,
+    /// Column family id written in the properties.
+    pub column_family_id: u32,
+    /// Column family name written in the properties.
+    pub column_family_name: &'static str,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Options {
+            block_size: 4096,
+            restart_interval: 16,
+            compression: CompressionType::None,
+            checksum: ChecksumType::Crc32c,
+            format_version: 5,
+            bloom_millibits_per_key: 10_000,
+            seqno: 0,
+            external_file: true,
+            creation_time: 0,
+            file_creation_time: 0,
+            column_family_id: 0,
+            column_family_name: "default",
+        }
+    }
+}
+
+impl Options {
+    /// Sets the block size.
+    pub fn block_size(mut self, v: usize) -> Self {
+        self.block_size = v;
+        self
+    }
+    /// Sets the data-block restart interval.
+    pub fn restart_interval(mut self, v: usize) -> Self {
+        self.restart_interval = v;
+        self
+    }
+    /// Sets the compression.
+    pub fn compression(mut self, v: CompressionType) -> Self {
+        self.compression = v;
+        self
+    }
+    /// Sets the checksum type.
+    pub fn checksum(mut self, v: ChecksumType) -> Self {
+        self.checksum = v;
+        self
+    }
+    /// Sets the format_version (2..=5).
+    pub fn format_version(mut self, v: u32) -> Self {
+        self.format_version = v;
+        self
+    }
+    /// Sets the Bloom filter bits per key (0 = no filter).
+    pub fn bloom_bits_per_key(mut self, bits: u32) -> Self {
+        self.bloom_millibits_per_key = bits.saturating_mul(1000);
+        self
+    }
+    /// Sets the seqno of entries added without one.
+    pub fn seqno(mut self, v: u64) -> Self {
+        self.seqno = v;
+        self
+    }
+    /// Sets whether external-file properties are written.
+    pub fn external_file(mut self, v: bool) -> Self {
+        self.external_file = v;
+        self
+    }
+
+    /// Checks the options for values the writer cannot honour.
+    pub fn validate(&self) -> Result<()> {
+        let bad = |reason| Err(Error::InvalidArgument { reason });
+        if self.block_size == 0 || self.block_size > (1 << 30) {
+            return bad("block_size must be in 1..=1 GiB");
+        }
+        if self.restart_interval == 0 || self.restart_interval > u32::MAX as usize {
+            return bad("restart_interval must be at least 1");
+        }
+        if !(2..=5).contains(&self.format_version) {
+            return bad("format_version must be 2..=5 for writing");
+        }
+        match self.compression {
+            CompressionType::None => {}
+            CompressionType::Lz4 if cfg!(feature = "lz4") => {}
+            _ => return bad("compression must be None or Lz4 (feature lz4)"),
+        }
+        if self.bloom_millibits_per_key != 0 && !(1000..=100_000).contains(&self.bloom_millibits_per_key) {
+            return bad("bloom bits per key must be 0 or 1..=100");
+        }
+        if self.seqno > crate::key::MAX_SEQNO {
+            return bad("seqno exceeds 56 bits");
+        }
+        if self.external_file && self.seqno != 0 {
+            return bad("external files must use seqno 0 (RocksDB assigns the global seqno on ingestion)");
+        }
+        Ok(())
+    }
+}
