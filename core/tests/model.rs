@@ -1,0 +1,298 @@
+//! Property tests: random sorted entries → build → open → compare with a `BTreeMap` model.
+
+use std::collections::BTreeMap;
+
+use proptest::prelude::*;
+use sstkit_core::key::ValueType;
+use sstkit_core::keybuf::KeyBuf;
+use sstkit_core::table::{Options, Table, TableBuilder};
+use sstkit_core::{ChecksumType, CompressionType, Error};
+
+#[derive(Debug, Clone)]
+enum Op {
+    Put(Vec<u8>),
+    Delete,
+    Merge(Vec<u8>),
+}
+
+fn kind_of(op: &Op) -> ValueType {
+    match op {
+        Op::Put(_) => ValueType::Value,
+        Op::Delete => ValueType::Deletion,
+        Op::Merge(_) => ValueType::Merge,
+    }
+}
+
+fn value_of(op: &Op) -> &[u8] {
+    match op {
+        Op::Put(v) | Op::Merge(v) => v,
+        Op::Delete => &[],
+    }
+}
+
+/// Builds a table into a Vec through a fixed slice workspace (the no-allocator path).
+fn build(opts: &Options, model: &BTreeMap<Vec<u8>, Op>, ranges: &[(Vec<u8>, Vec<u8>)]) -> Vec<u8> {
+    let n = model.len() + ranges.len();
+    let avg = model.keys().map(|k| k.len()).sum::<usize>() / n.max(1) + 1;
+    let mut ws = vec![0u8; TableBuilder::<&mut [u8]>::workspace_len_hint(opts, n, avg) + 64 * 1024];
+    let mut b = TableBuilder::new(&mut ws[..], opts.clone()).unwrap();
+    let mut out = Vec::new();
+    let mut ri = ranges.iter().peekable();
+    for (k, op) in model {
+        // Interleave range deletions with point entries.
+        while let Some((s, e)) = ri.peek() {
+            if s.as_slice() > k.as_slice() {
+                break;
+            }
+            b.delete_range(s, e).unwrap();
+            ri.next();
+        }
+        match op {
+            Op::Put(v) => b.put(k, v).unwrap(),
+            Op::Delete => b.delete(k).unwrap(),
+            Op::Merge(v) => b.merge(k, v).unwrap(),
+        }
+        while let Some(c) = b.next_output().unwrap() {
+            out.extend_from_slice(c);
+        }
+    }
+    for (s, e) in ri {
+        b.delete_range(s, e).unwrap();
+    }
+    b.finish().unwrap();
+    while let Some(c) = b.next_output().unwrap() {
+        out.extend_from_slice(c);
+    }
+    assert!(b.is_done());
+    assert_eq!(b.stats().file_size, out.len() as u64);
+    out
+}
+
+fn key_strategy() -> impl Strategy<Value = Vec<u8>> {
+    prop_oneof![
+        8 => proptest::collection::vec(any::<u8>(), 0..12),
+        3 => proptest::collection::vec(b'a'..b'e', 0..40),
+        1 => proptest::collection::vec(any::<u8>(), 100..400),
+    ]
+}
+
+fn value_strategy() -> impl Strategy<Value = Vec<u8>> {
+    prop_oneof![
+        6 => proptest::collection::vec(any::<u8>(), 0..40),
+        2 => Just(Vec::new()),
+        2 => proptest::collection::vec(Just(b'x'), 0..300),
+        1 => proptest::collection::vec(any::<u8>(), 300..2000),
+    ]
+}
+
+fn op_strategy() -> impl Strategy<Value = Op> {
+    prop_oneof![
+        6 => value_strategy().prop_map(Op::Put),
+        2 => Just(Op::Delete),
+        2 => value_strategy().prop_map(Op::Merge),
+    ]
+}
+
+fn options_strategy() -> impl Strategy<Value = Options> {
+    (
+        1usize..=32,
+        prop_oneof![Just(64usize), Just(200), Just(1024), Just(4096), Just(65536), 64usize..8192],
+        any::<bool>(),
+        0u8..=4,
+        any::<bool>(),
+        2u32..=5,
+    )
+        .prop_map(|(ri, bs, lz4, ck, filter, fv)| {
+            Options::default()
+                .restart_interval(ri)
+                .block_size(bs)
+                .compression(if lz4 { CompressionType::Lz4 } else { CompressionType::None })
+                .checksum(ChecksumType::from_u8(ck).unwrap())
+                .bloom_bits_per_key(if filter { 10 } else { 0 })
+                .format_version(fv)
+        })
+}
+
+fn ranges_strategy() -> impl Strategy<Value = Vec<(Vec<u8>, Vec<u8>)>> {
+    proptest::collection::btree_map(key_strategy(), key_strategy(), 0..4).prop_map(|m| {
+        m.into_iter()
+            .filter_map(|(s, e)| {
+                let mut end = s.clone();
+                end.extend_from_slice(&e);
+                end.push(1);
+                (end > s).then_some((s, end))
+            })
+            .collect()
+    })
+}
+
+fn check(opts: Options, model: BTreeMap<Vec<u8>, Op>, ranges: Vec<(Vec<u8>, Vec<u8>)>, probes: Vec<Vec<u8>>) {
+    let file = build(&opts, &model, &ranges);
+    let table = Table::open(&file).unwrap();
+    assert_eq!(table.properties().num_entries, Some((model.len() + ranges.len()) as u64));
+    assert_eq!(table.verify_all().unwrap() >= 3, true);
+
+    // Forward.
+    let mut c = table.iter();
+    c.seek_to_first().unwrap();
+    let mut got = Vec::new();
+    while let Some(e) = c.entry().unwrap() {
+        got.push((e.user_key.to_vec(), e.kind, e.value.to_vec(), e.seqno));
+        c.next().unwrap();
+    }
+    let want: Vec<_> = model.iter().map(|(k, op)| (k.clone(), kind_of(op), value_of(op).to_vec(), 0u64)).collect();
+    assert_eq!(got, want, "forward iteration");
+    // Backward.
+    c.seek_to_last().unwrap();
+    let mut back = Vec::new();
+    while let Some(e) = c.entry().unwrap() {
+        back.push((e.user_key.to_vec(), e.kind, e.value.to_vec(), e.seqno));
+        c.prev().unwrap();
+    }
+    back.reverse();
+    assert_eq!(back, want, "backward iteration");
+    // Range tombstones.
+    let tombs: Vec<_> = table
+        .range_tombstones()
+        .map(|t| t.map(|t| (t.start.to_vec(), t.end.to_vec())))
+        .collect::<Result<_, _>>()
+        .unwrap();
+    assert_eq!(tombs, ranges);
+
+    // get and seek, on present keys and probes.
+    let mut buf = Vec::new();
+    for k in model.keys().chain(probes.iter()) {
+        let got = table.get(k, &mut buf).unwrap().map(|l| (l.kind, l.value.to_vec()));
+        let covered = ranges.iter().any(|(s, e)| s <= k && k < e);
+        let want = match model.get(k) {
+            Some(op) => Some((kind_of(op), value_of(op).to_vec())),
+            None if covered => Some((ValueType::RangeDeletion, Vec::new())),
+            None => None,
+        };
+        assert_eq!(got, want, "get {k:?}");
+        c.seek(k).unwrap();
+        let want_seek = model.range(k.clone()..).next().map(|(k, _)| k.clone());
+        let got_seek = c.entry().unwrap().map(|e| e.user_key.to_vec());
+        assert_eq!(got_seek, want_seek, "seek {k:?}");
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 200, ..ProptestConfig::default() })]
+
+    #[test]
+    fn table_matches_model(
+        opts in options_strategy(),
+        model in proptest::collection::btree_map(key_strategy(), op_strategy(), 0..300),
+        ranges in ranges_strategy(),
+        probes in proptest::collection::vec(key_strategy(), 0..30),
+    ) {
+        check(opts, model, ranges, probes);
+    }
+}
+
+#[test]
+fn many_entries_small_blocks() {
+    let mut model = BTreeMap::new();
+    for i in 0..20_000u32 {
+        model.insert(
+            format!("key{:08}", i * 7).into_bytes(),
+            if i % 5 == 0 { Op::Delete } else { Op::Put(i.to_le_bytes().to_vec()) },
+        );
+    }
+    for fv in 2..=5 {
+        let opts = Options::default().block_size(256).format_version(fv).compression(CompressionType::Lz4);
+        let probes = (0..200u32).map(|i| format!("key{:08}", i * 3 + 1).into_bytes()).collect();
+        check(opts, model.clone(), vec![(b"key00000100".to_vec(), b"key00000200".to_vec())], probes);
+    }
+}
+
+#[test]
+fn out_of_order_names_both_keys_and_builder_stays_usable() {
+    let mut ws = vec![0u8; 64 * 1024];
+    let mut b = TableBuilder::new(&mut ws[..], Options::default()).unwrap();
+    b.put(b"m", b"1").unwrap();
+    let e = b.put(b"a", b"2").unwrap_err();
+    assert!(
+        matches!(&e, Error::OutOfOrder { previous, key } if previous.bytes() == b"m" && key.bytes() == b"a"),
+        "{e:?}"
+    );
+    let text = e.to_string();
+    assert!(text.contains("\"m\"") && text.contains("\"a\""), "{text}");
+    assert!(matches!(b.put(b"m", b"again"), Err(Error::OutOfOrder { .. })), "repeated key");
+    b.put(b"z", b"3").unwrap();
+    b.finish().unwrap();
+    let mut out = Vec::new();
+    while let Some(c) = b.next_output().unwrap() {
+        out.extend_from_slice(c);
+    }
+    let t = Table::open(&out).unwrap();
+    let mut buf = Vec::new();
+    assert_eq!(t.get(b"z", &mut buf).unwrap().unwrap().value, b"3");
+    assert_eq!(t.properties().num_entries, Some(2));
+}
+
+#[test]
+fn small_workspace_reports_needed_and_loses_nothing() {
+    let opts = Options::default().block_size(256);
+    let mut ws = vec![0u8; 4096];
+    let mut b = TableBuilder::new(&mut ws[..], opts).unwrap();
+    let mut out = Vec::new();
+    let mut added = 0u32;
+    let err = loop {
+        let k = format!("key{added:06}");
+        match b.put(k.as_bytes(), b"value") {
+            Ok(()) => added += 1,
+            Err(e) => break e,
+        }
+        while let Some(c) = b.next_output().unwrap() {
+            out.extend_from_slice(c);
+        }
+    };
+    assert!(matches!(err, Error::BufferTooSmall { needed } if needed > 4096), "{err:?}");
+    assert!(added > 10);
+    // The failed key was not added; a retry in a bigger workspace is the caller's move. What was added finishes
+    // if there is room for the tail blocks; here we only check the failure left the builder consistent.
+    assert_eq!(b.stats().num_puts, u64::from(added));
+}
+
+#[test]
+fn output_must_be_taken_before_the_next_block() {
+    let mut ws = vec![0u8; 64 * 1024];
+    let mut b = TableBuilder::new(&mut ws[..], Options::default().block_size(64)).unwrap();
+    let mut i = 0u32;
+    let e = loop {
+        match b.put(format!("k{i:05}").as_bytes(), b"vvvvvvvvvvvvvvvvvvvv") {
+            Ok(()) => i += 1,
+            Err(e) => break e,
+        }
+    };
+    assert_eq!(e, Error::OutputPending);
+    assert!(b.next_output().unwrap().is_some());
+    b.put(format!("k{i:05}").as_bytes(), b"v").unwrap();
+}
+
+#[cfg(feature = "alloc")]
+#[test]
+fn vec_workspace_grows() {
+    let mut b = TableBuilder::new(Vec::new(), Options::default()).unwrap();
+    let mut out = Vec::new();
+    for i in 0..50_000u32 {
+        b.put(format!("key{i:08}").as_bytes(), &[7u8; 30]).unwrap();
+        if i == 100 {
+            b.put(b"key00000100\xff", &vec![9u8; 100_000]).unwrap();
+        }
+        while let Some(c) = b.next_output().unwrap() {
+            out.extend_from_slice(c);
+        }
+    }
+    b.finish().unwrap();
+    while let Some(c) = b.next_output().unwrap() {
+        out.extend_from_slice(c);
+    }
+    let t = Table::open(&out).unwrap();
+    let mut buf = Vec::new();
+    assert_eq!(t.get(b"key00000100\xff", &mut buf).unwrap().unwrap().value.len(), 100_000);
+    assert_eq!(t.get(b"key00049999", &mut buf).unwrap().unwrap().value, &[7u8; 30]);
+    let _ = KeyBuf::as_slice(&Vec::<u8>::new());
+}
