@@ -331,6 +331,7 @@ impl BlockCursor {
     }
 
     /// Moves to the next entry; becomes invalid past the last.
+    #[allow(clippy::should_implement_trait)] // A positional cursor, not an Iterator: it also goes back and seeks.
     pub fn next(&mut self, block: &Block<'_>, key: &mut impl KeyBuf) -> Result<()> {
         if !self.valid {
             return Ok(());
@@ -452,6 +453,7 @@ impl<'a, K: KeyBuf> BlockIter<'a, K> {
         self.cursor.seek_to_last(&self.block, &mut self.key)
     }
     /// See [`BlockCursor::next`].
+    #[allow(clippy::should_implement_trait)] // A positional cursor, not an Iterator: it also goes back and seeks.
     pub fn next(&mut self) -> Result<()> {
         self.cursor.next(&self.block, &mut self.key)
     }

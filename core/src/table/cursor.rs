@@ -229,6 +229,7 @@ impl<'t, 'a, B: ReadBuf, K: KeyBuf> TableCursor<'t, 'a, B, K> {
     }
 
     /// Moves to the next entry.
+    #[allow(clippy::should_implement_trait)] // A positional cursor, not an Iterator: it also goes back and seeks.
     pub fn next(&mut self) -> Result<()> {
         if !self.data.valid() {
             return Ok(());
