@@ -30,3 +30,8 @@ pub use error::{Error, KeyExcerpt, Part, Result};
 pub use handle::BlockHandle;
 pub use key::{InternalKey, ValueType};
 pub use trailer::{BlockTrailer, ChecksumType, CompressionType};
+
+/// The README's example, compiled and run as a doctest.
+#[doc = include_str!("../../README.md")]
+#[cfg(doctest)]
+pub struct ReadmeDoctests;
