@@ -107,7 +107,13 @@ impl Footer {
                 let (metaindex, index) = decode_handles(&f.handles, base + start as u64 + 1)?;
                 Footer { checksum, metaindex, index, format_version: fv }
             }
-            _ => return Err(Error::corrupt(Part::Footer, file_len - 8, "bad magic number: not an SST file")),
+            _ => {
+                return Err(Error::corrupt(
+                    Part::Footer,
+                    file_len.saturating_sub(8),
+                    "bad magic number: not an SST file",
+                ))
+            }
         };
         let body_end = file_len.saturating_sub(footer.encoded_len() as u64);
         footer.metaindex.check_within(body_end, Part::Metaindex)?;

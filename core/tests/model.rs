@@ -159,6 +159,20 @@ fn check(opts: Options, model: BTreeMap<Vec<u8>, Op>, ranges: Vec<(Vec<u8>, Vec<
         .unwrap();
     assert_eq!(tombs, ranges);
 
+    // Range iteration between two probes.
+    if probes.len() >= 2 {
+        let (a, b) = if probes[0] <= probes[1] { (&probes[0], &probes[1]) } else { (&probes[1], &probes[0]) };
+        let mut got = Vec::new();
+        table
+            .for_each_in_range(Some(a), Some(b), Vec::new(), |e| {
+                got.push(e.user_key.to_vec());
+                true
+            })
+            .unwrap();
+        let want: Vec<_> = model.range(a.clone()..b.clone()).map(|(k, _)| k.clone()).collect();
+        assert_eq!(got, want, "range [{a:?}, {b:?})");
+    }
+
     // get and seek, on present keys and probes.
     let mut buf = Vec::new();
     for k in model.keys().chain(probes.iter()) {
@@ -295,4 +309,74 @@ fn vec_workspace_grows() {
     assert_eq!(t.get(b"key00000100\xff", &mut buf).unwrap().unwrap().value.len(), 100_000);
     assert_eq!(t.get(b"key00049999", &mut buf).unwrap().unwrap().value, &[7u8; 30]);
     let _ = KeyBuf::as_slice(&Vec::<u8>::new());
+}
+
+#[test]
+fn versions_with_seqnos_span_blocks_and_fall_back_to_an_internal_key_index() {
+    use sstkit_core::key::InternalKey;
+    for fv in [3u32, 5] {
+        let opts = Options::default().external_file(false).block_size(64).format_version(fv).restart_interval(2);
+        let mut b = TableBuilder::new(Vec::new(), opts).unwrap();
+        let mut out = Vec::new();
+        let mut want = Vec::new();
+        for i in 0..50u32 {
+            let k = format!("key{i:03}").into_bytes();
+            for seq in (10..20u64).rev() {
+                let kind = if seq % 4 == 0 { ValueType::Deletion } else { ValueType::Value };
+                let v = if kind == ValueType::Value { format!("v{i}.{seq}").into_bytes() } else { Vec::new() };
+                b.add(InternalKey::new(&k, seq, kind), &v).unwrap();
+                want.push((k.clone(), seq, kind, v));
+                while let Some(c) = b.next_output().unwrap() {
+                    out.extend_from_slice(c);
+                }
+            }
+            // Same user key with a higher seqno after a lower one is out of order.
+            assert!(matches!(b.add(InternalKey::new(&k, 99, ValueType::Value), b""), Err(Error::OutOfOrder { .. })));
+        }
+        b.finish().unwrap();
+        while let Some(c) = b.next_output().unwrap() {
+            out.extend_from_slice(c);
+        }
+        let t = Table::open(&out).unwrap();
+        assert_eq!(t.properties().index_key_is_user_key, Some(0), "a user key spans blocks");
+        assert_eq!(t.global_seqno(), None);
+        let mut c = t.iter();
+        c.seek_to_first().unwrap();
+        let mut got = Vec::new();
+        while let Some(e) = c.entry().unwrap() {
+            got.push((e.user_key.to_vec(), e.seqno, e.kind, e.value.to_vec()));
+            c.next().unwrap();
+        }
+        assert_eq!(got, want);
+        let mut buf = Vec::new();
+        for i in 0..50u32 {
+            let k = format!("key{i:03}").into_bytes();
+            let hit = t.get(&k, &mut buf).unwrap().unwrap();
+            assert_eq!((hit.seqno, hit.kind), (19, ValueType::Value), "newest version of {i}");
+            c.seek(&k).unwrap();
+            assert_eq!(c.entry().unwrap().unwrap().seqno, 19);
+        }
+    }
+}
+
+#[test]
+fn range_tombstone_newer_than_a_point_entry_hides_it() {
+    use sstkit_core::key::InternalKey;
+    let opts = Options::default().external_file(false);
+    let mut b = TableBuilder::new(Vec::new(), opts).unwrap();
+    b.add(InternalKey::new(b"a", 5, ValueType::Value), b"old").unwrap();
+    b.add(InternalKey::new(b"b", 9, ValueType::Value), b"new").unwrap();
+    b.delete_range_at(b"a", b"c", 7).unwrap();
+    b.finish().unwrap();
+    let mut out = Vec::new();
+    while let Some(c) = b.next_output().unwrap() {
+        out.extend_from_slice(c);
+    }
+    let t = Table::open(&out).unwrap();
+    let mut buf = Vec::new();
+    assert_eq!(t.get(b"a", &mut buf).unwrap().unwrap().kind, ValueType::RangeDeletion);
+    assert_eq!(t.get(b"b", &mut buf).unwrap().unwrap().value, b"new");
+    let tomb = t.get(b"bb", &mut buf).unwrap().unwrap();
+    assert_eq!((tomb.kind, tomb.seqno), (ValueType::RangeDeletion, 7));
+    assert_eq!(t.get(b"c", &mut buf).unwrap(), None);
 }

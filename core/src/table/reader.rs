@@ -463,6 +463,29 @@ impl<'a> Table<'a> {
         crate::table::cursor::TableCursor::new(self, buf, index_key, data_key)
     }
 
+    /// Calls `f` on every point entry with `start <= user key < end` (`None` = unbounded), in order, until it
+    /// returns false. `buf` holds decompressed blocks; keys are rebuilt in [`DefaultKeyBuf`]s.
+    pub fn for_each_in_range<B: ReadBuf>(
+        &self,
+        start: Option<&[u8]>,
+        end: Option<&[u8]>,
+        buf: B,
+        mut f: impl FnMut(crate::table::cursor::Entry<'_>) -> bool,
+    ) -> Result<()> {
+        let mut c = self.cursor(buf, DefaultKeyBuf::new(), DefaultKeyBuf::new());
+        match start {
+            Some(s) => c.seek(s)?,
+            None => c.seek_to_first()?,
+        }
+        while let Some(e) = c.entry()? {
+            if end.is_some_and(|end| e.user_key >= end) || !f(e) {
+                break;
+            }
+            c.next()?;
+        }
+        Ok(())
+    }
+
     /// A cursor with default buffers (`Vec`s).
     #[cfg(feature = "alloc")]
     pub fn iter(&self) -> crate::table::cursor::TableCursor<'_, 'a, alloc::vec::Vec<u8>, alloc::vec::Vec<u8>> {
