@@ -2,12 +2,15 @@
 
 pub mod builder;
 pub mod cursor;
+pub mod lookup;
+pub mod meta;
 pub mod options;
 pub mod reader;
 pub mod workspace;
 
 pub use builder::{TableBuilder, TableStats};
 pub use cursor::{Entry, TableCursor};
+pub use meta::{meta_start, MetaLayout, MetaNeed};
 pub use options::Options;
 pub use reader::{
     read_block, BlockContents, IndexInfo, Lookup, RangeTombstone, ReadBuf, ReadOptions, Table, TableFilter,

@@ -8,11 +8,11 @@ use crate::checksum::verify_block;
 use crate::compress::{decompress_into, decompressed_len, DEFAULT_MAX_BLOCK_LEN};
 use crate::error::{Error, Part, Result};
 use crate::filter::{FullFilter, LevelDbFilterBlock};
-use crate::footer::{Footer, FOOTER_LEN};
+use crate::footer::Footer;
 use crate::handle::BlockHandle;
 use crate::key::{split_internal_key, ValueType};
 use crate::keybuf::{DefaultKeyBuf, KeyBuf};
-use crate::metaindex::{FilterKind, Metaindex, RANGE_DEL};
+use crate::metaindex::Metaindex;
 use crate::properties::Properties;
 use crate::trailer::{ChecksumType, CompressionType, BLOCK_TRAILER_LEN};
 
@@ -250,69 +250,23 @@ impl<'a> Table<'a> {
     /// Opens a table: footer → metaindex → properties → index → filter and range deletions, verifying every
     /// block read. A compressed index block is decompressed into `index_buf` (which may be empty otherwise).
     pub fn open_with(file: &'a [u8], opts: ReadOptions, index_buf: &'a mut [u8]) -> Result<Self> {
-        let file_len = file.len() as u64;
-        let tail = &file[file.len().saturating_sub(FOOTER_LEN)..];
-        let footer = Footer::decode(tail, file_len)?;
-        let fv = footer.format_version;
-        let read = |h: BlockHandle, part: Part| read_block(file, 0, h, footer.checksum, opts.verify_checksums, part);
-        let meta = read(footer.metaindex, Part::Metaindex)?;
-        let metaindex = Metaindex::parse(meta.body).map_err(|e| e.at(Part::Metaindex, footer.metaindex.offset))?;
-
-        let properties = match metaindex.properties()? {
-            Some(h) => {
-                let raw = read_properties_block(file, h, footer.checksum, opts.verify_checksums)?;
-                Properties::parse(raw).map_err(|e| e.at(Part::Properties, h.offset))?
-            }
-            None => Properties::default(),
-        };
-        let global_seqno = properties.global_seqno()?;
-        let index_info = IndexInfo::from_properties(&properties)?;
-        let idx = read(footer.index, Part::Index)?;
-        let index_bytes: &'a [u8] = if idx.compression == CompressionType::None {
-            idx.body
-        } else {
-            let need = idx.uncompressed_len(fv, opts.max_block_len)?;
-            let buf = index_buf.get_mut(..need).ok_or(Error::BufferTooSmall { needed: need })?;
-            let n = decompress_into(idx.compression, fv, idx.body, buf).map_err(|e| e.at(Part::Index, idx.offset))?;
-            &buf[..n]
-        };
-        let index =
-            Block::parse_with(index_bytes, index_info.format).map_err(|e| e.at(Part::Index, footer.index.offset))?;
-
-        let filter = match metaindex.filter()? {
-            Some((kind, h)) => {
-                let b = read(h, Part::Filter)?;
-                if b.compression != CompressionType::None {
-                    None
-                } else {
-                    match kind {
-                        FilterKind::Full => Some(TableFilter::Full(
-                            FullFilter::parse(b.body).map_err(|e| e.at(Part::Filter, h.offset))?,
-                        )),
-                        FilterKind::BlockBased => Some(TableFilter::LevelDb(
-                            LevelDbFilterBlock::parse(b.body).map_err(|e| e.at(Part::Filter, h.offset))?,
-                        )),
-                        FilterKind::Partitioned => None,
-                    }
-                }
-            }
-            None => None,
-        };
-        let range_del = match metaindex.find(RANGE_DEL)? {
-            Some(h) => {
-                let b = read(h, Part::RangeDel)?;
-                if b.compression != CompressionType::None {
-                    return Err(Error::Unsupported {
-                        part: Part::RangeDel,
-                        what: "compressed range-deletion block",
-                        value: b.compression as u64,
-                    });
-                }
-                Some(Block::parse(b.body).map_err(|e| e.at(Part::RangeDel, h.offset))?)
-            }
-            None => None,
-        };
-        Ok(Table { file, footer, opts, index, index_info, properties, filter, range_del, global_seqno })
+        let layout = crate::table::meta::MetaLayout::parse(file, 0, file.len() as u64, &opts, index_buf)?;
+        let index_buf: &'a [u8] = index_buf;
+        let index = layout.index(file, index_buf)?;
+        let properties = layout.properties(file)?;
+        let filter = layout.filter(file);
+        let range_del = layout.range_del(file)?;
+        Ok(Table {
+            file,
+            footer: layout.footer,
+            opts,
+            index,
+            index_info: layout.index_info,
+            properties,
+            filter,
+            range_del,
+            global_seqno: layout.global_seqno,
+        })
     }
 
     /// The whole file.
@@ -505,7 +459,7 @@ impl<'a> Table<'a> {
         Metaindex::parse(meta.body)?.for_each(|name, h| {
             let part = if name == crate::metaindex::PROPERTIES { Part::Properties } else { Part::Block };
             let r = if part == Part::Properties {
-                read_properties_block(self.file, h, sum, true).map(|_| ())
+                crate::table::meta::read_properties_block(self.file, 0, h, sum, true).map(|_| ())
             } else {
                 check(h, part)
             };
@@ -528,26 +482,6 @@ impl<'a> Table<'a> {
             icur.next(&self.index, &mut ikey)?;
         }
         Ok(n)
-    }
-}
-
-/// Reads the properties block, accepting a checksum that matches only with the global seqno zeroed (RocksDB
-/// rewrites that field on ingestion without fixing the checksum).
-fn read_properties_block(file: &[u8], h: BlockHandle, sum: ChecksumType, verify: bool) -> Result<&[u8]> {
-    match read_block(file, 0, h, sum, verify, Part::Properties) {
-        Ok(b) => Ok(b.body),
-        Err(e @ Error::ChecksumMismatch { stored, .. }) => {
-            let b = read_block(file, 0, h, sum, false, Part::Properties)?;
-            let p = Properties::parse(b.body).map_err(|_| e.clone())?;
-            let Some(at) = p.global_seqno_value_offset else { return Err(e) };
-            let computed = crate::checksum::block_checksum_with_zeroed(sum, b.body, at, 8, b.compression as u8);
-            if computed == stored {
-                Ok(b.body)
-            } else {
-                Err(e)
-            }
-        }
-        Err(e) => Err(e),
     }
 }
 

@@ -1,0 +1,277 @@
+//! Opening a table from the bytes at its end, for readers that fetch byte ranges themselves.
+//!
+//! A table's metadata (metaindex, properties, index, filter, range deletions, footer) sits after the data
+//! blocks. A ranged reader fetches a tail of the file, asks [`meta_start`] whether the tail covers all of it
+//! (or from which offset to fetch), then parses a [`MetaLayout`]: plain offsets and shapes with no borrows, so
+//! the reader can keep it next to its own buffers and get borrowed views back on each call.
+
+use crate::block::{Block, BlockLayout, KeyOrder};
+use crate::error::{Error, Part, Result};
+use crate::filter::{FullFilter, LevelDbFilterBlock};
+use crate::footer::Footer;
+use crate::handle::BlockHandle;
+use crate::metaindex::{FilterKind, Metaindex, RANGE_DEL};
+use crate::properties::Properties;
+use crate::table::lookup::index_seek;
+use crate::table::reader::{read_block, IndexInfo, ReadOptions, TableFilter};
+use crate::trailer::{ChecksumType, CompressionType};
+
+/// What a tail of the file covers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MetaNeed {
+    /// The tail holds every metadata block: parse it with [`MetaLayout::parse`].
+    Covered,
+    /// Fetch the file from this offset to its end, then ask again.
+    From(u64),
+}
+
+/// Which metadata blocks the tail must hold, given the tail (the bytes `[tail_offset, file_len)`).
+///
+/// The footer names the metaindex and the index; the metaindex (once in the tail) names the others.
+pub fn meta_start(tail: &[u8], tail_offset: u64, file_len: u64, opts: &ReadOptions) -> Result<MetaNeed> {
+    if tail_offset.checked_add(tail.len() as u64) != Some(file_len) {
+        return Err(Error::InvalidArgument { reason: "tail must end where the file ends" });
+    }
+    let footer = Footer::decode(tail, file_len)?;
+    let first = footer.metaindex.offset.min(footer.index.offset);
+    if first < tail_offset {
+        return Ok(MetaNeed::From(first));
+    }
+    let meta =
+        read_block(tail, tail_offset, footer.metaindex, footer.checksum, opts.verify_checksums, Part::Metaindex)?;
+    let metaindex = Metaindex::parse(meta.body).map_err(|e| e.at(Part::Metaindex, footer.metaindex.offset))?;
+    let mut lowest = first;
+    metaindex.for_each(|_, h| {
+        lowest = lowest.min(h.offset);
+        Ok(())
+    })?;
+    Ok(if lowest < tail_offset { MetaNeed::From(lowest) } else { MetaNeed::Covered })
+}
+
+/// Where the index block's bytes live.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum IndexSource {
+    /// Inside the region, at `[start, start + len)`.
+    Region {
+        /// Start within the region.
+        start: usize,
+        /// Length.
+        len: usize,
+    },
+    /// Decompressed into the caller's index buffer, `[0, len)`.
+    Buffer {
+        /// Length.
+        len: usize,
+    },
+}
+
+/// A table's metadata as offsets into a region of the file (and an index buffer for a compressed index).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct MetaLayout {
+    /// The footer.
+    pub footer: Footer,
+    /// File size.
+    pub file_len: u64,
+    /// Offset in the file of the region's first byte.
+    pub base: u64,
+    /// How the index is encoded.
+    pub index_info: IndexInfo,
+    /// The global seqno every key is read with (external files).
+    pub global_seqno: Option<u64>,
+    /// Where the index block is.
+    pub index: IndexSource,
+    index_layout: BlockLayout,
+    filter: Option<(FilterKind, usize, usize)>,
+    range_del: Option<(usize, usize, BlockLayout)>,
+    properties: Option<(usize, usize)>,
+}
+
+fn local(h: &crate::table::reader::BlockContents<'_>, region: &[u8]) -> (usize, usize) {
+    (h.body.as_ptr() as usize - region.as_ptr() as usize, h.body.len())
+}
+
+impl MetaLayout {
+    /// Parses the metadata from `region` (the file's bytes from `base` to its end), verifying each block read.
+    /// A compressed index block is decompressed into `index_buf`; if that is too short the error is
+    /// `BufferTooSmall { needed }`.
+    pub fn parse(region: &[u8], base: u64, file_len: u64, opts: &ReadOptions, index_buf: &mut [u8]) -> Result<Self> {
+        if base.checked_add(region.len() as u64) != Some(file_len) {
+            return Err(Error::InvalidArgument { reason: "region must end where the file ends" });
+        }
+        let footer = Footer::decode(region, file_len)?;
+        let fv = footer.format_version;
+        let verify = opts.verify_checksums;
+        let read = |h: BlockHandle, part: Part| read_block(region, base, h, footer.checksum, verify, part);
+        let meta = read(footer.metaindex, Part::Metaindex)?;
+        let metaindex = Metaindex::parse(meta.body).map_err(|e| e.at(Part::Metaindex, footer.metaindex.offset))?;
+
+        let (props_range, properties) = match metaindex.properties()? {
+            Some(h) => {
+                let raw = read_properties_block(region, base, h, footer.checksum, verify)?;
+                let p = Properties::parse(raw).map_err(|e| e.at(Part::Properties, h.offset))?;
+                (Some((raw.as_ptr() as usize - region.as_ptr() as usize, raw.len())), p)
+            }
+            None => (None, Properties::default()),
+        };
+        let global_seqno = properties.global_seqno()?;
+        let index_info = IndexInfo::from_properties(&properties)?;
+
+        let idx = read(footer.index, Part::Index)?;
+        let (index, index_layout) = if idx.compression == CompressionType::None {
+            let (start, len) = local(&idx, region);
+            let b = Block::parse_with(idx.body, index_info.format).map_err(|e| e.at(Part::Index, idx.offset))?;
+            (IndexSource::Region { start, len }, b.layout())
+        } else {
+            let need = idx.uncompressed_len(fv, opts.max_block_len)?;
+            let buf = index_buf.get_mut(..need).ok_or(Error::BufferTooSmall { needed: need })?;
+            let n = crate::compress::decompress_into(idx.compression, fv, idx.body, buf)
+                .map_err(|e| e.at(Part::Index, idx.offset))?;
+            let b = Block::parse_with(&buf[..n], index_info.format).map_err(|e| e.at(Part::Index, idx.offset))?;
+            (IndexSource::Buffer { len: n }, b.layout())
+        };
+
+        let filter = match metaindex.filter()? {
+            Some((kind, h)) if kind != FilterKind::Partitioned => {
+                let b = read(h, Part::Filter)?;
+                if b.compression != CompressionType::None {
+                    None
+                } else {
+                    // Parse once now so a broken filter is reported at open, not at the first lookup.
+                    match kind {
+                        FilterKind::Full => {
+                            FullFilter::parse(b.body).map_err(|e| e.at(Part::Filter, h.offset))?;
+                        }
+                        _ => {
+                            LevelDbFilterBlock::parse(b.body).map_err(|e| e.at(Part::Filter, h.offset))?;
+                        }
+                    }
+                    let (s, l) = local(&b, region);
+                    Some((kind, s, l))
+                }
+            }
+            _ => None,
+        };
+        let range_del = match metaindex.find(RANGE_DEL)? {
+            Some(h) => {
+                let b = read(h, Part::RangeDel)?;
+                if b.compression != CompressionType::None {
+                    return Err(Error::Unsupported {
+                        part: Part::RangeDel,
+                        what: "compressed range-deletion block",
+                        value: b.compression as u64,
+                    });
+                }
+                let blk = Block::parse(b.body).map_err(|e| e.at(Part::RangeDel, h.offset))?;
+                let (s, l) = local(&b, region);
+                Some((s, l, blk.layout()))
+            }
+            None => None,
+        };
+        Ok(MetaLayout {
+            footer,
+            file_len,
+            base,
+            index_info,
+            global_seqno,
+            index,
+            index_layout,
+            filter,
+            range_del,
+            properties: props_range,
+        })
+    }
+
+    /// The index block, from the region or the index buffer given to [`parse`](Self::parse).
+    pub fn index<'r>(&self, region: &'r [u8], index_buf: &'r [u8]) -> Result<Block<'r>> {
+        let bytes = match self.index {
+            IndexSource::Region { start, len } => region.get(start..start + len),
+            IndexSource::Buffer { len } => index_buf.get(..len),
+        };
+        let bytes = bytes.ok_or(Error::InvalidArgument { reason: "region does not match the layout" })?;
+        Block::from_layout(bytes, self.index_layout)
+    }
+
+    /// The filter, if the table has one this crate reads.
+    pub fn filter<'r>(&self, region: &'r [u8]) -> Option<TableFilter<'r>> {
+        let (kind, s, l) = self.filter?;
+        let bytes = region.get(s..s + l)?;
+        match kind {
+            FilterKind::Full => FullFilter::parse(bytes).ok().map(TableFilter::Full),
+            _ => LevelDbFilterBlock::parse(bytes).ok().map(TableFilter::LevelDb),
+        }
+    }
+
+    /// The range-deletion block, if any.
+    pub fn range_del<'r>(&self, region: &'r [u8]) -> Result<Option<Block<'r>>> {
+        let Some((s, l, layout)) = self.range_del else { return Ok(None) };
+        let bytes =
+            region.get(s..s + l).ok_or(Error::InvalidArgument { reason: "region does not match the layout" })?;
+        Block::from_layout(bytes, layout).map(Some)
+    }
+
+    /// The properties (parsed again on each call; empty for LevelDB tables).
+    pub fn properties<'r>(&self, region: &'r [u8]) -> Result<Properties<'r>> {
+        match self.properties {
+            Some((s, l)) => {
+                let bytes = region
+                    .get(s..s + l)
+                    .ok_or(Error::InvalidArgument { reason: "region does not match the layout" })?;
+                Properties::parse(bytes)
+            }
+            None => Ok(Properties::default()),
+        }
+    }
+
+    /// False only if the filter proves `user_key` absent from the data block at `block_offset` (LevelDB filters)
+    /// or from the table (full filters).
+    pub fn may_contain(&self, region: &[u8], user_key: &[u8], block_offset: Option<u64>) -> bool {
+        match (self.filter(region), block_offset) {
+            (Some(TableFilter::Full(f)), _) => f.may_match(user_key),
+            (Some(TableFilter::LevelDb(f)), Some(off)) => f.may_match(off, user_key),
+            _ => true,
+        }
+    }
+
+    /// The handle of the data block that may hold `user_key` (`None`: past the last block).
+    pub fn find_block(&self, region: &[u8], index_buf: &[u8], user_key: &[u8]) -> Result<Option<BlockHandle>> {
+        let index = self.index(region, index_buf)?;
+        let mut key = crate::keybuf::DefaultKeyBuf::new();
+        index_seek(&index, self.index_info, user_key, &mut key).map_err(|e| e.at(Part::Index, self.footer.index.offset))
+    }
+
+    /// The checksum type of every block.
+    pub fn checksum(&self) -> ChecksumType {
+        self.footer.checksum
+    }
+
+    /// Seek order for index keys.
+    pub fn index_order(&self) -> KeyOrder {
+        self.index_info.seek_order()
+    }
+}
+
+/// Reads the properties block, accepting a checksum that matches only with the global seqno zeroed (RocksDB
+/// rewrites that field on ingestion without fixing the checksum).
+pub fn read_properties_block(
+    region: &[u8],
+    base: u64,
+    h: BlockHandle,
+    sum: ChecksumType,
+    verify: bool,
+) -> Result<&[u8]> {
+    match read_block(region, base, h, sum, verify, Part::Properties) {
+        Ok(b) => Ok(b.body),
+        Err(e @ Error::ChecksumMismatch { stored, .. }) => {
+            let b = read_block(region, base, h, sum, false, Part::Properties)?;
+            let p = Properties::parse(b.body).map_err(|_| e.clone())?;
+            let Some(at) = p.global_seqno_value_offset else { return Err(e) };
+            let computed = crate::checksum::block_checksum_with_zeroed(sum, b.body, at, 8, b.compression as u8);
+            if computed == stored {
+                Ok(b.body)
+            } else {
+                Err(e)
+            }
+        }
+        Err(e) => Err(e),
+    }
+}
