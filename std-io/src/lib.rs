@@ -1,8 +1,20 @@
 //! `sstkit`: the std adapter for [`sstkit_core`].
 //!
-//! This crate will move core's buffers to and from files and object stores. For now it re-exports the core codec
-//! so that std programs have one crate to depend on.
+//! It moves the core codec's buffers to and from storage and adds no format logic of its own:
+//! - [`writer::SstWriter`]: async writer streaming blocks through an `object_store` multipart upload;
+//! - [`file_writer::FileWriter`]: sync writer to a local file (temporary file, fsync, rename) and
+//!   [`file_writer::IoWriter`] over any `std::io::Write`;
+//! - [`rolling::RollingWriter`]: cuts a sorted stream into non-overlapping files of a target size;
+//! - [`reader::SstReader`]: lazy reader with ranged GETs and a shared [`cache::BlockCache`].
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
+pub mod cache;
+pub mod error;
+pub mod file_writer;
+pub mod reader;
+pub mod rolling;
+pub mod writer;
+
+pub use error::{Error, Result};
 pub use sstkit_core as core;
