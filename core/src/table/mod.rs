@@ -13,6 +13,7 @@ pub use cursor::{Entry, TableCursor};
 pub use meta::{meta_start, MetaLayout, MetaNeed};
 pub use options::Options;
 pub use reader::{
-    read_block, BlockContents, IndexInfo, Lookup, RangeTombstone, ReadBuf, ReadOptions, Table, TableFilter,
+    read_block, BlockContents, IndexInfo, Lookup, RangeTombstone, RangeTombstones, ReadBuf, ReadOptions, Table,
+    TableFilter,
 };
 pub use workspace::Workspace;

@@ -322,23 +322,12 @@ impl<'a> Table<'a> {
 
     /// The range tombstones, in stored order.
     pub fn range_tombstones(&self) -> RangeTombstones<'a> {
-        let mut cursor = BlockCursor::new();
-        let mut key = DefaultKeyBuf::new();
-        let block = self.range_del.unwrap_or(EMPTY_BLOCK);
-        let err = cursor.seek_to_first(&block, &mut key).err();
-        RangeTombstones { block, cursor, key, global_seqno: self.global_seqno, err, started: false }
+        RangeTombstones::new(self.range_del.unwrap_or(EMPTY_BLOCK), self.global_seqno)
     }
 
     /// Seqno of the newest range tombstone covering `user_key`.
     pub fn covering_tombstone(&self, user_key: &[u8]) -> Result<Option<u64>> {
-        let mut best: Option<u64> = None;
-        for t in self.range_tombstones() {
-            let t = t?;
-            if t.covers(user_key) {
-                best = Some(best.map_or(t.seqno, |b| b.max(t.seqno)));
-            }
-        }
-        Ok(best)
+        self.range_tombstones().covering(user_key)
     }
 
     /// Finds the newest entry for `user_key`, honouring range tombstones. `buf` holds a decompressed block and
@@ -496,6 +485,28 @@ pub struct RangeTombstones<'a> {
     global_seqno: Option<u64>,
     err: Option<Error>,
     started: bool,
+}
+
+impl<'a> RangeTombstones<'a> {
+    /// Iterates the tombstones of a range-deletion block (see [`MetaLayout::range_del`](crate::table::MetaLayout::range_del)).
+    pub fn new(block: Block<'a>, global_seqno: Option<u64>) -> Self {
+        let mut cursor = BlockCursor::new();
+        let mut key = DefaultKeyBuf::new();
+        let err = cursor.seek_to_first(&block, &mut key).err();
+        RangeTombstones { block, cursor, key, global_seqno, err, started: false }
+    }
+
+    /// Seqno of the newest tombstone covering `user_key`.
+    pub fn covering(self, user_key: &[u8]) -> Result<Option<u64>> {
+        let mut best: Option<u64> = None;
+        for t in self {
+            let t = t?;
+            if t.covers(user_key) {
+                best = Some(best.map_or(t.seqno, |b| b.max(t.seqno)));
+            }
+        }
+        Ok(best)
+    }
 }
 
 impl<'a> Iterator for RangeTombstones<'a> {

@@ -1,0 +1,194 @@
+//! SstReader over in-memory and local-file object stores: GET counts, cache, scans, corruption.
+
+use std::collections::BTreeMap;
+use std::ops::Bound;
+use std::sync::Arc;
+
+use bytes::Bytes;
+use futures::TryStreamExt;
+use object_store::memory::InMemory;
+use object_store::path::Path;
+use object_store::{ObjectStore, ObjectStoreExt, PutPayload};
+use sstkit::cache::BlockCache;
+use sstkit::core::key::ValueType;
+use sstkit::core::table::{Options, TableBuilder};
+use sstkit::core::CompressionType;
+use sstkit::reader::{ReadOptions, SstReader};
+
+fn model(n: u32) -> BTreeMap<Vec<u8>, Vec<u8>> {
+    (0..n)
+        .map(|i| {
+            (
+                format!("key{:08}", i * 2).into_bytes(),
+                format!("value-{i}-{}", "x".repeat((i % 50) as usize)).into_bytes(),
+            )
+        })
+        .collect()
+}
+
+fn build(model: &BTreeMap<Vec<u8>, Vec<u8>>, opts: Options) -> Bytes {
+    let mut b = TableBuilder::new(Vec::new(), opts).unwrap();
+    let mut out = Vec::new();
+    for (k, v) in model {
+        b.put(k, v).unwrap();
+        while let Some(c) = b.next_output().unwrap() {
+            out.extend_from_slice(c);
+        }
+    }
+    b.finish().unwrap();
+    while let Some(c) = b.next_output().unwrap() {
+        out.extend_from_slice(c);
+    }
+    Bytes::from(out)
+}
+
+async fn store_with(bytes: Bytes) -> (Arc<dyn ObjectStore>, Path) {
+    let store: Arc<dyn ObjectStore> = Arc::new(InMemory::new());
+    let path = Path::from("tables/000001.sst");
+    store.put(&path, PutPayload::from(bytes)).await.unwrap();
+    (store, path)
+}
+
+#[tokio::test]
+async fn open_is_one_get_cold_get_one_more_warm_get_none() {
+    let m = model(5_000);
+    let bytes = build(&m, Options::default());
+    let size = bytes.len() as u64;
+    let (store, path) = store_with(bytes).await;
+    let r = SstReader::open(store.clone(), path.clone(), ReadOptions::default().file_size(size)).await.unwrap();
+    assert_eq!(r.stats().gets, 1, "open fetches the tail once");
+    assert_eq!(r.stats().heads, 0);
+    let k = b"key00001000";
+    let hit = r.get(k).await.unwrap().unwrap();
+    assert_eq!(hit.value, m[&k[..]]);
+    assert_eq!((r.stats().gets, r.stats().cache_misses), (2, 1), "cold get = one GET for the block");
+    r.get(k).await.unwrap().unwrap();
+    assert_eq!((r.stats().gets, r.stats().cache_hits), (2, 1), "warm get = no GET");
+    // An absent key the filter rejects costs nothing.
+    let before = r.stats().gets;
+    let mut rejected = 0;
+    for i in 0..200u32 {
+        let k = format!("key{:08}", i * 2 + 1);
+        assert!(r.get(k.as_bytes()).await.unwrap().is_none());
+        if r.stats().gets == before {
+            rejected += 1;
+        }
+    }
+    assert!(rejected > 180, "filter rejected only {rejected} of 200 absent keys");
+    // Without a known size: one HEAD, one GET.
+    let r2 = SstReader::open(store, path, ReadOptions::default()).await.unwrap();
+    assert_eq!((r2.stats().heads, r2.stats().gets), (1, 1));
+}
+
+#[tokio::test]
+async fn every_key_and_scans_match_the_model() {
+    for compression in [CompressionType::None, CompressionType::Lz4] {
+        let m = model(20_000);
+        let bytes = build(&m, Options::default().compression(compression).block_size(1024));
+        let (store, path) = store_with(bytes).await;
+        let mut opts = ReadOptions::default();
+        opts.scan_chunk = 16 * 1024;
+        let r = SstReader::open(store, path, opts).await.unwrap();
+        for (k, v) in m.iter().step_by(7) {
+            let hit = r.get(k).await.unwrap().unwrap();
+            assert_eq!((hit.kind, &hit.value[..]), (ValueType::Value, &v[..]));
+        }
+        let all: Vec<_> = r.scan((Bound::Unbounded, Bound::Unbounded)).try_collect().await.unwrap();
+        assert_eq!(all.len(), m.len());
+        assert!(all.iter().zip(m.iter()).all(|(e, (k, v))| e.user_key == k[..] && e.value == v[..]));
+        let gets_before = r.stats().gets;
+        let lo = b"key00010001".to_vec();
+        let hi = b"key00020000".to_vec();
+        for (s, e) in [
+            (Bound::Included(lo.clone()), Bound::Excluded(hi.clone())),
+            (Bound::Excluded(b"key00010002".to_vec()), Bound::Included(hi.clone())),
+            (Bound::Unbounded, Bound::Excluded(b"key00000010".to_vec())),
+            (Bound::Included(b"key00039990".to_vec()), Bound::Unbounded),
+            (Bound::Included(b"zzz".to_vec()), Bound::Unbounded),
+        ] {
+            let got: Vec<Vec<u8>> =
+                r.scan((s.clone(), e.clone())).map_ok(|e| e.user_key.to_vec()).try_collect().await.unwrap();
+            let want: Vec<Vec<u8>> = m.range::<Vec<u8>, _>((s.clone(), e.clone())).map(|(k, _)| k.clone()).collect();
+            assert_eq!(got, want, "{s:?}..{e:?}");
+        }
+        assert!(r.stats().gets > gets_before);
+    }
+}
+
+#[tokio::test]
+async fn big_metadata_takes_a_second_get() {
+    let m = model(30_000);
+    let bytes = build(&m, Options::default().block_size(256));
+    let size = bytes.len() as u64;
+    let (store, path) = store_with(bytes).await;
+    let r = SstReader::open(store, path, ReadOptions::default().file_size(size).tail_size(1024)).await.unwrap();
+    assert!((2..=3).contains(&r.stats().gets), "gets: {}", r.stats().gets);
+    assert_eq!(r.get(b"key00000002").await.unwrap().unwrap().value, m[&b"key00000002"[..]]);
+}
+
+#[tokio::test]
+async fn concurrent_misses_collapse_and_the_cache_is_shared() {
+    let m = model(5_000);
+    let bytes = build(&m, Options::default());
+    let (store, path) = store_with(bytes).await;
+    let cache = BlockCache::new(1 << 20);
+    let r = SstReader::open(store.clone(), path.clone(), ReadOptions::default().cache(cache.clone())).await.unwrap();
+    let opened = r.stats().gets;
+    let tasks: Vec<_> = (0..16)
+        .map(|_| {
+            let r = r.clone();
+            tokio::spawn(async move { r.get(b"key00004000").await.unwrap().unwrap().value })
+        })
+        .collect();
+    for t in tasks {
+        assert_eq!(t.await.unwrap(), m[&b"key00004000"[..]]);
+    }
+    assert_eq!(r.stats().gets - opened, 1, "16 concurrent cold gets of one block = one GET");
+    // A second reader of the same file shares the cached block.
+    let r2 = SstReader::open(store, path, ReadOptions::default().cache(cache.clone())).await.unwrap();
+    let opened2 = r2.stats().gets;
+    r2.get(b"key00004000").await.unwrap().unwrap();
+    assert_eq!(r2.stats().gets, opened2);
+    assert!(cache.used_bytes() > 0 && cache.used_bytes() <= cache.capacity());
+}
+
+#[tokio::test]
+async fn a_corrupt_block_is_an_error_naming_file_offset_and_block() {
+    let m = model(5_000);
+    let bytes = build(&m, Options::default());
+    let mut raw = bytes.to_vec();
+    raw[100] ^= 0x40; // inside the first data block
+    let (store, path) = store_with(Bytes::from(raw)).await;
+    let r = SstReader::open(store, path, ReadOptions::default()).await.unwrap();
+    let err = r.get(b"key00000002").await.unwrap_err().to_string();
+    assert!(err.contains("tables/000001.sst") && err.contains("offset 0") && err.contains("data block"), "{err}");
+    assert!(err.contains("checksum mismatch"), "{err}");
+    let scan: Result<Vec<_>, _> = r.scan((Bound::Unbounded, Bound::Unbounded)).try_collect().await;
+    assert!(scan.is_err());
+}
+
+#[tokio::test]
+async fn truncated_or_garbage_files_fail_to_open() {
+    let m = model(1_000);
+    let bytes = build(&m, Options::default());
+    for cut in [0usize, 10, 52, bytes.len() / 2, bytes.len() - 1] {
+        let (store, path) = store_with(bytes.slice(..cut)).await;
+        assert!(SstReader::open(store, path, ReadOptions::default()).await.is_err(), "cut at {cut}");
+    }
+    let (store, path) = store_with(Bytes::from(vec![0xabu8; 100_000])).await;
+    assert!(SstReader::open(store, path, ReadOptions::default()).await.is_err());
+}
+
+#[tokio::test]
+async fn local_file_system_round_trip() {
+    let dir = tempfile::tempdir().unwrap();
+    let store: Arc<dyn ObjectStore> =
+        Arc::new(object_store::local::LocalFileSystem::new_with_prefix(dir.path()).unwrap());
+    let m = model(3_000);
+    let path = Path::from("a/b.sst");
+    store.put(&path, PutPayload::from(build(&m, Options::default().compression(CompressionType::Lz4)))).await.unwrap();
+    let r = SstReader::open(store, path, ReadOptions::default()).await.unwrap();
+    let all: Vec<_> = r.scan((Bound::Unbounded, Bound::Unbounded)).try_collect().await.unwrap();
+    assert_eq!(all.len(), m.len());
+    assert_eq!(r.properties().unwrap().num_entries, Some(3_000));
+}
