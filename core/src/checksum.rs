@@ -62,40 +62,43 @@ pub fn block_checksum_with_zeroed(kind: ChecksumType, block: &[u8], at: usize, l
     let end = at.saturating_add(len).min(block.len());
     let (a, rest) = block.split_at(at);
     let (mid, b) = rest.split_at(end - at);
-    let zeros = [0u8; 64];
-    let z = &zeros[..mid.len().min(64)];
     let ty = [compression];
+    // Feed a, then mid.len() zeros (in 64-byte pieces), then b, to a streaming hasher.
+    fn feed(a: &[u8], zeros: usize, b: &[u8], mut update: impl FnMut(&[u8])) {
+        const Z: [u8; 64] = [0u8; 64];
+        update(a);
+        let mut left = zeros;
+        while left > 0 {
+            let n = left.min(Z.len());
+            update(&Z[..n]);
+            left -= n;
+        }
+        update(b);
+    }
+    let zeros = mid.len();
     match kind {
         ChecksumType::None => 0,
         ChecksumType::Crc32c => {
             let mut d = CRC32C.digest();
-            d.update(a);
-            d.update(z);
-            d.update(b);
+            feed(a, zeros, b, |x| d.update(x));
             d.update(&ty);
             mask_crc(d.finalize())
         }
         ChecksumType::XxHash => {
             let mut h = xxhash_rust::xxh32::Xxh32::new(0);
-            h.update(a);
-            h.update(z);
-            h.update(b);
+            feed(a, zeros, b, |x| h.update(x));
             h.update(&ty);
             h.digest()
         }
         ChecksumType::XxHash64 => {
             let mut h = xxhash_rust::xxh64::Xxh64::new(0);
-            h.update(a);
-            h.update(z);
-            h.update(b);
+            feed(a, zeros, b, |x| h.update(x));
             h.update(&ty);
             h.digest() as u32
         }
         ChecksumType::Xxh3 => {
             let mut h = xxhash_rust::xxh3::Xxh3Default::new();
-            h.update(a);
-            h.update(z);
-            h.update(b);
+            feed(a, zeros, b, |x| h.update(x));
             (h.digest() as u32) ^ u32::from(compression).wrapping_mul(XXH3_TYPE_MULTIPLIER)
         }
     }
@@ -161,6 +164,24 @@ mod tests {
             assert!(verify_block(kind, &buf, Part::Block, 0).is_ok());
             buf[3] ^= 1;
             assert!(matches!(verify_block(kind, &buf, Part::Block, 7), Err(Error::ChecksumMismatch { offset: 7, .. })));
+        }
+    }
+}
+
+#[cfg(test)]
+mod zeroed_tests {
+    use super::*;
+
+    #[test]
+    fn zeroed_matches_a_zeroed_copy_for_any_range() {
+        let block: std::vec::Vec<u8> = (0..300u32).map(|i| (i * 7 + 3) as u8).collect();
+        for kind in [ChecksumType::Crc32c, ChecksumType::XxHash, ChecksumType::XxHash64, ChecksumType::Xxh3] {
+            for (at, len) in [(0, 8), (10, 8), (5, 200), (290, 8), (0, 300), (299, 50)] {
+                let mut copy = block.clone();
+                let end = (at + len).min(copy.len());
+                copy[at..end].fill(0);
+                assert_eq!(block_checksum_with_zeroed(kind, &block, at, len, 4), block_checksum(kind, &copy, 4));
+            }
         }
     }
 }

@@ -138,7 +138,8 @@ pub fn compare_internal(a: &[u8], b: &[u8]) -> Ordering {
 }
 
 /// Shortest `s` with `start <= s < limit` (bytewise), written into `out` (≥ `start.len()` bytes); returns its
-/// length. Like RocksDB's `FindShortestSeparator`; returns `start` itself when no shorter one exists.
+/// length. LevelDB's rule (increment the first differing byte when that stays below `limit`); RocksDB 7.8 can
+/// shorten further, and any separator in range is valid. Returns `start` itself when no shorter one exists.
 pub fn shortest_separator(start: &[u8], limit: &[u8], out: &mut [u8]) -> usize {
     let min = start.len().min(limit.len());
     let diff = start.iter().zip(limit.iter()).take_while(|(a, b)| a == b).count();

@@ -22,6 +22,7 @@ pub mod key;
 pub mod keybuf;
 pub mod metaindex;
 pub mod properties;
+pub mod sink;
 pub mod table;
 pub mod trailer;
 pub mod varint;
@@ -29,6 +30,7 @@ pub mod varint;
 pub use error::{Error, KeyExcerpt, Part, Result};
 pub use handle::BlockHandle;
 pub use key::{InternalKey, ValueType};
+pub use sink::{EmbeddedIo, Sink, SliceSink, TableWriter, WriteError};
 pub use trailer::{BlockTrailer, ChecksumType, CompressionType};
 
 /// The README's example, compiled and run as a doctest.

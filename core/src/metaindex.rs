@@ -21,8 +21,11 @@ pub const LEVELDB_FILTER: &[u8] = b"filter.leveldb.BuiltinBloomFilter2";
 pub enum FilterKind {
     /// A full filter over the whole table (`fullfilter.*`).
     Full,
-    /// A LevelDB-style block-based filter (`filter.*`), one filter per 2 KiB of data offsets.
+    /// LevelDB's block-based filter (`filter.leveldb.BuiltinBloomFilter2`), one filter per 2 KiB of data offsets.
     BlockBased,
+    /// Another block-based filter (`filter.*`, e.g. RocksDB's obsolete one, which hashes keys differently):
+    /// not read, lookups skip it.
+    OtherBlockBased,
     /// A partitioned filter (`partitionedfilter.*`), which this crate does not read (lookups skip it).
     Partitioned,
 }
@@ -79,8 +82,10 @@ impl<'a> Metaindex<'a> {
                 Some(FilterKind::Full)
             } else if n.starts_with(b"partitionedfilter.") {
                 Some(FilterKind::Partitioned)
-            } else if n.starts_with(b"filter.") {
+            } else if n == LEVELDB_FILTER {
                 Some(FilterKind::BlockBased)
+            } else if n.starts_with(b"filter.") {
+                Some(FilterKind::OtherBlockBased)
             } else {
                 None
             };

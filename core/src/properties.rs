@@ -219,21 +219,16 @@ impl<'a> Properties<'a> {
         Ok(found)
     }
 
-    /// The sequence number every key of the table must be read with, if the table carries one
-    /// (external files of version ≥ 2), following RocksDB's rules.
+    /// The sequence number every key of the table must be read with, if the table carries one, as RocksDB
+    /// 7.8's table reader decides: external files of version ≥ 2 with a `global_seqno` property use it; a
+    /// version-1 file or a non-external file carrying the property is corrupt; otherwise keys keep their own.
     pub fn global_seqno(&self) -> Result<Option<u64>> {
+        let corrupt = |reason| Err(Error::corrupt(Part::Properties, 0, reason));
         match (self.external_sst_version, self.global_seqno_property) {
-            (None, None) => Ok(None),
-            (None, Some(_)) => Err(Error::corrupt(
-                Part::Properties,
-                0,
-                "global seqno property in a table that is not an external file",
-            )),
-            (Some(v), _) if v < 2 => Ok(None),
+            (None, None) | (Some(_), None) => Ok(None),
+            (None, Some(_)) => corrupt("global seqno property in a table that is not an external file"),
+            (Some(v), Some(_)) if v < 2 => corrupt("external file version 1 does not support a global seqno"),
             (Some(_), Some(s)) => Ok(Some(s)),
-            (Some(_), None) => {
-                Err(Error::corrupt(Part::Properties, 0, "external file global sequence number not found"))
-            }
         }
     }
 

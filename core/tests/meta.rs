@@ -1,4 +1,5 @@
 //! Opening a table from a tail of the file, as a ranged (object-store) reader does.
+#![cfg(feature = "alloc")]
 
 use sstkit_core::keybuf::DefaultKeyBuf;
 use sstkit_core::table::lookup::{block_lookup, for_each_block};

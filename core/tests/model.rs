@@ -1,4 +1,5 @@
 //! Property tests: random sorted entries → build → open → compare with a `BTreeMap` model.
+#![cfg(feature = "alloc")]
 
 use std::collections::BTreeMap;
 

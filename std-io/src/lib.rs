@@ -8,6 +8,9 @@
 //! - [`reader::SstReader`]: lazy reader with ranged GETs and a shared [`cache::BlockCache`].
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
+// Errors carry a context string and the codec's or store's error; every call that returns one does I/O, next to
+// which moving a larger Result is noise.
+#![allow(clippy::result_large_err)]
 
 pub mod cache;
 pub mod error;

@@ -1,6 +1,6 @@
 //! Block compression and decompression.
 //!
-//! RocksDB frames a compressed block body differently per codec and format_version (format doc, section 3):
+//! RocksDB frames a compressed block body differently per codec and format_version (`docs/FORMAT.md`):
 //!
 //! | codec | format_version ≥ 2 | format_version < 2 |
 //! |---|---|---|

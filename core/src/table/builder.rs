@@ -44,7 +44,7 @@ const PROPERTIES_SLACK: usize = 2048;
 pub struct TableStats {
     /// Point entries of type Value.
     pub num_puts: u64,
-    /// Point deletions (Deletion and SingleDeletion).
+    /// Point deletions (Deletion, SingleDeletion and DeletionWithTimestamp).
     pub num_deletions: u64,
     /// Merge operands.
     pub num_merges: u64,
@@ -443,7 +443,7 @@ impl<W: Workspace> TableBuilder<W> {
         if !self.has_last_key {
             self.append_record_with_key(TAG_FIRST_KEY, key)?;
         }
-        // Replace the last-key copy (and push the filter hash below... above it).
+        // Push the filter hash, then replace the last-key copy (it sits just below the hashes).
         let cap = self.cap();
         if new_hash != 0 {
             let h = key_hash(key.user_key);
@@ -920,15 +920,16 @@ enabled=0; max_dict_buffer_bytes=0; use_zstd_dict_trainer=1; ",
             (names::WHOLE_KEY_FILTERING, PropValue::Bytes(b"1")),
             (names::PREFIX_FILTERING, PropValue::Bytes(b"0")),
         ];
+        let full = |_| Error::InvalidArgument { reason: "too many properties for the fixed list" };
         for p in list {
-            let _ = props.push(p);
+            props.push(p).map_err(full)?;
         }
         if self.bloom.is_some() && self.filter_handle.is_some() {
-            let _ = props.push((names::FILTER_POLICY, PropValue::Bytes(b"bloomfilter")));
+            props.push((names::FILTER_POLICY, PropValue::Bytes(b"bloomfilter"))).map_err(full)?;
         }
         if o.external_file {
-            let _ = props.push((names::EXTERNAL_SST_VERSION, PropValue::Fixed32(2)));
-            let _ = props.push((names::GLOBAL_SEQNO, PropValue::Fixed64(0)));
+            props.push((names::EXTERNAL_SST_VERSION, PropValue::Fixed32(2))).map_err(full)?;
+            props.push((names::GLOBAL_SEQNO, PropValue::Fixed64(0))).map_err(full)?;
         }
         let at = self.log_end;
         let ws = self.ws.bytes_mut();

@@ -131,7 +131,7 @@ impl MetaLayout {
         };
 
         let filter = match metaindex.filter()? {
-            Some((kind, h)) if kind != FilterKind::Partitioned => {
+            Some((kind, h)) if matches!(kind, FilterKind::Full | FilterKind::BlockBased) => {
                 let b = read(h, Part::Filter)?;
                 if b.compression != CompressionType::None {
                     None

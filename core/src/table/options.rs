@@ -16,7 +16,9 @@ pub struct Options {
     pub compression: CompressionType,
     /// Block checksum; RocksDB accepts all five.
     pub checksum: ChecksumType,
-    /// Footer format_version, 2 to 5: ≥ 3 writes a user-key index, ≥ 4 delta-encoded index values.
+    /// Footer format_version, 2 to 5: ≥ 3 writes a user-key index (falling back to internal keys when one user
+    /// key spans two blocks), ≥ 4 delta-encoded index values. The filter is FastLocalBloom at every version
+    /// (RocksDB picks the filter reader from the filter's own metadata, not from the format_version).
     pub format_version: u32,
     /// Bloom filter bits per key × 1000 (10 000 = 10 bits); 0 writes no filter.
     pub bloom_millibits_per_key: u32,
