@@ -243,6 +243,75 @@ impl<'a> Properties<'a> {
     }
 }
 
+/// How a property's value is encoded, by name (unknown names are raw bytes).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PropKind {
+    /// varint64 number.
+    Varint,
+    /// Little-endian u32.
+    Fixed32,
+    /// Little-endian u64.
+    Fixed64,
+    /// Raw bytes (usually text).
+    Bytes,
+}
+
+/// The encoding RocksDB uses for the property `name`.
+pub fn prop_kind(name: &[u8]) -> PropKind {
+    use names::*;
+    match core::str::from_utf8(name).unwrap_or("") {
+        DATA_SIZE
+        | INDEX_SIZE
+        | FILTER_SIZE
+        | RAW_KEY_SIZE
+        | RAW_VALUE_SIZE
+        | NUM_DATA_BLOCKS
+        | NUM_ENTRIES
+        | NUM_FILTER_ENTRIES
+        | DELETED_KEYS
+        | MERGE_OPERANDS
+        | NUM_RANGE_DELETIONS
+        | FORMAT_VERSION
+        | FIXED_KEY_LEN
+        | COLUMN_FAMILY_ID
+        | CREATION_TIME
+        | OLDEST_KEY_TIME
+        | FILE_CREATION_TIME
+        | INDEX_KEY_IS_USER_KEY
+        | INDEX_VALUE_IS_DELTA_ENCODED => PropKind::Varint,
+        "rocksdb.index.partitions"
+        | "rocksdb.top-level.index.size"
+        | "rocksdb.original.file.number"
+        | "rocksdb.sample_for_compression.slow.data.size"
+        | "rocksdb.sample_for_compression.fast.data.size"
+        | "rocksdb.num.merge_operands"
+        | "rocksdb.tail.start.offset"
+        | "rocksdb.key.largest.seqno"
+        | "rocksdb.key.smallest.seqno" => PropKind::Varint,
+        INDEX_TYPE | EXTERNAL_SST_VERSION => PropKind::Fixed32,
+        GLOBAL_SEQNO => PropKind::Fixed64,
+        _ => PropKind::Bytes,
+    }
+}
+
+/// A property's value decoded by its name: `Ok(Some(n))` for numeric properties, `Ok(None)` for bytes.
+pub fn prop_number(name: &[u8], raw: &[u8]) -> Result<Option<u64>> {
+    Ok(match prop_kind(name) {
+        PropKind::Varint => Some(varint_value(raw, 0)?),
+        PropKind::Fixed32 => Some(u64::from(read_fixed32(raw, 0).filter(|_| raw.len() == 4).ok_or(Error::corrupt(
+            Part::Properties,
+            0,
+            "not 4 bytes",
+        ))?)),
+        PropKind::Fixed64 => Some(read_fixed64(raw, 0).filter(|_| raw.len() == 8).ok_or(Error::corrupt(
+            Part::Properties,
+            0,
+            "not 8 bytes",
+        ))?),
+        PropKind::Bytes => None,
+    })
+}
+
 /// A property value to write.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum PropValue<'v> {

@@ -13,8 +13,10 @@
 #![allow(clippy::result_large_err)]
 
 pub mod cache;
+pub mod cli;
 pub mod error;
 pub mod file_writer;
+pub mod location;
 pub mod reader;
 pub mod rolling;
 pub mod writer;

@@ -487,6 +487,138 @@ impl SstReader {
     }
 }
 
+/// A property: name, raw value, and the number it holds if it is a numeric property.
+pub type PropertyEntry = (String, Vec<u8>, Option<u64>);
+
+/// One entry of the index block.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct IndexEntry {
+    /// The separator key as stored (a user key or an internal key, see [`MetaLayout::index_info`]).
+    pub key: Vec<u8>,
+    /// The data block.
+    pub handle: BlockHandle,
+    /// The block's first internal key (index type 3 only).
+    pub first_key: Option<Vec<u8>>,
+}
+
+/// A data block as read from the file.
+#[derive(Debug, Clone)]
+pub struct DataBlock {
+    /// Where it is.
+    pub handle: BlockHandle,
+    /// Its compression type byte.
+    pub compression: sstkit_core::CompressionType,
+    /// The uncompressed block.
+    pub bytes: Bytes,
+}
+
+impl SstReader {
+    /// The index entries, in order.
+    pub fn index_entries(&self) -> Result<Vec<IndexEntry>> {
+        let i = &self.inner;
+        let index = i.layout.index(&i.region, &i.index_buf).context(self.context("index"))?;
+        let mut key = DefaultKeyBuf::new();
+        let mut out = Vec::new();
+        sstkit_core::table::lookup::for_each_index_entry(&index, i.layout.index_info, &mut key, |k, handle, first| {
+            out.push(IndexEntry { key: k.to_vec(), handle, first_key: first.map(<[u8]>::to_vec) });
+            Ok(())
+        })
+        .map_err(|e| e.at(Part::Index, i.layout.footer.index.offset))
+        .context(self.context("index"))?;
+        Ok(out)
+    }
+
+    /// The metaindex entries: meta block names and handles.
+    pub fn meta_blocks(&self) -> Result<Vec<(String, BlockHandle)>> {
+        let i = &self.inner;
+        let m = i.layout.metaindex(&i.region).context(self.context("metaindex"))?;
+        let mut out = Vec::new();
+        m.for_each(|name, h| {
+            out.push((String::from_utf8_lossy(name).into_owned(), h));
+            Ok(())
+        })
+        .context(self.context("metaindex"))?;
+        Ok(out)
+    }
+
+    /// Every property as `(name, raw value, number if the property is numeric)`.
+    pub fn properties_list(&self) -> Result<Vec<PropertyEntry>> {
+        let props = self.properties()?;
+        let mut out = Vec::new();
+        let mut bad = None;
+        props
+            .for_each(|name, raw| {
+                let n = match sstkit_core::properties::prop_number(name, raw) {
+                    Ok(n) => n,
+                    Err(e) => {
+                        bad.get_or_insert(e);
+                        None
+                    }
+                };
+                out.push((String::from_utf8_lossy(name).into_owned(), raw.to_vec(), n));
+            })
+            .context(self.context("properties"))?;
+        if let Some(e) = bad {
+            return Err(e).context(self.context("properties"));
+        }
+        Ok(out)
+    }
+
+    /// Reads every data block in file order (each verified when checksums are on), calling `f` with each;
+    /// runs of adjacent blocks come in one GET each. Stops at the first error, which names the block.
+    pub async fn for_each_data_block(&self, mut f: impl FnMut(DataBlock) -> Result<()>) -> Result<()> {
+        let handles = self.block_handles(None, None)?;
+        let runs = group_runs(&handles, self.inner.opts.scan_chunk);
+        let ahead = self.inner.opts.scan_read_ahead.max(1);
+        let mut fetched = stream::iter(runs)
+            .map(|run| {
+                let me = self.clone();
+                async move {
+                    let (Some(first), Some(last)) = (run.first(), run.last()) else { return Ok(Vec::new()) };
+                    let i = &me.inner;
+                    let end = last.offset + last.size + BLOCK_TRAILER_LEN as u64;
+                    let raw = fetch(&*i.store, &i.path, &i.location, first.offset..end, &i.counters).await?;
+                    run.iter()
+                        .map(|h| {
+                            let c = read_block(
+                                &raw,
+                                first.offset,
+                                *h,
+                                i.layout.checksum(),
+                                i.opts.verify_checksums,
+                                Part::DataBlock,
+                            )
+                            .context(|| {
+                                format!("{}: data block at offset {} ({} bytes)", i.location, h.offset, h.size)
+                            })?;
+                            let compression = c.compression;
+                            Ok(DataBlock { handle: *h, compression, bytes: me.decode_block(&raw, first.offset, *h)? })
+                        })
+                        .collect::<Result<Vec<_>>>()
+                }
+            })
+            .buffered(ahead);
+        while let Some(run) = fetched.next().await {
+            for b in run? {
+                f(b)?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Calls `f` with every entry of an uncompressed data block (from [`for_each_data_block`](Self::for_each_data_block)).
+    pub fn block_entries(&self, block: &DataBlock, mut f: impl FnMut(sstkit_core::table::Entry<'_>)) -> Result<()> {
+        let mut key = DefaultKeyBuf::new();
+        for_each_in_block(&block.bytes, None, &mut key, self.inner.layout.global_seqno, |e| {
+            f(e);
+            Ok(true)
+        })
+        .map_err(|e| e.at(Part::DataBlock, block.handle.offset))
+        .context(|| format!("{}: data block at offset {}", self.inner.location, block.handle.offset))?;
+        Ok(())
+    }
+}
+
 /// Splits handles into runs of adjacent blocks of at most `max` bytes (a lone bigger block is its own run).
 fn group_runs(handles: &[BlockHandle], max: u64) -> Vec<Vec<BlockHandle>> {
     let mut runs: Vec<Vec<BlockHandle>> = Vec::new();

@@ -46,6 +46,51 @@ pub fn for_each_block(
     Ok(())
 }
 
+/// Calls `f(index key, handle, first key)` for every index entry, in order (the first key is present for
+/// index type 3).
+pub fn for_each_index_entry(
+    index: &Block<'_>,
+    info: IndexInfo,
+    key: &mut impl KeyBuf,
+    mut f: impl FnMut(&[u8], BlockHandle, Option<&[u8]>) -> Result<()>,
+) -> Result<()> {
+    let mut cur = BlockCursor::new();
+    cur.seek_to_first(index, key)?;
+    while cur.valid() {
+        let value = cur.value(index);
+        let handle = info.handle(&cur, value)?;
+        let first = if info.first_key { first_key_of(value, info)? } else { None };
+        f(key.as_slice(), handle, first)?;
+        cur.next(index, key)?;
+    }
+    Ok(())
+}
+
+/// The first key stored after the handle in an index type 3 value.
+fn first_key_of(value: &[u8], info: IndexInfo) -> Result<Option<&[u8]>> {
+    let mut r = crate::varint::Reader::new(value);
+    match info.format {
+        crate::block::EntryFormat::LengthPrefixed => {
+            r.varint64()?;
+            r.varint64()?;
+        }
+        crate::block::EntryFormat::DeltaHandle { .. } => {
+            // A full handle at restarts (two varints), a size delta elsewhere (one); the value is exactly
+            // handle part + length-prefixed key, so try the two-varint reading first.
+            let mut two = r.clone();
+            if two.varint64().is_ok() && two.varint64().is_ok() {
+                if let Ok(k) = two.clone().length_prefixed() {
+                    if two.position() + crate::varint::varint_len(k.len() as u64) + k.len() == value.len() {
+                        return Ok(Some(k));
+                    }
+                }
+            }
+            r.varint64()?;
+        }
+    }
+    Ok(Some(r.length_prefixed()?))
+}
+
 /// Decodes an entry from its stored internal key and value, applying a global seqno.
 pub fn decode_entry<'e>(internal_key: &'e [u8], value: &'e [u8], global_seqno: Option<u64>) -> Result<Entry<'e>> {
     let (user_key, trailer) = split_internal_key(internal_key)?;

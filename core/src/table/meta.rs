@@ -84,6 +84,7 @@ pub struct MetaLayout {
     filter: Option<(FilterKind, usize, usize)>,
     range_del: Option<(usize, usize, BlockLayout)>,
     properties: Option<(usize, usize)>,
+    metaindex: (usize, usize),
 }
 
 fn local(h: &crate::table::reader::BlockContents<'_>, region: &[u8]) -> (usize, usize) {
@@ -178,6 +179,7 @@ impl MetaLayout {
             filter,
             range_del,
             properties: props_range,
+            metaindex: local(&meta, region),
         })
     }
 
@@ -207,6 +209,14 @@ impl MetaLayout {
         let bytes =
             region.get(s..s + l).ok_or(Error::InvalidArgument { reason: "region does not match the layout" })?;
         Block::from_layout(bytes, layout).map(Some)
+    }
+
+    /// The metaindex block (names of meta blocks and their handles).
+    pub fn metaindex<'r>(&self, region: &'r [u8]) -> Result<Metaindex<'r>> {
+        let (s, l) = self.metaindex;
+        let bytes =
+            region.get(s..s + l).ok_or(Error::InvalidArgument { reason: "region does not match the layout" })?;
+        Metaindex::parse(bytes)
     }
 
     /// The properties (parsed again on each call; empty for LevelDB tables).

@@ -1,0 +1,403 @@
+//! The read-only commands: scan, get, dump, props, stats, verify.
+
+use std::ops::Bound;
+
+use futures::TryStreamExt;
+use serde_json::{json, Map, Value};
+use sstkit_core::key::ValueType;
+
+use super::output::{entry_line, kind_name, progress, put_bytes, text};
+use super::{decode, Encoding, Ui};
+use crate::error::{Error, Result};
+use crate::reader::{ReadOptions, SstReader};
+
+async fn open(file: &str) -> Result<SstReader> {
+    let (store, path) = crate::location::resolve(file)?;
+    SstReader::open(store, path, ReadOptions::default()).await
+}
+
+fn arg(text: &str, enc: Encoding, what: &str) -> Result<Vec<u8>> {
+    decode(text, enc).map_err(|e| Error::Invalid(format!("{what}: {e}")))
+}
+
+pub(crate) async fn scan(
+    file: &str,
+    from: Option<String>,
+    to: Option<String>,
+    limit: Option<u64>,
+    enc: Encoding,
+    ui: Ui,
+) -> Result<i32> {
+    let r = open(file).await?;
+    let start = match from {
+        Some(k) => Bound::Included(arg(&k, enc, "--from")?),
+        None => Bound::Unbounded,
+    };
+    let end = match to {
+        Some(k) => Bound::Excluded(arg(&k, enc, "--to")?),
+        None => Bound::Unbounded,
+    };
+    let mut s = std::pin::pin!(r.scan((start, end)));
+    let mut n = 0u64;
+    let mut out = std::io::BufWriter::new(std::io::stdout().lock());
+    while limit.is_none_or(|l| n < l) {
+        let Some(e) = s.try_next().await? else { break };
+        writeln_or_quit(&mut out, &entry_line(&e.user_key, e.seqno, e.kind, &e.value, ui))?;
+        n += 1;
+    }
+    if limit.is_none() || n < limit.unwrap_or(0) {
+        for (start, end, seqno) in r.range_tombstones()? {
+            let line = entry_line(&start, seqno, ValueType::RangeDeletion, &end, ui);
+            writeln_or_quit(&mut out, &line)?;
+        }
+    }
+    flush(&mut out)?;
+    Ok(0)
+}
+
+fn writeln_or_quit(out: &mut impl std::io::Write, line: &str) -> Result<()> {
+    match writeln!(out, "{line}") {
+        // A closed pipe (`| head`) is not an error worth a message.
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => std::process::exit(0),
+        r => r.map_err(|e| Error::Io { context: "stdout".into(), source: e }),
+    }
+}
+
+fn flush(out: &mut impl std::io::Write) -> Result<()> {
+    match out.flush() {
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
+        r => r.map_err(|e| Error::Io { context: "stdout".into(), source: e }),
+    }
+}
+
+pub(crate) async fn get(file: &str, key: &str, enc: Encoding, ui: Ui) -> Result<i32> {
+    let r = open(file).await?;
+    let k = arg(key, enc, "KEY")?;
+    let found = r.get(&k).await?;
+    let mut out = std::io::stdout().lock();
+    match found {
+        Some(f) if ui.json => {
+            writeln_or_quit(&mut out, &entry_line(&k, f.seqno, f.kind, &f.value, ui))?;
+            Ok(if f.is_deleted() { 1 } else { 0 })
+        }
+        Some(f) if !f.is_deleted() => {
+            let v = if ui.hex { hex::encode(&f.value) } else { String::from_utf8_lossy(&f.value).into_owned() };
+            writeln_or_quit(&mut out, &v)?;
+            Ok(0)
+        }
+        Some(f) => {
+            eprintln!("{}: deleted ({} at seq {})", text(&k, ui), kind_name(f.kind), f.seqno);
+            Ok(1)
+        }
+        None if ui.json => {
+            let mut o = Map::new();
+            put_bytes(&mut o, "key", &k, ui);
+            o.insert("found".into(), json!(false));
+            writeln_or_quit(&mut out, &Value::Object(o).to_string())?;
+            Ok(1)
+        }
+        None => {
+            eprintln!("{}: not found", text(&k, ui));
+            Ok(1)
+        }
+    }
+}
+
+pub(crate) async fn props(file: &str, ui: Ui) -> Result<i32> {
+    let r = open(file).await?;
+    let list = r.properties_list()?;
+    let mut out = std::io::BufWriter::new(std::io::stdout().lock());
+    if ui.json {
+        let mut o = Map::new();
+        for (name, raw, num) in &list {
+            let v = match (num, std::str::from_utf8(raw)) {
+                (Some(n), _) => json!(n),
+                (None, Ok(s)) if !ui.hex => json!(s),
+                _ => json!({ "hex": hex::encode(raw) }),
+            };
+            o.insert(name.clone(), v);
+        }
+        writeln_or_quit(&mut out, &Value::Object(o).to_string())?;
+    } else {
+        for (name, raw, num) in &list {
+            let v = match num {
+                Some(n) => n.to_string(),
+                None => text(raw, ui),
+            };
+            writeln_or_quit(&mut out, &format!("{name}: {v}"))?;
+        }
+    }
+    flush(&mut out)?;
+    Ok(0)
+}
+
+pub(crate) async fn dump(file: &str, entries: bool, ui: Ui) -> Result<i32> {
+    let r = open(file).await?;
+    let l = *r.layout();
+    let mut out = std::io::BufWriter::new(std::io::stdout().lock());
+    let info = l.index_info;
+    if ui.json {
+        let meta: Vec<Value> =
+            r.meta_blocks()?.into_iter().map(|(n, h)| json!({"name": n, "offset": h.offset, "size": h.size})).collect();
+        let index: Vec<Value> = r
+            .index_entries()?
+            .into_iter()
+            .map(|e| {
+                let mut o = Map::new();
+                put_bytes(&mut o, "key", &e.key, ui);
+                o.insert("offset".into(), json!(e.handle.offset));
+                o.insert("size".into(), json!(e.handle.size));
+                Value::Object(o)
+            })
+            .collect();
+        let head = json!({
+            "file": file,
+            "file_size": r.file_size(),
+            "footer": {
+                "format_version": l.footer.format_version,
+                "checksum": l.footer.checksum.name(),
+                "metaindex": {"offset": l.footer.metaindex.offset, "size": l.footer.metaindex.size},
+                "index": {"offset": l.footer.index.offset, "size": l.footer.index.size},
+            },
+            "index_key_is_user_key": info.user_keys,
+            "index_first_key": info.first_key,
+            "global_seqno": l.global_seqno,
+            "meta_blocks": meta,
+            "index": index,
+        });
+        writeln_or_quit(&mut out, &head.to_string())?;
+    } else {
+        writeln_or_quit(&mut out, &format!("file: {file} ({} bytes)", r.file_size()))?;
+        writeln_or_quit(
+            &mut out,
+            &format!(
+                "footer: format_version {}, checksum {}, metaindex @{}+{}, index @{}+{}",
+                l.footer.format_version,
+                l.footer.checksum.name(),
+                l.footer.metaindex.offset,
+                l.footer.metaindex.size,
+                l.footer.index.offset,
+                l.footer.index.size
+            ),
+        )?;
+        writeln_or_quit(
+            &mut out,
+            &format!("index keys: {}", if info.user_keys { "user keys" } else { "internal keys" }),
+        )?;
+        if let Some(s) = l.global_seqno {
+            writeln_or_quit(&mut out, &format!("global seqno: {s}"))?;
+        }
+        writeln_or_quit(&mut out, "meta blocks:")?;
+        for (n, h) in r.meta_blocks()? {
+            writeln_or_quit(&mut out, &format!("  {n} @{}+{}", h.offset, h.size))?;
+        }
+        writeln_or_quit(&mut out, "index:")?;
+        for e in r.index_entries()? {
+            writeln_or_quit(&mut out, &format!("  {} -> @{}+{}", text(&e.key, ui), e.handle.offset, e.handle.size))?;
+        }
+        writeln_or_quit(&mut out, "data blocks:")?;
+    }
+    let mut lines = Vec::new();
+    r.for_each_data_block(|b| {
+        let mut n = 0u64;
+        let mut first = None;
+        let mut last = None;
+        let mut rows = Vec::new();
+        r.block_entries(&b, |e| {
+            n += 1;
+            if first.is_none() {
+                first = Some(e.user_key.to_vec());
+            }
+            last = Some(e.user_key.to_vec());
+            if entries {
+                rows.push(entry_line(e.user_key, e.seqno, e.kind, e.value, ui));
+            }
+        })?;
+        if ui.json {
+            let mut o = Map::new();
+            o.insert("block_offset".into(), json!(b.handle.offset));
+            o.insert("stored_size".into(), json!(b.handle.size));
+            o.insert("size".into(), json!(b.bytes.len()));
+            o.insert("compression".into(), json!(b.compression.name()));
+            o.insert("entries".into(), json!(n));
+            put_bytes(&mut o, "first_key", first.as_deref().unwrap_or(&[]), ui);
+            put_bytes(&mut o, "last_key", last.as_deref().unwrap_or(&[]), ui);
+            lines.push(Value::Object(o).to_string());
+        } else {
+            lines.push(format!(
+                "  @{}+{} {} ({} bytes uncompressed): {} entries, {} .. {}",
+                b.handle.offset,
+                b.handle.size,
+                b.compression.name(),
+                b.bytes.len(),
+                n,
+                text(first.as_deref().unwrap_or(&[]), ui),
+                text(last.as_deref().unwrap_or(&[]), ui)
+            ));
+        }
+        for row in rows {
+            lines.push(if ui.json { row } else { format!("    {row}") });
+        }
+        Ok(())
+    })
+    .await?;
+    for line in lines {
+        writeln_or_quit(&mut out, &line)?;
+    }
+    if !ui.json {
+        let tombs = r.range_tombstones()?;
+        if !tombs.is_empty() {
+            writeln_or_quit(&mut out, "range deletions:")?;
+            for (s, e, q) in tombs {
+                writeln_or_quit(&mut out, &format!("  [{}, {}) seq {q}", text(&s, ui), text(&e, ui)))?;
+            }
+        }
+    }
+    flush(&mut out)?;
+    Ok(0)
+}
+
+/// A size distribution.
+#[derive(Default)]
+struct Dist {
+    sizes: Vec<u64>,
+}
+
+impl Dist {
+    fn add(&mut self, n: usize) {
+        self.sizes.push(n as u64);
+    }
+    fn summary(&mut self) -> Value {
+        self.sizes.sort_unstable();
+        let n = self.sizes.len();
+        if n == 0 {
+            return json!({"count": 0});
+        }
+        let q = |p: f64| self.sizes[((n - 1) as f64 * p).round() as usize];
+        let sum: u64 = self.sizes.iter().sum();
+        json!({
+            "count": n, "min": self.sizes[0], "p50": q(0.5), "p90": q(0.9), "p99": q(0.99),
+            "max": self.sizes[n - 1], "mean": (sum as f64 / n as f64 * 10.0).round() / 10.0, "total": sum,
+        })
+    }
+}
+
+pub(crate) async fn stats(file: &str, ui: Ui) -> Result<i32> {
+    let r = open(file).await?;
+    let (mut keys, mut values, mut stored, mut raw) =
+        (Dist::default(), Dist::default(), Dist::default(), Dist::default());
+    let mut kinds = std::collections::BTreeMap::<&'static str, u64>::new();
+    let mut compressed_blocks = 0u64;
+    let bar = progress(ui, r.file_size(), "reading");
+    r.for_each_data_block(|b| {
+        stored.add(b.handle.size as usize);
+        raw.add(b.bytes.len());
+        if b.compression != sstkit_core::CompressionType::None {
+            compressed_blocks += 1;
+        }
+        bar.inc(b.handle.size + 5);
+        r.block_entries(&b, |e| {
+            keys.add(e.user_key.len());
+            values.add(e.value.len());
+            *kinds.entry(kind_name(e.kind)).or_default() += 1;
+        })
+    })
+    .await?;
+    bar.finish_and_clear();
+    let tombstones = r.range_tombstones()?.len() as u64;
+    if tombstones > 0 {
+        kinds.insert("range_delete", tombstones);
+    }
+    let stored_total: u64 = stored.sizes.iter().sum();
+    let raw_total: u64 = raw.sizes.iter().sum();
+    let ratio = if stored_total == 0 { 1.0 } else { raw_total as f64 / stored_total as f64 };
+    let v = json!({
+        "file": file,
+        "file_size": r.file_size(),
+        "entries": kinds,
+        "data_blocks": stored.sizes.len(),
+        "compressed_blocks": compressed_blocks,
+        "stored_block_size": stored.summary(),
+        "uncompressed_block_size": raw.summary(),
+        "compression_ratio": (ratio * 1000.0).round() / 1000.0,
+        "key_size": keys.summary(),
+        "value_size": values.summary(),
+        "index_entries": r.index_entries()?.len(),
+    });
+    let mut out = std::io::stdout().lock();
+    if ui.json {
+        writeln_or_quit(&mut out, &v.to_string())?;
+    } else {
+        print_tree(&mut out, &v, 0)?;
+    }
+    Ok(0)
+}
+
+fn print_tree(out: &mut impl std::io::Write, v: &Value, depth: usize) -> Result<()> {
+    if let Value::Object(m) = v {
+        for (k, v) in m {
+            match v {
+                Value::Object(_) => {
+                    writeln_or_quit(out, &format!("{:indent$}{k}:", "", indent = depth * 2))?;
+                    print_tree(out, v, depth + 1)?;
+                }
+                Value::String(s) => writeln_or_quit(out, &format!("{:indent$}{k}: {s}", "", indent = depth * 2))?,
+                other => writeln_or_quit(out, &format!("{:indent$}{k}: {other}", "", indent = depth * 2))?,
+            }
+        }
+    }
+    Ok(())
+}
+
+pub(crate) async fn verify(file: &str, ui: Ui) -> Result<i32> {
+    let (store, path) = crate::location::resolve(file)?;
+    let opts = ReadOptions::default();
+    // Opening verifies the footer and every meta block (metaindex, properties, index, filter, range deletions).
+    let r = match SstReader::open(store, path, opts).await {
+        Ok(r) => r,
+        Err(e) => return report_corruption(file, &e, ui),
+    };
+    let bar = progress(ui, r.file_size(), "verifying");
+    let mut blocks = r.meta_blocks().map(|m| m.len() as u64 + 2).unwrap_or(2);
+    let mut entries = 0u64;
+    let res = r
+        .for_each_data_block(|b| {
+            blocks += 1;
+            bar.inc(b.handle.size + 5);
+            r.block_entries(&b, |_| entries += 1)
+        })
+        .await;
+    bar.finish_and_clear();
+    if let Err(e) = res {
+        return report_corruption(file, &e, ui);
+    }
+    let mut out = std::io::stdout().lock();
+    if ui.json {
+        let v = json!({"file": file, "ok": true, "blocks": blocks, "entries": entries, "file_size": r.file_size()});
+        writeln_or_quit(&mut out, &v.to_string())?;
+    } else {
+        writeln_or_quit(&mut out, &format!("{file}: ok ({blocks} blocks, {entries} entries checked)"))?;
+    }
+    Ok(0)
+}
+
+fn report_corruption(file: &str, e: &Error, ui: Ui) -> Result<i32> {
+    let (offset, block) = match e.codec() {
+        Some(sstkit_core::Error::ChecksumMismatch { part, offset, .. })
+        | Some(sstkit_core::Error::Corruption { part, offset, .. }) => (Some(*offset), Some(part.to_string())),
+        _ => (None, None),
+    };
+    if matches!(e, Error::Store { .. } | Error::Io { .. }) {
+        return Err(clone_err(e));
+    }
+    if ui.json {
+        let v = json!({"file": file, "ok": false, "offset": offset, "block": block, "error": e.to_string()});
+        println!("{v}");
+    }
+    eprintln!("sstkit: {file}: CORRUPT: {e}");
+    Ok(1)
+}
+
+fn clone_err(e: &Error) -> Error {
+    Error::Invalid(e.to_string())
+}
