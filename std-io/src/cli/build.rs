@@ -1,6 +1,387 @@
-pub(crate) async fn build(_a: BuildArgs, _ui: super::Ui) -> crate::error::Result<i32> {
+//! `sstkit build`: text input → SST file(s), locally or on an object store.
+
+use std::io::BufRead;
+
+use serde_json::json;
+use sstkit_core::{ChecksumType, CompressionType};
+
+use super::input::{read_records, Format, Record};
+use super::output::{progress, text};
+use super::{Encoding, Ui};
+use crate::error::{Error, Result};
+use crate::file_writer::FileWriter;
+use crate::rolling::{RollingOptions, RollingWriter};
+use crate::writer::{SstMetadata, SstWriter, WriteOp, WriterOptions};
+
+/// Compression for writing.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub(crate) enum Compression {
+    /// Store blocks as they are.
+    None,
+    /// LZ4 (a block stays uncompressed unless that saves 12.5%).
+    Lz4,
+}
+
+/// Block checksum for writing.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub(crate) enum Checksum {
+    /// No checksum.
+    None,
+    /// CRC32C (masked), RocksDB's classic.
+    Crc32c,
+    /// xxHash32.
+    Xxhash,
+    /// xxHash64 (low 32 bits).
+    Xxhash64,
+    /// XXH3 (RocksDB 7.x's default).
+    Xxh3,
+}
+
+/// Arguments of `build`.
+///
+/// Input records: a put (key and value), a deletion (a key alone), or with an op column / JSON "op" a merge or
+/// a range deletion. Keys must be sorted (bytewise, strictly ascending) unless --sort is given; --sort reads
+/// the whole input into memory, so use it only for inputs that fit (for equal keys the last record wins).
+#[derive(Debug, clap::Args)]
+pub(crate) struct BuildArgs {
+    /// Input file (`-` for standard input).
+    input: String,
+    /// Output file (path or URL); with --target-size, the prefix (directory or URL) the files go under.
+    output: String,
+    /// Input format.
+    #[arg(long, value_enum, default_value = "auto")]
+    input_format: Format,
+    /// Encoding of keys in the input.
+    #[arg(long, value_enum, default_value_t)]
+    key_format: Encoding,
+    /// Encoding of values in the input.
+    #[arg(long, value_enum, default_value_t)]
+    value_format: Encoding,
+    /// Sort the input in memory first (it must fit).
+    #[arg(long)]
+    sort: bool,
+    /// Data block size in bytes.
+    #[arg(long, default_value_t = 4096)]
+    block_size: usize,
+    /// Restart interval of data blocks.
+    #[arg(long, default_value_t = 16)]
+    restart_interval: usize,
+    /// Block compression.
+    #[arg(long, value_enum, default_value = "none")]
+    compression: Compression,
+    /// Bloom filter bits per key (0 = no filter).
+    #[arg(long, default_value_t = 10)]
+    bloom_bits: u32,
+    /// Block checksum.
+    #[arg(long, value_enum, default_value = "crc32c")]
+    checksum: Checksum,
+    /// Footer format_version (2–5).
+    #[arg(long, default_value_t = 5)]
+    format_version: u32,
+    /// Sequence number of every entry; non-zero writes a non-external table (not ingestible by RocksDB).
+    #[arg(long, default_value_t = 0)]
+    seqno: u64,
+    /// Cut the output into files of about this many bytes (accepts K, M, G suffixes), named
+    /// OUTPUT/<level>/<id>.sst.
+    #[arg(long, value_parser = parse_size)]
+    target_size: Option<u64>,
+    /// Level written into rolled file names.
+    #[arg(long, default_value_t = 0)]
+    level: u32,
+}
+
+fn parse_size(s: &str) -> Result<u64, String> {
+    let t = s.trim();
+    let (num, mult) = match t.chars().last().map(|c| c.to_ascii_uppercase()) {
+        Some('K') => (&t[..t.len() - 1], 1u64 << 10),
+        Some('M') => (&t[..t.len() - 1], 1 << 20),
+        Some('G') => (&t[..t.len() - 1], 1 << 30),
+        _ => (t, 1),
+    };
+    let n: u64 = num.trim().parse().map_err(|_| format!("bad size {s:?}"))?;
+    n.checked_mul(mult).filter(|&v| v > 0).ok_or_else(|| format!("bad size {s:?}"))
+}
+
+impl BuildArgs {
+    fn writer_options(&self) -> Result<WriterOptions> {
+        let mut o = WriterOptions::default()
+            .block_size(self.block_size)
+            .restart_interval(self.restart_interval)
+            .compression(match self.compression {
+                Compression::None => CompressionType::None,
+                Compression::Lz4 => CompressionType::Lz4,
+            })
+            .filter_bits_per_key((self.bloom_bits > 0).then_some(self.bloom_bits))
+            .checksum(match self.checksum {
+                Checksum::None => ChecksumType::None,
+                Checksum::Crc32c => ChecksumType::Crc32c,
+                Checksum::Xxhash => ChecksumType::XxHash,
+                Checksum::Xxhash64 => ChecksumType::XxHash64,
+                Checksum::Xxh3 => ChecksumType::Xxh3,
+            })
+            .format_version(self.format_version)
+            .seqno(self.seqno);
+        if self.seqno != 0 {
+            o = o.external_file(false);
+        }
+        o.core_options()?;
+        Ok(o)
+    }
+}
+
+/// Where records go.
+enum Sink {
+    File(FileWriter),
+    Object(Box<SstWriter>),
+    Rolling(Box<RollingWriter>),
+}
+
+impl Sink {
+    async fn write(&mut self, op: WriteOp<Vec<u8>>) -> Result<()> {
+        match self {
+            Sink::File(w) => w.write(op),
+            Sink::Object(w) => w.write(op).await,
+            Sink::Rolling(w) => w.write(op).await,
+        }
+    }
+
+    async fn abort(self) {
+        let r = match self {
+            Sink::File(w) => {
+                w.abort();
+                Ok(())
+            }
+            Sink::Object(w) => (*w).abort().await,
+            Sink::Rolling(w) => (*w).abort().await,
+        };
+        if let Err(e) = r {
+            tracing::warn!(error = %e, "cleaning up after a failed build");
+        }
+    }
+
+    async fn close(self) -> Result<Vec<SstMetadata>> {
+        Ok(match self {
+            Sink::File(w) => vec![w.close()?],
+            Sink::Object(w) => vec![(*w).close().await?],
+            Sink::Rolling(w) => (*w).finish().await?.into_iter().map(|d| d.metadata).collect(),
+        })
+    }
+}
+
+/// Checks sort order with line numbers (the writer would reject it too, without naming the line).
+struct OrderCheck {
+    point: Option<(Vec<u8>, u64)>,
+    range: Option<(Vec<u8>, u64)>,
+}
+
+impl OrderCheck {
+    fn check(&mut self, r: &Record, ui: Ui) -> Result<()> {
+        let slot = if matches!(r.op, WriteOp::DeleteRange(..)) { &mut self.range } else { &mut self.point };
+        let key = r.op.key();
+        if let Some((prev, line)) = slot {
+            if key <= prev.as_slice() {
+                return Err(Error::Invalid(format!(
+                    "line {}: key {} is not after key {} of line {} (input must be sorted and unique; use --sort)",
+                    r.line,
+                    text(key, ui),
+                    text(prev, ui),
+                    line
+                )));
+            }
+        }
+        *slot = Some((key.to_vec(), r.line));
+        Ok(())
+    }
+}
+
+pub(crate) async fn build(args: BuildArgs, ui: Ui) -> Result<i32> {
+    let opts = args.writer_options()?;
+    let format = args.input_format.resolve(&args.input);
+    let total = if args.input == "-" { 0 } else { std::fs::metadata(&args.input).map(|m| m.len()).unwrap_or(0) };
+    let reader: Box<dyn BufRead + Send> = if args.input == "-" {
+        Box::new(std::io::BufReader::new(std::io::stdin()))
+    } else {
+        let f = std::fs::File::open(&args.input).map_err(|e| Error::Io { context: args.input.clone(), source: e })?;
+        Box::new(std::io::BufReader::with_capacity(1 << 20, f))
+    };
+
+    let mut sink = open_sink(&args, opts).await?;
+    let bar = progress(ui, total, "building");
+    let result = feed(&args, format, reader, &mut sink, &bar, ui).await;
+    bar.finish_and_clear();
+    if let Err(e) = result {
+        sink.abort().await;
+        return Err(e);
+    }
+    let files = sink.close().await?;
+    report(&args.output, &files, ui);
     Ok(0)
 }
-/// Arguments of `build`.
-#[derive(Debug, clap::Args)]
-pub(crate) struct BuildArgs {}
+
+async fn open_sink(args: &BuildArgs, opts: WriterOptions) -> Result<Sink> {
+    if let Some(target) = args.target_size {
+        let (store, prefix) = if crate::location::is_url(&args.output) {
+            crate::location::resolve(&args.output)?
+        } else {
+            std::fs::create_dir_all(&args.output)
+                .map_err(|e| Error::Io { context: format!("{}: creating the directory", args.output), source: e })?;
+            let store = object_store::local::LocalFileSystem::new_with_prefix(&args.output)
+                .map_err(|e| Error::Store { context: args.output.clone(), source: e })?;
+            (
+                std::sync::Arc::new(store) as std::sync::Arc<dyn object_store::ObjectStore>,
+                object_store::path::Path::from(""),
+            )
+        };
+        let ro = RollingOptions::new(prefix).level(args.level).target_file_size(target).writer(opts);
+        return Ok(Sink::Rolling(Box::new(RollingWriter::new(store, ro)?)));
+    }
+    if crate::location::is_url(&args.output) && !args.output.starts_with("file://") {
+        let (store, path) = crate::location::resolve(&args.output)?;
+        return Ok(Sink::Object(Box::new(SstWriter::new(store, path, opts)?)));
+    }
+    let path = args.output.strip_prefix("file://").unwrap_or(&args.output);
+    if let Some(dir) = std::path::Path::new(path).parent().filter(|d| !d.as_os_str().is_empty()) {
+        std::fs::create_dir_all(dir)
+            .map_err(|e| Error::Io { context: format!("{}: creating the directory", dir.display()), source: e })?;
+    }
+    Ok(Sink::File(FileWriter::create(path, opts)?))
+}
+
+/// Records per batch handed from the parser thread to the writer.
+const BATCH: usize = 4096;
+
+async fn feed(
+    args: &BuildArgs,
+    format: Format,
+    reader: Box<dyn BufRead + Send>,
+    sink: &mut Sink,
+    bar: &indicatif::ProgressBar,
+    ui: Ui,
+) -> Result<()> {
+    // Parse on a blocking thread, write here (object stores are async); a bounded channel keeps memory flat.
+    let (tx, mut rx) = tokio::sync::mpsc::channel::<Result<Vec<Record>>>(4);
+    let (sort, key_enc, value_enc, input) = (args.sort, args.key_format, args.value_format, args.input.clone());
+    let bar2 = bar.clone();
+    let input2 = input.clone();
+    let parser = tokio::task::spawn_blocking(move || {
+        let mut order = OrderCheck { point: None, range: None };
+        let mut batch: Vec<Record> = Vec::with_capacity(BATCH);
+        let mut all: Vec<Record> = Vec::new();
+        let mut failure: Option<Error> = None;
+        let parse = read_records(reader, format, key_enc, value_enc, |r, bytes| {
+            bar2.set_position(bytes);
+            if sort {
+                all.push(r);
+                return Ok(());
+            }
+            if let Err(e) = order.check(&r, ui) {
+                failure = Some(Error::Invalid(format!("{input}: {e}")));
+                return Err(String::new());
+            }
+            batch.push(r);
+            if batch.len() >= BATCH {
+                let full = std::mem::replace(&mut batch, Vec::with_capacity(BATCH));
+                // The writer stopped (it failed): stop parsing too.
+                tx.blocking_send(Ok(full)).map_err(|_| String::new())?;
+            }
+            Ok(())
+        });
+        if let Err(e) = parse {
+            let err = failure.take().unwrap_or_else(|| Error::Invalid(format!("{input2}: {e}")));
+            if !e.is_empty() || !tx.is_closed() {
+                let _ = tx.blocking_send(Err(err));
+            }
+            return;
+        }
+        if sort {
+            // Stable: for equal keys the last record wins.
+            all.sort_by(|a, b| a.op.key().cmp(b.op.key()).then(a.line.cmp(&b.line)));
+            let mut deduped: Vec<Record> = Vec::with_capacity(all.len());
+            for r in all {
+                let is_range = matches!(r.op, WriteOp::DeleteRange(..));
+                if deduped
+                    .last()
+                    .is_some_and(|l| l.op.key() == r.op.key() && matches!(l.op, WriteOp::DeleteRange(..)) == is_range)
+                {
+                    deduped.pop();
+                }
+                deduped.push(r);
+            }
+            batch = deduped;
+        }
+        let _ = tx.blocking_send(Ok(batch));
+    });
+    let mut result = Ok(());
+    while let Some(b) = rx.recv().await {
+        let b = match b {
+            Ok(b) => b,
+            Err(e) => {
+                result = Err(e);
+                break;
+            }
+        };
+        for r in b {
+            let line = r.line;
+            if let Err(e) = sink.write(r.op).await {
+                result = Err(match e {
+                    Error::Codec { source, .. } => Error::Invalid(format!("{}: line {line}: {source}", args.input)),
+                    other => other,
+                });
+                break;
+            }
+        }
+        if result.is_err() {
+            break;
+        }
+    }
+    drop(rx);
+    let _ = parser.await;
+    result
+}
+
+fn report(output: &str, files: &[SstMetadata], ui: Ui) {
+    if ui.json {
+        for m in files {
+            let v = json!({
+                "location": m.location,
+                "file_size": m.file_size,
+                "entries": m.num_entries(),
+                "puts": m.num_puts,
+                "deletes": m.num_deletes,
+                "merges": m.num_merges,
+                "range_deletions": m.num_range_deletions,
+                "data_blocks": m.num_data_blocks,
+                "first_key_hex": m.first_user_key.as_deref().map(hex::encode),
+                "last_key_hex": m.last_user_key.as_deref().map(hex::encode),
+            });
+            println!("{v}");
+        }
+    } else {
+        for m in files {
+            println!(
+                "wrote {}: {} entries, {} bytes, {} data blocks",
+                m.location,
+                m.num_entries(),
+                m.file_size,
+                m.num_data_blocks
+            );
+        }
+        if files.len() > 1 {
+            println!("{} files under {output}", files.len());
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::parse_size;
+
+    #[test]
+    fn sizes() {
+        assert_eq!(parse_size("64M"), Ok(64 << 20));
+        assert_eq!(parse_size("10k"), Ok(10 << 10));
+        assert_eq!(parse_size("123"), Ok(123));
+        assert!(parse_size("0").is_err());
+        assert!(parse_size("x").is_err());
+    }
+}
