@@ -131,7 +131,7 @@ impl BuildArgs {
 
 /// Where records go.
 enum Sink {
-    File(FileWriter),
+    File(Box<FileWriter>),
     Object(Box<SstWriter>),
     Rolling(Box<RollingWriter>),
 }
@@ -148,7 +148,7 @@ impl Sink {
     async fn abort(self) {
         let r = match self {
             Sink::File(w) => {
-                w.abort();
+                (*w).abort();
                 Ok(())
             }
             Sink::Object(w) => (*w).abort().await,
@@ -161,7 +161,7 @@ impl Sink {
 
     async fn close(self) -> Result<Vec<SstMetadata>> {
         Ok(match self {
-            Sink::File(w) => vec![w.close()?],
+            Sink::File(w) => vec![(*w).close()?],
             Sink::Object(w) => vec![(*w).close().await?],
             Sink::Rolling(w) => (*w).finish().await?.into_iter().map(|d| d.metadata).collect(),
         })
@@ -244,7 +244,7 @@ async fn open_sink(args: &BuildArgs, opts: WriterOptions) -> Result<Sink> {
         std::fs::create_dir_all(dir)
             .map_err(|e| Error::Io { context: format!("{}: creating the directory", dir.display()), source: e })?;
     }
-    Ok(Sink::File(FileWriter::create(path, opts)?))
+    Ok(Sink::File(Box::new(FileWriter::create(path, opts)?)))
 }
 
 /// Records per batch handed from the parser thread to the writer.
