@@ -1,1 +1,331 @@
-//! (being written)
+//! Synchronous writers: [`FileWriter`] to a local file and [`IoWriter`] over any [`std::io::Write`], for
+//! servers without tokio and for the CLI. Both return the same [`SstMetadata`] as the async
+//! [`SstWriter`](crate::writer::SstWriter).
+//!
+//! [`FileWriter`] never leaves a partial file at its path: it writes a temporary file in the target
+//! directory, fsyncs it, renames it into place on [`close`](FileWriter::close) and fsyncs the directory. On an
+//! error, on [`abort`](FileWriter::abort) and when dropped unclosed it removes the temporary file. (A crash
+//! can leave a `.<name>.*.tmp` file behind, never a partial file at the path.)
+
+use std::fs::{File, OpenOptions};
+use std::io::{BufWriter, Write};
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use crate::error::{Context, Error, Result};
+use crate::writer::{Encoder, SstMetadata, WriteOp, WriterOptions};
+
+/// Buffer between the builder's block-sized chunks and the file.
+const FILE_BUFFER: usize = 256 * 1024;
+
+/// Writes one SST file on a local disk, atomically.
+///
+/// ```
+/// use sstkit::file_writer::FileWriter;
+/// use sstkit::writer::WriterOptions;
+/// let dir = tempfile::tempdir()?;
+/// let path = dir.path().join("000001.sst");
+/// let mut w = FileWriter::create(&path, WriterOptions::default())?;
+/// w.put(b"apple", b"red")?;
+/// w.delete_range(b"b", b"c")?;
+/// let meta = w.close()?;
+/// assert_eq!(meta.file_size, std::fs::metadata(&path)?.len());
+/// assert_eq!(meta.location, path.display().to_string());
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+#[derive(Debug)]
+pub struct FileWriter {
+    enc: Encoder,
+    file: Option<BufWriter<File>>,
+    tmp: PathBuf,
+    path: PathBuf,
+    failed: Option<String>,
+    entries: u64,
+}
+
+impl FileWriter {
+    /// Starts writing the table that will appear at `path` (replacing any file there) on
+    /// [`close`](Self::close). The directory must exist.
+    pub fn create(path: impl AsRef<Path>, opts: WriterOptions) -> Result<FileWriter> {
+        let path = path.as_ref().to_path_buf();
+        let span = tracing::info_span!("file_writer.open", path = %path.display());
+        let _e = span.enter();
+        let enc = Encoder::new(&opts)?;
+        let tmp = temp_path(&path)?;
+        let file = OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .open(&tmp)
+            .context(|| format!("{}: creating the temporary file", tmp.display()))?;
+        Ok(FileWriter {
+            enc,
+            file: Some(BufWriter::with_capacity(FILE_BUFFER, file)),
+            tmp,
+            path,
+            failed: None,
+            entries: 0,
+        })
+    }
+
+    /// Adds a value.
+    pub fn put(&mut self, key: &[u8], value: &[u8]) -> Result<()> {
+        self.write(WriteOp::Put(key, value))
+    }
+
+    /// Adds a point deletion.
+    pub fn delete(&mut self, key: &[u8]) -> Result<()> {
+        self.write(WriteOp::Delete(key))
+    }
+
+    /// Adds a merge operand.
+    pub fn merge(&mut self, key: &[u8], operand: &[u8]) -> Result<()> {
+        self.write(WriteOp::Merge(key, operand))
+    }
+
+    /// Deletes the user keys in `[start, end)`.
+    pub fn delete_range(&mut self, start: &[u8], end: &[u8]) -> Result<()> {
+        self.write(WriteOp::DeleteRange(start, end))
+    }
+
+    /// Adds one op. A rejected op (out of order, bad range) is an error and changes nothing; an I/O error
+    /// makes every later call fail.
+    pub fn write<B: AsRef<[u8]>>(&mut self, op: WriteOp<B>) -> Result<()> {
+        if let Some(why) = &self.failed {
+            return Err(Error::Invalid(format!("{}: the writer failed earlier: {why}", self.path.display())));
+        }
+        let op = op.as_slices();
+        self.enc.apply(op).context(|| format!("{}: {}", self.path.display(), op.name()))?;
+        self.entries += 1;
+        let r = self.drain();
+        if let Err(e) = &r {
+            self.failed = Some(e.to_string());
+        }
+        r
+    }
+
+    fn drain(&mut self) -> Result<()> {
+        let file = self.file.as_mut().ok_or_else(|| Error::Invalid("file already closed".into()))?;
+        while let Some(chunk) = self.enc.next_output()? {
+            file.write_all(chunk).context(|| format!("{}: write", self.tmp.display()))?;
+        }
+        Ok(())
+    }
+
+    /// Finishes the table, fsyncs it and renames it into place. On error nothing is left at the path (and
+    /// the temporary file is removed). An empty table is an error, as in RocksDB.
+    pub fn close(mut self) -> Result<SstMetadata> {
+        let span = tracing::info_span!("file_writer.close", path = %self.path.display());
+        let _e = span.enter();
+        if let Some(why) = &self.failed {
+            return Err(Error::Invalid(format!("{}: the writer failed earlier: {why}", self.path.display())));
+        }
+        let r = self.close_inner();
+        if r.is_err() {
+            self.remove_temp();
+        }
+        r
+    }
+
+    fn close_inner(&mut self) -> Result<SstMetadata> {
+        let where_ = || self.path.display().to_string();
+        self.enc.finish().map_err(|e| match e {
+            Error::Invalid(m) => Error::Invalid(format!("{}: {m}", where_())),
+            other => other,
+        })?;
+        self.drain()?;
+        let file = self.file.take().ok_or_else(|| Error::Invalid("file already closed".into()))?;
+        let file =
+            file.into_inner().map_err(|e| e.into_error()).context(|| format!("{}: flush", self.tmp.display()))?;
+        file.sync_all().context(|| format!("{}: fsync", self.tmp.display()))?;
+        drop(file);
+        std::fs::rename(&self.tmp, &self.path)
+            .context(|| format!("renaming {} to {}", self.tmp.display(), self.path.display()))?;
+        // The rename is durable once the directory is.
+        if let Some(dir) = self.path.parent().filter(|d| !d.as_os_str().is_empty()) {
+            if let Ok(d) = File::open(dir) {
+                let _ = d.sync_all();
+            }
+        }
+        self.tmp = PathBuf::new();
+        let meta = self.enc.metadata(self.path.display().to_string())?;
+        tracing::info!(path = %self.path.display(), bytes = meta.file_size, "sst written");
+        Ok(meta)
+    }
+
+    /// Gives up: removes the temporary file.
+    pub fn abort(mut self) {
+        self.remove_temp();
+    }
+
+    fn remove_temp(&mut self) {
+        self.file = None;
+        if !self.tmp.as_os_str().is_empty() {
+            let _ = std::fs::remove_file(&self.tmp);
+            self.tmp = PathBuf::new();
+        }
+    }
+
+    /// The path the table will appear at.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// The file size if the table were finished now (roughly).
+    pub fn estimated_size(&self) -> u64 {
+        self.enc.estimated_size()
+    }
+
+    /// Ops accepted so far.
+    pub fn entries(&self) -> u64 {
+        self.entries
+    }
+
+    /// Table bytes produced so far.
+    pub fn bytes_written(&self) -> u64 {
+        self.enc.written()
+    }
+}
+
+impl Drop for FileWriter {
+    fn drop(&mut self) {
+        self.remove_temp();
+    }
+}
+
+/// `.<name>.<pid>.<n>.tmp` next to `path`.
+fn temp_path(path: &Path) -> Result<PathBuf> {
+    static COUNTER: AtomicU64 = AtomicU64::new(0);
+    let name = path
+        .file_name()
+        .ok_or_else(|| Error::Invalid(format!("{}: not a file path", path.display())))?
+        .to_string_lossy();
+    let n = COUNTER.fetch_add(1, Ordering::Relaxed);
+    Ok(path.with_file_name(format!(".{name}.{}.{n}.tmp", std::process::id())))
+}
+
+/// Writes one SST file into any [`std::io::Write`] (wrap unbuffered sinks in a `BufWriter`: the table comes
+/// out in block-sized chunks).
+///
+/// ```
+/// use sstkit::file_writer::IoWriter;
+/// use sstkit::writer::WriterOptions;
+/// let mut w = IoWriter::new(Vec::new(), WriterOptions::default())?;
+/// w.put(b"k", b"v")?;
+/// let (bytes, meta) = w.finish()?;
+/// assert_eq!(bytes.len() as u64, meta.file_size);
+/// let table = sstkit::core::table::Table::open(&bytes)?;
+/// assert_eq!(table.properties().num_entries, Some(1));
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+#[derive(Debug)]
+pub struct IoWriter<W: Write> {
+    enc: Encoder,
+    out: W,
+    location: String,
+    failed: Option<String>,
+}
+
+impl<W: Write> IoWriter<W> {
+    /// A writer into `out`.
+    pub fn new(out: W, opts: WriterOptions) -> Result<Self> {
+        Ok(IoWriter { enc: Encoder::new(&opts)?, out, location: String::new(), failed: None })
+    }
+
+    /// Names the output (for error messages and [`SstMetadata::location`]).
+    pub fn with_location(mut self, location: impl Into<String>) -> Self {
+        self.location = location.into();
+        self
+    }
+
+    /// Adds a value.
+    pub fn put(&mut self, key: &[u8], value: &[u8]) -> Result<()> {
+        self.write(WriteOp::Put(key, value))
+    }
+
+    /// Adds a point deletion.
+    pub fn delete(&mut self, key: &[u8]) -> Result<()> {
+        self.write(WriteOp::Delete(key))
+    }
+
+    /// Adds a merge operand.
+    pub fn merge(&mut self, key: &[u8], operand: &[u8]) -> Result<()> {
+        self.write(WriteOp::Merge(key, operand))
+    }
+
+    /// Deletes the user keys in `[start, end)`.
+    pub fn delete_range(&mut self, start: &[u8], end: &[u8]) -> Result<()> {
+        self.write(WriteOp::DeleteRange(start, end))
+    }
+
+    /// Adds one op; see [`FileWriter::write`].
+    pub fn write<B: AsRef<[u8]>>(&mut self, op: WriteOp<B>) -> Result<()> {
+        if let Some(why) = &self.failed {
+            return Err(Error::Invalid(format!("{}: the writer failed earlier: {why}", self.location)));
+        }
+        let op = op.as_slices();
+        self.enc.apply(op).context(|| format!("{}: {}", self.location, op.name()))?;
+        let r = self.drain();
+        if let Err(e) = &r {
+            self.failed = Some(e.to_string());
+        }
+        r
+    }
+
+    fn drain(&mut self) -> Result<()> {
+        while let Some(chunk) = self.enc.next_output()? {
+            self.out.write_all(chunk).context(|| format!("{}: write", self.location))?;
+        }
+        Ok(())
+    }
+
+    /// Finishes the table and flushes the output; returns the output and the metadata.
+    pub fn finish(mut self) -> Result<(W, SstMetadata)> {
+        if let Some(why) = &self.failed {
+            return Err(Error::Invalid(format!("{}: the writer failed earlier: {why}", self.location)));
+        }
+        self.enc.finish()?;
+        self.drain()?;
+        self.out.flush().context(|| format!("{}: flush", self.location))?;
+        let meta = self.enc.metadata(self.location.clone())?;
+        Ok((self.out, meta))
+    }
+
+    /// [`finish`](Self::finish), dropping the output.
+    pub fn close(self) -> Result<SstMetadata> {
+        self.finish().map(|(_, m)| m)
+    }
+
+    /// The file size if the table were finished now (roughly).
+    pub fn estimated_size(&self) -> u64 {
+        self.enc.estimated_size()
+    }
+
+    /// Table bytes produced so far.
+    pub fn bytes_written(&self) -> u64 {
+        self.enc.written()
+    }
+}
+
+/// Builds one table file from a sorted iterator of ops, in one call. On any error (an op out of order
+/// included) nothing is left at `path`.
+///
+/// ```
+/// use sstkit::file_writer::build_file;
+/// use sstkit::writer::{WriteOp, WriterOptions};
+/// let dir = tempfile::tempdir()?;
+/// let ops = [WriteOp::Put(&b"a"[..], &b"1"[..]), WriteOp::Delete(b"b"), WriteOp::DeleteRange(b"c", b"d")];
+/// let meta = build_file(dir.path().join("t.sst"), WriterOptions::default(), ops)?;
+/// assert_eq!(meta.num_entries(), 3);
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+pub fn build_file<B: AsRef<[u8]>>(
+    path: impl AsRef<Path>,
+    opts: WriterOptions,
+    ops: impl IntoIterator<Item = WriteOp<B>>,
+) -> Result<SstMetadata> {
+    let mut w = FileWriter::create(path, opts)?;
+    for op in ops {
+        w.write(op)?;
+    }
+    w.close()
+}
