@@ -102,10 +102,15 @@ fn options_strategy() -> impl Strategy<Value = Options> {
         0u8..=4,
         any::<bool>(),
         2u32..=5,
+        prop_oneof![Just(None), (1u64..2000).prop_map(Some)],
     )
-        .prop_map(|(ri, bs, lz4, ck, filter, fv)| {
-            Options::default()
-                .restart_interval(ri)
+        .prop_map(|(ri, bs, lz4, ck, filter, fv, expected)| {
+            let o = Options::default();
+            let o = match expected {
+                Some(n) => o.expected_keys(n),
+                None => o,
+            };
+            o.restart_interval(ri)
                 .block_size(bs)
                 .compression(if lz4 { CompressionType::Lz4 } else { CompressionType::None })
                 .checksum(ChecksumType::from_u8(ck).unwrap())
@@ -380,4 +385,34 @@ fn range_tombstone_newer_than_a_point_entry_hides_it() {
     let tomb = t.get(b"bb", &mut buf).unwrap().unwrap();
     assert_eq!((tomb.kind, tomb.seqno), (ValueType::RangeDeletion, 7));
     assert_eq!(t.get(b"c", &mut buf).unwrap(), None);
+}
+
+#[test]
+fn filter_built_as_keys_arrive_is_byte_identical_when_the_count_is_right() {
+    let build_with = |opts: Options| {
+        let mut b = TableBuilder::new(Vec::new(), opts).unwrap();
+        let mut out = Vec::new();
+        for i in 0..5000u32 {
+            b.put(format!("k{:06}", i * 3).as_bytes(), b"v").unwrap();
+            while let Some(c) = b.next_output().unwrap() {
+                out.extend_from_slice(c);
+            }
+        }
+        b.finish().unwrap();
+        while let Some(c) = b.next_output().unwrap() {
+            out.extend_from_slice(c);
+        }
+        out
+    };
+    let kept = build_with(Options::default());
+    let presized = build_with(Options::default().expected_keys(5000));
+    assert_eq!(kept, presized);
+    // Fewer keys than expected: a bigger filter, still no false negatives.
+    let big = build_with(Options::default().expected_keys(50_000));
+    assert!(big.len() > kept.len());
+    let t = Table::open(&big).unwrap();
+    let mut buf = Vec::new();
+    for i in 0..5000u32 {
+        assert!(t.get(format!("k{:06}", i * 3).as_bytes(), &mut buf).unwrap().is_some());
+    }
 }

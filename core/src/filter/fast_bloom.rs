@@ -178,7 +178,7 @@ fn line_offset(h1: u32, bits_len: usize) -> usize {
 
 /// Sets the bits of hash `h` in `bits` (a whole number of cache lines).
 #[inline]
-pub(crate) fn add_hash(bits: &mut [u8], num_probes: u8, h: u64) {
+pub fn add_hash(bits: &mut [u8], num_probes: u8, h: u64) {
     let line = line_offset(h as u32, bits.len());
     let mut h2 = (h >> 32) as u32;
     for _ in 0..num_probes {

@@ -17,7 +17,8 @@
 use crate::block::{BlockState, ValueFraming};
 use crate::checksum::block_checksum;
 use crate::error::{Error, KeyExcerpt, Result};
-use crate::filter::fast_bloom::{key_hash, FastLocalBloom};
+use crate::filter::fast_bloom::{add_hash, key_hash, FastLocalBloom};
+use crate::filter::{FullFilterMetadata, FULL_FILTER_METADATA_LEN};
 use crate::footer::Footer;
 use crate::handle::BlockHandle;
 use crate::key::{pack_trailer, split_internal_key, InternalKey, ValueType, INTERNAL_KEY_TRAILER_LEN, MAX_SEQNO};
@@ -138,6 +139,9 @@ pub struct TableBuilder<W: Workspace> {
     last_key_len: usize,
     has_last_key: bool,
     hashes: usize,
+    /// Bytes at the very end reserved for a filter built as keys arrive ([`Options::expected_keys`]): bit data,
+    /// 5 metadata bytes, 5 trailer bytes. 0 when hashes are kept instead.
+    filter_region: usize,
     pending_index: Option<BlockHandle>,
     last_tombstone: Option<usize>,
     index_needs_internal_keys: bool,
@@ -167,6 +171,20 @@ impl<W: Workspace> TableBuilder<W> {
             return Err(Error::BufferTooSmall { needed: min });
         }
         let block = BlockState::new(opts.restart_interval, ValueFraming::LengthPrefixed);
+        let filter_bits = match (bloom, opts.expected_keys) {
+            (Some(b), Some(n)) => b.bits_len(usize::try_from(n).unwrap_or(usize::MAX).max(1)),
+            _ => 0,
+        };
+        let filter_region =
+            if filter_bits > 0 { filter_bits + FULL_FILTER_METADATA_LEN + BLOCK_TRAILER_LEN } else { 0 };
+        let min = min + filter_region;
+        if !workspace.try_grow(min) || workspace.bytes().len() < min {
+            return Err(Error::BufferTooSmall { needed: min });
+        }
+        if filter_region > 0 {
+            let cap = workspace.bytes().len();
+            workspace.bytes_mut()[cap - filter_region..].fill(0);
+        }
         Ok(TableBuilder {
             ws: workspace,
             bloom,
@@ -178,6 +196,7 @@ impl<W: Workspace> TableBuilder<W> {
             last_key_len: 0,
             has_last_key: false,
             hashes: 0,
+            filter_region,
             pending_index: None,
             last_tombstone: None,
             index_needs_internal_keys: opts.format_version < 3,
@@ -218,7 +237,8 @@ impl<W: Workspace> TableBuilder<W> {
     /// The file size the table would have if finished now (roughly), for deciding when to start a new file.
     pub fn estimated_size(&self) -> u64 {
         let index = (self.log_end - 2 * self.block_cap) as u64;
-        let filter = (self.hashes as u64 * u64::from(self.opts.bloom_millibits_per_key)).div_ceil(8000);
+        let filter = (self.hashes as u64 * u64::from(self.opts.bloom_millibits_per_key)).div_ceil(8000)
+            + self.filter_region as u64;
         let pending = if self.block.is_empty() { 0 } else { self.block.size_estimate() as u64 };
         self.stats.file_size + pending + index + filter + 1024
     }
@@ -325,13 +345,18 @@ impl<W: Workspace> TableBuilder<W> {
         self.ws.bytes().len()
     }
 
+    /// Bytes at the end of the workspace below which the last-key copy sits: the filter region, then hashes.
+    fn back_reserved(&self) -> usize {
+        self.filter_region + self.hashes * HASH_LEN
+    }
+
     fn back_len(&self) -> usize {
-        self.hashes * HASH_LEN + self.last_key_len
+        self.back_reserved() + self.last_key_len
     }
 
     /// The last internal key added.
     fn last_key(&self) -> &[u8] {
-        let end = self.cap() - self.hashes * HASH_LEN;
+        let end = self.cap() - self.back_reserved();
         &self.ws.bytes()[end - self.last_key_len..end]
     }
 
@@ -427,7 +452,8 @@ impl<W: Workspace> TableBuilder<W> {
             if flush || self.pending_index.is_some() { 1 + 20 + 5 + self.last_key_len.max(klen) } else { 0 };
         let first_rec = if self.has_last_key { 0 } else { 1 + 5 + klen };
         let new_hash = if self.bloom.is_some() && !same_user { HASH_LEN } else { 0 };
-        let need_free = index_rec + first_rec + self.last_key_len + new_hash + klen;
+        let new_hash_room = if self.filter_region > 0 { 0 } else { new_hash };
+        let need_free = index_rec + first_rec + self.last_key_len + new_hash_room + klen;
         self.reserve(alone, need_free)?;
 
         if flush {
@@ -447,11 +473,18 @@ impl<W: Workspace> TableBuilder<W> {
         let cap = self.cap();
         if new_hash != 0 {
             let h = key_hash(key.user_key);
-            let at = cap - (self.hashes + 1) * HASH_LEN;
-            self.ws.bytes_mut()[at..at + HASH_LEN].copy_from_slice(&h.to_le_bytes());
-            self.hashes += 1;
+            if self.filter_region > 0 {
+                let bits_len = self.filter_region - FULL_FILTER_METADATA_LEN - BLOCK_TRAILER_LEN;
+                let start = cap - self.filter_region;
+                let probes = self.bloom.map_or(0, |b| b.num_probes());
+                add_hash(&mut self.ws.bytes_mut()[start..start + bits_len], probes, h);
+            } else {
+                let at = cap - self.back_reserved() - HASH_LEN;
+                self.ws.bytes_mut()[at..at + HASH_LEN].copy_from_slice(&h.to_le_bytes());
+                self.hashes += 1;
+            }
         }
-        let end = cap - self.hashes * HASH_LEN;
+        let end = cap - self.back_reserved();
         let start = end - klen;
         key.encode_into(&mut self.ws.bytes_mut()[start..end])?;
         self.last_key_len = klen;
@@ -589,7 +622,7 @@ impl<W: Workspace> TableBuilder<W> {
     /// Appends an index record for `handle`, with a separator between the last key and `next` (or the last key
     /// itself for the last block). Space was reserved by the caller.
     fn append_index_record(&mut self, handle: BlockHandle, next: Option<InternalKey<'_>>) -> Result<()> {
-        let last_end = self.cap() - self.hashes * HASH_LEN;
+        let last_end = self.cap() - self.back_reserved();
         let last_start = last_end - self.last_key_len;
         let (head, tail) = self.ws.bytes_mut().split_at_mut(last_start);
         let last = &tail[..last_end - last_start];
@@ -681,7 +714,7 @@ impl<W: Workspace> TableBuilder<W> {
                     self.append_index_record(h, None)?;
                 }
                 if self.has_last_key {
-                    let lk_end = self.cap() - self.hashes * HASH_LEN;
+                    let lk_end = self.cap() - self.back_reserved();
                     let lk_start = lk_end - self.last_key_len;
                     let ws = self.ws.bytes_mut();
                     let mut p = self.log_end;
@@ -697,7 +730,20 @@ impl<W: Workspace> TableBuilder<W> {
             }
             Stage::Filter => {
                 self.stage = Stage::Index;
-                if let (Some(bloom), true) = (self.bloom, self.hashes > 0) {
+                if let (Some(bloom), true) = (self.bloom, self.filter_region > 0) {
+                    if self.stats.num_filter_entries > 0 {
+                        // Bits were set as keys came; add the metadata after them and hand the region out.
+                        let start = self.cap() - self.filter_region;
+                        let bits_len = self.filter_region - FULL_FILTER_METADATA_LEN - BLOCK_TRAILER_LEN;
+                        let meta = FullFilterMetadata::fast_local_bloom(bloom.num_probes());
+                        self.ws.bytes_mut()[start + bits_len..start + bits_len + FULL_FILTER_METADATA_LEN]
+                            .copy_from_slice(zerocopy::IntoBytes::as_bytes(&meta));
+                        let n = bits_len + FULL_FILTER_METADATA_LEN;
+                        self.stats.filter_size = n as u64;
+                        let h = self.seal(start, n, CompressionType::None)?;
+                        self.filter_handle = Some(h);
+                    }
+                } else if let (Some(bloom), true) = (self.bloom, self.hashes > 0) {
                     let need = bloom.filter_len(self.hashes) + BLOCK_TRAILER_LEN;
                     self.reserve(self.block_cap, need)?;
                     let cap = self.cap();

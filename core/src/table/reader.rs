@@ -366,7 +366,8 @@ impl<'a> Table<'a> {
         let compressed = contents.compression != CompressionType::None;
         let block_room = if compressed { ulen } else { 0 };
         let key_room = ulen;
-        let whole = buf.buf(block_room + key_room)?;
+        // Unsized (legacy Zlib) blocks claim `max_block_len`, which may be usize::MAX.
+        let whole = buf.buf(block_room.checked_add(key_room).ok_or(Error::BufferTooSmall { needed: usize::MAX })?)?;
         let (bpart, kpart) = whole.split_at_mut(block_room);
         let bytes: &[u8] = if compressed {
             let n = decompress_into(contents.compression, fv, contents.body, bpart)
