@@ -361,9 +361,8 @@ impl SstReader {
         if contents.compression == sstkit_core::CompressionType::None {
             return Ok(raw.slice_ref(contents.body));
         }
-        let n = contents.uncompressed_len(fv, i.opts.max_block_len).context(ctx)?;
-        let mut out = vec![0u8; n];
-        let got = contents.uncompress(fv, &mut out).context(ctx)?.len();
+        let mut out = Vec::new();
+        let got = contents.decompress_to(fv, i.opts.max_block_len, &mut out).context(ctx)?;
         out.truncate(got);
         Ok(Bytes::from(out))
     }

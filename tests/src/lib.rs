@@ -19,12 +19,14 @@
 //! * [`rocksdb_files`]: files written by RocksDB in chosen [`RocksVariant`]s.
 //! * [`leveldb_files`]: tables written by LevelDB.
 //! * [`data`]: deterministic sample entries.
+//! * [`ours`]: building and reading tables with sstkit itself.
 
 #![warn(missing_docs)]
 
 pub mod data;
 pub mod ldb;
 pub mod leveldb_files;
+pub mod ours;
 pub mod rocksdb_files;
 pub mod sst_dump;
 pub mod tools;
@@ -35,6 +37,10 @@ pub use ldb::{
     ldb_live_sst_files, ldb_multi_get_hex, ldb_range_deletes, ldb_scan_hex, patch_db_options, RangeTombstone,
 };
 pub use leveldb_files::write_leveldb_table;
+pub use ours::{
+    build_table, point_entries, range_deletions, read_table, read_table_file, with_table, write_table, Item, OurRead,
+    OurTombstone,
+};
 pub use rocksdb_files::{
     check_variant, compacted_ssts, first_data_block_hash_flag, flush_ssts, read_footer, write_extern_sst, DbSsts,
     FooterInfo, Op, RocksVariant,

@@ -88,11 +88,8 @@ impl<'t, 'a, B: ReadBuf, K: KeyBuf> TableCursor<'t, 'a, B, K> {
             self.layout = block.layout();
             self.src = Src::File { start, len: contents.body.len() };
         } else {
-            let need = contents.uncompressed_len(fv, self.table.read_options().max_block_len)?;
-            let out = self.buf.buf(need)?;
-            let n = crate::compress::decompress_into(contents.compression, fv, contents.body, out)
-                .map_err(|e| e.at(Part::Compression, handle.offset))?;
-            let block = Block::parse(&out[..n]).map_err(|e| e.at(Part::DataBlock, handle.offset))?;
+            let n = contents.decompress_to(fv, self.table.read_options().max_block_len, &mut self.buf)?;
+            let block = Block::parse(&self.buf.bytes()[..n]).map_err(|e| e.at(Part::DataBlock, handle.offset))?;
             self.layout = block.layout();
             self.src = Src::Buf { len: n };
         }

@@ -123,10 +123,8 @@ impl MetaLayout {
             let b = Block::parse_with(idx.body, index_info.format).map_err(|e| e.at(Part::Index, idx.offset))?;
             (IndexSource::Region { start, len }, b.layout())
         } else {
-            let need = idx.uncompressed_len(fv, opts.max_block_len)?;
-            let buf = index_buf.get_mut(..need).ok_or(Error::BufferTooSmall { needed: need })?;
-            let n = crate::compress::decompress_into(idx.compression, fv, idx.body, buf)
-                .map_err(|e| e.at(Part::Index, idx.offset))?;
+            let mut buf: &mut [u8] = index_buf;
+            let n = idx.decompress_to(fv, opts.max_block_len, &mut buf).map_err(|e| e.at(Part::Index, idx.offset))?;
             let b = Block::parse_with(&buf[..n], index_info.format).map_err(|e| e.at(Part::Index, idx.offset))?;
             (IndexSource::Buffer { len: n }, b.layout())
         };

@@ -44,16 +44,43 @@ pub struct BlockContents<'a> {
 }
 
 impl<'a> BlockContents<'a> {
-    /// Bytes the uncompressed block needs (the body's own length when it is not compressed).
+    /// Bytes the uncompressed block needs (the body's own length when it is not compressed). For bodies whose
+    /// framing does not say (legacy Zlib) this is a guess; [`decompress_to`](Self::decompress_to) then retries
+    /// with the real size.
     pub fn uncompressed_len(&self, format_version: u32, max_len: usize) -> Result<usize> {
+        Ok(self.size_hint(format_version, max_len)?.0)
+    }
+
+    /// `(size, exact)`: the uncompressed size and whether the framing states it.
+    fn size_hint(&self, format_version: u32, max_len: usize) -> Result<(usize, bool)> {
         if self.compression == CompressionType::None {
-            return Ok(self.body.len());
+            return Ok((self.body.len(), true));
         }
         match decompressed_len(self.compression, format_version, self.body, max_len)
             .map_err(|e| e.at(Part::Compression, self.offset))?
         {
-            Some(n) => Ok(n),
-            None => Ok(max_len),
+            Some(n) => Ok((n, true)),
+            None => Ok((self.body.len().saturating_mul(4).clamp(4096, max_len.max(1)), false)),
+        }
+    }
+
+    /// Decompresses into `buf` (which grows if it can) and returns the uncompressed length: the block is
+    /// `buf.bytes()[..len]`. When the framing does not state the size, tries a guess and retries once with
+    /// the size the decoder reports (never above `max_len`).
+    pub fn decompress_to<B: ReadBuf + ?Sized>(
+        &self,
+        format_version: u32,
+        max_len: usize,
+        buf: &mut B,
+    ) -> Result<usize> {
+        let (mut room, exact) = self.size_hint(format_version, max_len)?;
+        loop {
+            let out = buf.buf(room)?;
+            match decompress_into(self.compression, format_version, self.body, out) {
+                Ok(n) => return Ok(n),
+                Err(Error::BufferTooSmall { needed }) if !exact && needed > room && needed <= max_len => room = needed,
+                Err(e) => return Err(e.at(Part::Compression, self.offset)),
+            }
         }
     }
 
@@ -362,20 +389,13 @@ impl<'a> Table<'a> {
         }
         let contents = self.block(handle, Part::DataBlock)?;
         let fv = self.footer.format_version;
-        let ulen = contents.uncompressed_len(fv, self.opts.max_block_len)?;
         let compressed = contents.compression != CompressionType::None;
-        let block_room = if compressed { ulen } else { 0 };
-        let key_room = ulen;
-        // Unsized (legacy Zlib) blocks claim `max_block_len`, which may be usize::MAX.
+        let block_room = if compressed { contents.decompress_to(fv, self.opts.max_block_len, &mut *buf)? } else { 0 };
+        // A key is never longer than its block.
+        let key_room = if compressed { block_room } else { contents.body.len() };
         let whole = buf.buf(block_room.checked_add(key_room).ok_or(Error::BufferTooSmall { needed: usize::MAX })?)?;
         let (bpart, kpart) = whole.split_at_mut(block_room);
-        let bytes: &[u8] = if compressed {
-            let n = decompress_into(contents.compression, fv, contents.body, bpart)
-                .map_err(|e| e.at(Part::Compression, handle.offset))?;
-            &bpart[..n]
-        } else {
-            contents.body
-        };
+        let bytes: &[u8] = if compressed { bpart } else { contents.body };
         let block = Block::parse(bytes).map_err(|e| e.at(Part::DataBlock, handle.offset))?;
         let mut key = crate::keybuf::SliceKeyBuf::new(kpart);
         let mut cur = BlockCursor::new();
