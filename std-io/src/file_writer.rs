@@ -133,6 +133,7 @@ impl FileWriter {
             other => other,
         })?;
         self.drain()?;
+        let meta = self.enc.metadata(self.path.display().to_string())?;
         let file = self.file.take().ok_or_else(|| Error::Invalid("file already closed".into()))?;
         let file =
             file.into_inner().map_err(|e| e.into_error()).context(|| format!("{}: flush", self.tmp.display()))?;
@@ -147,7 +148,6 @@ impl FileWriter {
             }
         }
         self.tmp = PathBuf::new();
-        let meta = self.enc.metadata(self.path.display().to_string())?;
         tracing::info!(path = %self.path.display(), bytes = meta.file_size, "sst written");
         Ok(meta)
     }

@@ -34,8 +34,9 @@ use tracing::Instrument;
 
 use crate::error::{Context, Error, Result};
 
-/// How many bytes of the table's end the encoder keeps to read the properties back (at least the last three
-/// blocks are kept whatever their size: properties, metaindex, footer).
+/// How many bytes of the table's end the encoder keeps to read the properties back. The blocks it reads (the
+/// properties, the metaindex and the footer) are the last three and a few KiB; blocks larger than this are
+/// never copied.
 const TAIL_KEEP: usize = 64 * 1024;
 
 /// One write, for the "build in one call" functions and the [`crate::rolling::RollingWriter`].
@@ -385,11 +386,18 @@ impl Encoder {
         let offset = self.written;
         self.written += chunk.len() as u64;
         if finishing {
-            self.tail.push_back((offset, chunk.to_vec()));
-            self.tail_len += chunk.len();
-            while self.tail.len() > 3 && self.tail_len > TAIL_KEEP {
-                if let Some((_, c)) = self.tail.pop_front() {
-                    self.tail_len -= c.len();
+            if chunk.len() > TAIL_KEEP {
+                // A big block (the filter, the index, the last data block) is never one of the blocks read
+                // back, which all come after it: drop what came before and do not copy it.
+                self.tail.clear();
+                self.tail_len = 0;
+            } else {
+                self.tail.push_back((offset, chunk.to_vec()));
+                self.tail_len += chunk.len();
+                while self.tail.len() > 3 && self.tail_len > TAIL_KEEP {
+                    if let Some((_, c)) = self.tail.pop_front() {
+                        self.tail_len -= c.len();
+                    }
                 }
             }
         }
@@ -518,6 +526,16 @@ impl InFlight {
                 Err(e) => Err(Error::Invalid(format!("part upload task cancelled: {e}"))),
             },
             InFlight::Inline(f) => f.await.context(|| "upload part".to_string()),
+        }
+    }
+
+    /// Waits for a cancelled or failed upload to end, ignoring how it ended.
+    async fn settle(self) {
+        match self {
+            InFlight::Task(h) => {
+                let _ = h.await;
+            }
+            InFlight::Inline(f) => drop(f),
         }
     }
 
@@ -650,7 +668,7 @@ impl Uploader {
                 p.cancel();
             }
             for p in in_flight {
-                let _ = p.wait().await;
+                p.settle().await;
             }
             upload.abort().await.context(|| format!("{}: aborting the multipart upload", self.path))
         }
@@ -672,7 +690,7 @@ impl Uploader {
                 rt.spawn(
                     async move {
                         for p in in_flight {
-                            let _ = p.wait().await;
+                            p.settle().await;
                         }
                         if let Err(e) = upload.abort().await {
                             tracing::warn!(path = %path, error = %e, "aborting the upload of a dropped writer failed");
@@ -845,8 +863,9 @@ impl SstWriter {
             other => other,
         })?;
         self.drain().await?;
-        let put = self.up.finish().await?;
+        // Read the metadata back before the object exists, so a failure here still leaves nothing behind.
         let mut meta = self.enc.metadata(self.up.path.to_string())?;
+        let put = self.up.finish().await?;
         meta.e_tag = put.e_tag;
         tracing::info!(path = %self.up.path, bytes = meta.file_size, entries = meta.num_entries(), "sst written");
         Ok(meta)
