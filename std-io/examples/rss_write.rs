@@ -119,15 +119,20 @@ fn mib(kib: u64) -> f64 {
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let mut entries: u64 = 10_000_000;
     let mut opts = WriterOptions::default();
+    let mut expected = false;
     let mut args = std::env::args().skip(1);
     while let Some(a) = args.next() {
         match a.as_str() {
             "--entries" => entries = args.next().ok_or("--entries N")?.parse()?,
             "--no-filter" => opts = opts.filter_bits_per_key(None),
+            "--expected-keys" => expected = true,
             "--part-size-mib" => opts = opts.part_size(args.next().ok_or("--part-size-mib M")?.parse::<usize>()? << 20),
             "--parts-in-flight" => opts = opts.parts_in_flight(args.next().ok_or("--parts-in-flight P")?.parse()?),
             other => return Err(format!("unknown argument {other}").into()),
         }
+    }
+    if expected {
+        opts = opts.expected_keys(Some(entries));
     }
     let baseline = status_kib("VmRSS");
     let store = Arc::new(DiscardStore::default());
@@ -172,10 +177,11 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         meta.data_size, meta.index_size, meta.filter_size, meta.num_data_blocks
     );
     println!(
-        "options            part_size {} MiB, parts_in_flight {}, filter {:?} bits/key, block {} B",
+        "options            part_size {} MiB, parts_in_flight {}, filter {:?} bits/key, expected_keys {:?}, block {} B",
         opts.part_size >> 20,
         opts.parts_in_flight,
         opts.filter_bits_per_key,
+        opts.expected_keys,
         opts.block_size
     );
     println!("time               {secs:.1} s ({:.0} MiB/s)", meta.file_size as f64 / 1048576.0 / secs);

@@ -527,7 +527,9 @@ impl<W: Workspace> TableBuilder<W> {
         if new_b == self.block_cap && total <= cap {
             return Ok(());
         }
-        if total > cap && !self.ws.try_grow(total) {
+        // While finishing, each block is the last growth for a while: take no more than it needs.
+        let grown = if self.stage == Stage::Building { self.ws.try_grow(total) } else { self.ws.try_grow_exact(total) };
+        if total > cap && !grown {
             return Err(Error::BufferTooSmall { needed: total });
         }
         let new_cap = self.cap();

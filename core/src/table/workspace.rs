@@ -12,6 +12,10 @@ pub trait Workspace {
     fn bytes_mut(&mut self) -> &mut [u8];
     /// Grows to at least `len` bytes, keeping the contents; false if it cannot.
     fn try_grow(&mut self, len: usize) -> bool;
+    /// Like [`try_grow`](Self::try_grow), for a last growth: no room for later ones is needed.
+    fn try_grow_exact(&mut self, len: usize) -> bool {
+        self.try_grow(len)
+    }
 }
 
 impl Workspace for &mut [u8] {
@@ -48,12 +52,22 @@ impl Workspace for alloc::vec::Vec<u8> {
     }
     fn try_grow(&mut self, len: usize) -> bool {
         if len > self.len() {
-            // Double at least, so a long build grows O(log n) times.
-            let target = len.max(self.len().saturating_mul(2));
+            // Grow by half at least: O(log n) moves over a long build, and less idle (yet zeroed, so resident)
+            // memory than doubling.
+            let target = len.max(self.len().saturating_add(self.len() / 2));
             if self.try_reserve_exact(target - self.len()).is_err() {
                 return false;
             }
             self.resize(target, 0);
+        }
+        true
+    }
+    fn try_grow_exact(&mut self, len: usize) -> bool {
+        if len > self.len() {
+            if self.try_reserve_exact(len - self.len()).is_err() {
+                return false;
+            }
+            self.resize(len, 0);
         }
         true
     }
