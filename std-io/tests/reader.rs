@@ -1,5 +1,8 @@
 //! SstReader over in-memory and local-file object stores: GET counts, cache, scans, corruption.
 
+#[allow(dead_code)]
+mod support;
+
 use std::collections::BTreeMap;
 use std::ops::Bound;
 use std::sync::Arc;
@@ -191,4 +194,60 @@ async fn local_file_system_round_trip() {
     let all: Vec<_> = r.scan((Bound::Unbounded, Bound::Unbounded)).try_collect().await.unwrap();
     assert_eq!(all.len(), m.len());
     assert_eq!(r.properties().unwrap().num_entries, Some(3_000));
+}
+
+#[tokio::test]
+async fn a_counting_store_sees_one_get_to_open_one_more_cold_none_warm() {
+    let m = model(8_000);
+    let bytes = build(&m, Options::default());
+    let size = bytes.len() as u64;
+    let (inner, path) = store_with(bytes).await;
+    let counting = support::CountingStore::new(inner);
+    let r = SstReader::open(counting.arc(), path, ReadOptions::default().file_size(size)).await.unwrap();
+    let c = counting.counts();
+    assert_eq!((c.gets, c.heads), (1, 0), "open = one ranged GET of the tail");
+    r.get(b"key00004000").await.unwrap().unwrap();
+    assert_eq!(counting.counts().gets, 2, "cold get = open + one GET");
+    r.get(b"key00004000").await.unwrap().unwrap();
+    r.get(b"key00004002").await.unwrap().unwrap();
+    assert_eq!(counting.counts().gets, 2, "warm gets (same block) = no GET");
+    assert_eq!(counting.counts().bytes_fetched, r.stats().bytes_fetched);
+}
+
+#[tokio::test]
+async fn failing_ranged_gets_are_errors_not_panics() {
+    let m = model(3_000);
+    let bytes = build(&m, Options::default());
+    let (inner, path) = store_with(bytes).await;
+    // The open's GET fails.
+    let faulty = support::FaultyStore::new(inner.clone()).fail_get_range(support::Trigger::Always);
+    let e = SstReader::open(faulty.arc(), path.clone(), ReadOptions::default()).await.unwrap_err();
+    assert!(e.to_string().contains("tables/000001.sst"), "{e}");
+    // The open works, the block GET fails; a later retry works.
+    let faulty = support::FaultyStore::new(inner).fail_get_range(support::Trigger::Nth(2));
+    let r = SstReader::open(faulty.arc(), path, ReadOptions::default()).await.unwrap();
+    assert!(r.get(b"key00000100").await.is_err());
+    assert_eq!(r.get(b"key00000100").await.unwrap().unwrap().value, m[&b"key00000100"[..]]);
+    let scan: Result<Vec<_>, _> = r.scan((Bound::Unbounded, Bound::Unbounded)).try_collect().await;
+    assert_eq!(scan.unwrap().len(), m.len());
+}
+
+#[test]
+fn reads_from_a_real_s3_server() {
+    let Some((_server, store)) = support::moto_store() else { return };
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    rt.block_on(async {
+        let m = model(20_000);
+        let bytes = build(&m, Options::default().compression(CompressionType::Lz4));
+        let path = Path::from("read/t.sst");
+        store.put(&path, PutPayload::from(bytes)).await.unwrap();
+        let r = SstReader::open(store.clone(), path, ReadOptions::default()).await.unwrap();
+        assert_eq!(r.stats().gets, 1);
+        for (k, v) in m.iter().step_by(997) {
+            assert_eq!(r.get(k).await.unwrap().unwrap().value, v[..]);
+        }
+        assert!(r.get(b"absent").await.unwrap().is_none());
+        let all: Vec<_> = r.scan((Bound::Unbounded, Bound::Unbounded)).try_collect().await.unwrap();
+        assert_eq!(all.len(), m.len());
+    });
 }
