@@ -1,6 +1,5 @@
 //! SstReader over in-memory and local-file object stores: GET counts, cache, scans, corruption.
 
-#[allow(dead_code)]
 mod support;
 
 use std::collections::BTreeMap;
