@@ -20,6 +20,14 @@ pub const fn varint_len(v: u64) -> usize {
 /// Errors with [`Error::BufferTooSmall`] (needing `varint_len(v)`) when `out` is shorter.
 #[inline]
 pub fn encode_varint64(v: u64, out: &mut [u8]) -> Result<usize> {
+    // Fast path: one byte (lengths of short keys and values).
+    if v < 0x80 {
+        let Some(b) = out.first_mut() else {
+            return Err(Error::BufferTooSmall { needed: 1 });
+        };
+        *b = v as u8;
+        return Ok(1);
+    }
     let n = varint_len(v);
     let Some(dst) = out.get_mut(..n) else {
         return Err(Error::BufferTooSmall { needed: n });

@@ -84,7 +84,13 @@ impl BlockState {
     pub fn needed_for(&self, last_key: &[u8], key: &[u8], value_len: usize) -> usize {
         let restart = self.entries == 0 || self.since_restart >= self.restart_interval;
         let shared = if restart { 0 } else { common_prefix(last_key, key) };
-        let non_shared = key.len() - shared;
+        self.needed_with(restart, shared, key.len(), value_len)
+    }
+
+    /// [`needed_for`](Self::needed_for) once the restart decision and the shared prefix are known.
+    #[inline]
+    fn needed_with(&self, restart: bool, shared: usize, key_len: usize, value_len: usize) -> usize {
+        let non_shared = key_len - shared;
         let header = varint_len(shared as u64)
             + varint_len(non_shared as u64)
             + match self.framing {
@@ -92,7 +98,7 @@ impl BlockState {
                 ValueFraming::SelfDelimiting => 0,
             };
         let restarts_after = self.num_restarts + usize::from(restart);
-        self.len + header + non_shared + value_len + 4 * restarts_after + key.len() + 4
+        self.len + header + non_shared + value_len + 4 * restarts_after + key_len + 4
     }
 
     /// The last key added, from `buf`.
@@ -108,7 +114,7 @@ impl BlockState {
         let restart = self.entries == 0 || self.since_restart >= self.restart_interval;
         let shared = if restart { 0 } else { common_prefix(self.last_key(buf), key) };
         let non_shared = key.len() - shared;
-        let needed = self.needed_for(self.last_key(buf), key, value.len());
+        let needed = self.needed_with(restart, shared, key.len(), value.len());
         if needed > buf.len() || key.len() > u32::MAX as usize || value.len() > u32::MAX as usize {
             return Err(Error::BufferTooSmall { needed });
         }

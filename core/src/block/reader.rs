@@ -42,14 +42,31 @@ impl KeyOrder {
     #[inline]
     pub fn compare(self, a: &[u8], b: &[u8]) -> Ordering {
         match self {
-            KeyOrder::Bytewise => a.cmp(b),
+            KeyOrder::Bytewise => bytewise(a, b),
             KeyOrder::Internal => crate::key::compare_internal(a, b),
-            KeyOrder::InternalByUser => match crate::key::split_internal_key(a) {
-                Ok((user, _)) => user.cmp(b),
-                Err(_) => a.cmp(b),
+            KeyOrder::InternalByUser => match a.len().checked_sub(crate::key::INTERNAL_KEY_TRAILER_LEN) {
+                Some(ulen) => bytewise(&a[..ulen], b),
+                None => bytewise(a, b),
             },
         }
     }
+}
+
+/// `a.cmp(b)` for byte strings, 8 bytes at a time: keys are short, and a call to `memcmp` costs more than the
+/// comparison itself.
+#[inline]
+fn bytewise(a: &[u8], b: &[u8]) -> Ordering {
+    let (mut a8, mut b8) = (a.chunks_exact(8), b.chunks_exact(8));
+    for (x, y) in (&mut a8).zip(&mut b8) {
+        let x = u64::from_be_bytes(x.try_into().unwrap_or([0; 8]));
+        let y = u64::from_be_bytes(y.try_into().unwrap_or([0; 8]));
+        if x != y {
+            return x.cmp(&y);
+        }
+    }
+    // One of the two has fewer than 8 bytes left after the common whole words.
+    let done = a.len().min(b.len()) / 8 * 8;
+    a[done..].cmp(&b[done..])
 }
 
 /// A parsed block borrowed from the bytes it was read from (trailer excluded).
@@ -183,6 +200,27 @@ fn corrupt(at: usize, reason: &'static str) -> Error {
 fn decode_entry(block: &Block<'_>, at: usize, prev_handle: BlockHandle, key_len: usize) -> Result<RawEntry> {
     let data = block.data;
     let rest = data.get(at..).ok_or(corrupt(at, "entry offset past the data"))?;
+    // Fast path: the three lengths of a length-prefixed entry take one byte each (short keys and values).
+    if let (EntryFormat::LengthPrefixed, [s, n, v, ..]) = (block.format, rest) {
+        if (s | n | v) < 0x80 {
+            let (shared, non_shared, vlen) = (usize::from(*s), usize::from(*n), usize::from(*v));
+            if shared > key_len {
+                return Err(corrupt(at, "shared prefix longer than the previous key"));
+            }
+            let kstart = at + 3;
+            let next = kstart + non_shared + vlen;
+            if next > data.len() {
+                return Err(corrupt(at, "entry runs past the end of the block"));
+            }
+            return Ok(RawEntry {
+                shared,
+                key_delta: (kstart, non_shared),
+                value: (kstart + non_shared, vlen),
+                handle: prev_handle,
+                next,
+            });
+        }
+    }
     let (shared, a) = decode_varint32(rest).map_err(|_| corrupt(at, "bad shared length"))?;
     let (non_shared, b) = decode_varint32(&rest[a..]).map_err(|_| corrupt(at, "bad key length"))?;
     let (shared, non_shared) = (shared as usize, non_shared as usize);
@@ -238,6 +276,27 @@ fn decode_entry(block: &Block<'_>, at: usize, prev_handle: BlockHandle, key_len:
     }
 }
 
+/// The key of the restart entry at `at` (restart entries share no prefix with anything), without decoding its
+/// value or handle: all a binary search over restart points needs.
+fn restart_key<'a>(block: &Block<'a>, at: usize) -> Result<&'a [u8]> {
+    let data = block.data;
+    let rest = data.get(at..).ok_or(corrupt(at, "entry offset past the data"))?;
+    let (shared, a) = decode_varint32(rest).map_err(|_| corrupt(at, "bad shared length"))?;
+    if shared != 0 {
+        return Err(corrupt(at, "restart entry shares a prefix"));
+    }
+    let (non_shared, b) = decode_varint32(&rest[a..]).map_err(|_| corrupt(at, "bad key length"))?;
+    let c = match block.format {
+        EntryFormat::LengthPrefixed => decode_varint32(&rest[a + b..]).map_err(|_| corrupt(at, "bad value length"))?.1,
+        EntryFormat::DeltaHandle { .. } => 0,
+    };
+    let kstart = at + a + b + c;
+    kstart
+        .checked_add(non_shared as usize)
+        .and_then(|end| data.get(kstart..end))
+        .ok_or(corrupt(at, "entry runs past the end of the block"))
+}
+
 /// Position in a block, kept apart from the block and the key buffer so that owners that swap blocks (the table
 /// cursor) can hold it without borrowing. Most callers want [`BlockIter`].
 #[derive(Debug, Clone, Copy, Default)]
@@ -269,6 +328,15 @@ impl BlockCursor {
         &block.data[self.value.0..self.value.0 + self.value.1]
     }
 
+    /// Where the current value lies in the block's entry bytes, `(start, len)`; `(0, 0)` when not valid.
+    pub fn value_range(&self) -> (usize, usize) {
+        if self.valid {
+            self.value
+        } else {
+            (0, 0)
+        }
+    }
+
     /// The current entry's block handle ([`EntryFormat::DeltaHandle`] blocks only).
     pub fn handle(&self) -> BlockHandle {
         self.handle
@@ -287,6 +355,12 @@ impl BlockCursor {
     fn step_to(&mut self, block: &Block<'_>, key: &mut impl KeyBuf, at: usize) -> Result<()> {
         let key_len = if at == block.restart(self.restart_index) { 0 } else { key.as_slice().len() };
         let e = decode_entry(block, at, self.handle, key_len)?;
+        self.apply(block, key, at, e)
+    }
+
+    /// Makes the decoded entry `e` at `at` the current one.
+    #[inline]
+    fn apply(&mut self, block: &Block<'_>, key: &mut impl KeyBuf, at: usize, e: RawEntry) -> Result<()> {
         key.replace_tail(e.shared, &block.data[e.key_delta.0..e.key_delta.0 + e.key_delta.1])?;
         self.current = at;
         self.next = e.next;
@@ -304,7 +378,7 @@ impl BlockCursor {
         if e.shared != 0 {
             return Err(corrupt(at, "restart entry shares a prefix"));
         }
-        self.step_to(block, key, at)
+        self.apply(block, key, at, e)
     }
 
     /// Moves to the first entry (invalid if the block is empty).
@@ -389,12 +463,7 @@ impl BlockCursor {
         let (mut left, mut right) = (0usize, block.num_restarts() - 1);
         while left < right {
             let mid = left + (right - left).div_ceil(2);
-            let at = block.restart(mid);
-            let e = decode_entry(block, at, BlockHandle::NULL, 0)?;
-            if e.shared != 0 {
-                return Err(corrupt(at, "restart entry shares a prefix"));
-            }
-            let k = &block.data[e.key_delta.0..e.key_delta.0 + e.key_delta.1];
+            let k = restart_key(block, block.restart(mid))?;
             if order.compare(k, target) == Ordering::Less {
                 left = mid;
             } else {
@@ -516,6 +585,29 @@ mod tests {
                     let want = ks.iter().find(|k| **k >= t);
                     assert_eq!(it.valid().then(|| it.key().to_vec()).as_ref(), want, "seek {i}");
                 }
+            }
+        }
+    }
+
+    #[test]
+    fn bytewise_matches_slice_order() {
+        let words: [&[u8]; 12] = [
+            b"",
+            b"a",
+            b"abcdefg",
+            b"abcdefgh",
+            b"abcdefgh\0",
+            b"abcdefgi",
+            b"abcdefghabcdefgh",
+            b"abcdefghabcdefgi",
+            b"abcdefghabcdefgh1",
+            b"\xff\xff\xff\xff\xff\xff\xff\xff",
+            b"\x00\x00\x00\x00\x00\x00\x00\x01",
+            b"0123456789abcdef",
+        ];
+        for a in words {
+            for b in words {
+                assert_eq!(bytewise(a, b), a.cmp(b), "{a:?} {b:?}");
             }
         }
     }

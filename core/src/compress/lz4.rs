@@ -44,47 +44,84 @@ pub(super) fn compress(src: &[u8], dst: &mut [u8]) -> Option<usize> {
     let mut w = Sink { buf: dst, pos: 0 };
     let mut anchor = 0;
     if n > MF_LIMIT {
-        // Scale the table to the input: clearing 16 KiB for a 4 KiB block would cost more than the search.
+        // Scale the table to the input: clearing 16 KiB for a 4 KiB block would cost more than the search. Inputs
+        // up to 8 KiB (4 KiB blocks) get an 8 KiB array, so only that much is zeroed.
         let hash_log = (usize::BITS - n.leading_zeros()).saturating_sub(2).clamp(MIN_HASH_LOG, MAX_HASH_LOG);
-        let mut storage = [0u32; 1 << MAX_HASH_LOG];
-        let table = &mut storage[..1 << hash_log];
-        let shift = 32 - hash_log;
-        let last_match_start = n - MF_LIMIT;
-        let match_end_limit = n - LAST_LITERALS;
-        let mut pos = 0;
-        let mut misses = 1u32 << SKIP_TRIGGER;
-        while pos <= last_match_start {
-            let seq = read_u32(src, pos);
-            let slot = (seq.wrapping_mul(HASH_MUL) >> shift) as usize;
-            let cand = table[slot] as usize;
-            table[slot] = pos as u32;
-            // The table starts zeroed, so `cand` may be a stale or empty slot: verify the bytes.
-            if cand >= pos || pos - cand > MAX_DISTANCE || read_u32(src, cand) != seq {
-                pos += (misses >> SKIP_TRIGGER) as usize;
-                misses += 1;
-                continue;
-            }
-            let (mut start, mut from) = (pos, cand);
-            while start > anchor && from > 0 && src[start - 1] == src[from - 1] {
-                start -= 1;
-                from -= 1;
-            }
-            let mut end = pos + MIN_MATCH;
-            while end < match_end_limit && src[end] == src[end - (pos - cand)] {
-                end += 1;
-            }
-            w.sequence(&src[anchor..start], (pos - cand) as u16, end - start)?;
-            // Remember a position near the match end: repeats tend to follow repeats.
-            let p = end - 2;
-            table[(read_u32(src, p).wrapping_mul(HASH_MUL) >> shift) as usize] = p as u32;
-            pos = end;
-            anchor = end;
-            misses = 1 << SKIP_TRIGGER;
-        }
+        anchor = if hash_log <= SMALL_HASH_LOG {
+            let mut storage = [0u32; 1 << SMALL_HASH_LOG];
+            find_matches(src, &mut storage[..1 << hash_log], hash_log, &mut w)?
+        } else {
+            let mut storage = [0u32; 1 << MAX_HASH_LOG];
+            find_matches(src, &mut storage[..1 << hash_log], hash_log, &mut w)?
+        };
     }
     w.literals_token(n - anchor, 0)?;
     w.bytes(&src[anchor..])?;
     Some(w.pos)
+}
+
+/// Table size (log2 entries) of the smaller stack array.
+const SMALL_HASH_LOG: u32 = 11;
+
+/// The match search over `src` (longer than `MF_LIMIT`) with a zeroed `table` of `1 << hash_log` slots: writes
+/// every sequence but the last literals to `w` and returns where those literals start.
+fn find_matches(src: &[u8], table: &mut [u32], hash_log: u32, w: &mut Sink<'_>) -> Option<usize> {
+    let n = src.len();
+    let mut anchor = 0;
+    let shift = 32 - hash_log;
+    let last_match_start = n - MF_LIMIT;
+    let match_end_limit = n - LAST_LITERALS;
+    let mut pos = 0;
+    let mut misses = 1u32 << SKIP_TRIGGER;
+    while pos <= last_match_start {
+        let seq = read_u32(src, pos);
+        let slot = (seq.wrapping_mul(HASH_MUL) >> shift) as usize;
+        let cand = table[slot] as usize;
+        table[slot] = pos as u32;
+        // The table starts zeroed, so `cand` may be a stale or empty slot: verify the bytes.
+        if cand >= pos || pos - cand > MAX_DISTANCE || read_u32(src, cand) != seq {
+            pos += (misses >> SKIP_TRIGGER) as usize;
+            misses += 1;
+            continue;
+        }
+        let (mut start, mut from) = (pos, cand);
+        while start > anchor && from > 0 && src[start - 1] == src[from - 1] {
+            start -= 1;
+            from -= 1;
+        }
+        let mut end = pos + MIN_MATCH;
+        let back = pos - cand;
+        // Extend 8 bytes at a time while a whole word fits before the limit, then byte by byte.
+        let mut mismatch = false;
+        while end + 8 <= match_end_limit {
+            let x = read_u64(src, end) ^ read_u64(src, end - back);
+            if x != 0 {
+                end += (x.trailing_zeros() / 8) as usize;
+                mismatch = true;
+                break;
+            }
+            end += 8;
+        }
+        while !mismatch && end < match_end_limit && src[end] == src[end - back] {
+            end += 1;
+        }
+        w.sequence(&src[anchor..start], back as u16, end - start)?;
+        // Remember a position near the match end: repeats tend to follow repeats.
+        let p = end - 2;
+        table[(read_u32(src, p).wrapping_mul(HASH_MUL) >> shift) as usize] = p as u32;
+        pos = end;
+        anchor = end;
+        misses = 1 << SKIP_TRIGGER;
+    }
+    Some(anchor)
+}
+
+/// Eight bytes at `at`, little-endian (the caller keeps `at + 8 <= src.len()`).
+#[inline]
+fn read_u64(src: &[u8], at: usize) -> u64 {
+    let mut b = [0u8; 8];
+    b.copy_from_slice(&src[at..at + 8]);
+    u64::from_le_bytes(b)
 }
 
 /// Four bytes at `at` (the caller keeps `at + 4 <= src.len()`).

@@ -434,7 +434,12 @@ impl<W: Workspace> TableBuilder<W> {
             tmp_needed += INTERNAL_KEY_TRAILER_LEN * 2 + BLOCK_TRAILER_LEN;
             tmp_needed
         };
-        if !flush && !self.block.is_empty() && fits_now() > self.block_cap {
+        // `size_after` plus the last-key copy bounds what `fits_now` computes exactly: skip it when that fits.
+        let bound = self.block.size_after(key.user_key.len(), value.len())
+            + key.user_key.len()
+            + INTERNAL_KEY_TRAILER_LEN * 2
+            + BLOCK_TRAILER_LEN;
+        if !flush && !self.block.is_empty() && bound > self.block_cap && fits_now() > self.block_cap {
             flush = true;
         }
         if flush && self.output_pending() {

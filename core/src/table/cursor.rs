@@ -66,10 +66,6 @@ impl<'t, 'a, B: ReadBuf, K: KeyBuf> TableCursor<'t, 'a, B, K> {
         }
     }
 
-    fn block(&self) -> Result<Block<'_>> {
-        Block::from_layout(self.block_bytes(), self.layout)
-    }
-
     fn index_block(&self) -> Block<'a> {
         self.table.index_block()
     }
@@ -152,8 +148,6 @@ impl<'t, 'a, B: ReadBuf, K: KeyBuf> TableCursor<'t, 'a, B, K> {
         if !self.data.valid() {
             return Ok(None);
         }
-        let block = self.block()?;
-        let value = self.data.value(&block);
         let (user_key, trailer) =
             split_internal_key(self.data_key.as_slice()).map_err(|e| e.at(Part::DataBlock, self.handle.offset))?;
         let kind = ValueType::from_u8(trailer as u8).ok_or(Error::corrupt(
@@ -162,10 +156,14 @@ impl<'t, 'a, B: ReadBuf, K: KeyBuf> TableCursor<'t, 'a, B, K> {
             "unknown value type",
         ))?;
         let seqno = self.table.global_seqno().unwrap_or(trailer >> 8);
-        // Both borrows come from `self`; re-slice the value so it outlives the temporary `Block`.
-        let bytes = self.block_bytes();
-        let start = value.as_ptr() as usize - bytes.as_ptr() as usize;
-        let value = &bytes[start..start + value.len()];
+        // The value range was checked against the block when the cursor stepped onto the entry; the block's
+        // entry bytes start at its first byte, so the range indexes the block bytes directly.
+        let (start, len) = self.data.value_range();
+        let value = self.block_bytes().get(start..start + len).ok_or(Error::corrupt(
+            Part::DataBlock,
+            self.handle.offset,
+            "value outside its block",
+        ))?;
         Ok(Some(Entry { user_key, seqno, kind, value }))
     }
 

@@ -375,9 +375,14 @@ impl<'a> Table<'a> {
             return Ok(None);
         }
         let mut icur = BlockCursor::new();
-        let mut ikey = DefaultKeyBuf::new();
-        icur.seek(&self.index, &mut ikey, user_key, self.index_info.seek_order())
-            .map_err(|e| e.at(Part::Index, self.footer.index.offset))?;
+        // Index keys are rebuilt on the stack when they fit (no allocation per lookup), else in a growable buffer.
+        let order = self.index_info.seek_order();
+        let mut small = heapless::Vec::<u8, 64>::new();
+        let found = match icur.seek(&self.index, &mut small, user_key, order) {
+            Err(Error::BufferTooSmall { .. }) => icur.seek(&self.index, &mut DefaultKeyBuf::new(), user_key, order),
+            r => r,
+        };
+        found.map_err(|e| e.at(Part::Index, self.footer.index.offset))?;
         if !icur.valid() {
             return Ok(None);
         }

@@ -1,0 +1,89 @@
+//! A single sstkit operation in a loop, for `valgrind --tool=callgrind` (repeatable instruction counts).
+//!
+//! `cargo build --profile bench -p sstkit-benches --example profile`, then
+//! `valgrind --tool=callgrind target/release/examples/profile get 100000 100 none`.
+//! Modes: build, get, absent, seek, scan, back. Arguments: mode, entries, value length, none|lz4.
+
+use std::hint::black_box;
+use std::time::Instant;
+
+use sstkit_benches::Dataset;
+use sstkit_core::table::{ReadOptions, Table};
+use sstkit_core::CompressionType;
+
+fn main() {
+    let args: Vec<String> = std::env::args().collect();
+    let mode = args.get(1).map_or("get", |s| s.as_str());
+    let n: usize = args.get(2).and_then(|s| s.parse().ok()).unwrap_or(100_000);
+    let vlen: usize = args.get(3).and_then(|s| s.parse().ok()).unwrap_or(100);
+    let comp = if args.get(4).is_some_and(|s| s == "lz4") { CompressionType::Lz4 } else { CompressionType::None };
+    let data = Dataset::new("profile", n, vlen, comp);
+    let mut bytes = Vec::new();
+    data.build_sstkit(true, &mut bytes).expect("build");
+    // SSTKIT_NO_VERIFY=1: verify every block once, then read without checksums (what a warm block cache gives).
+    let table = if std::env::var_os("SSTKIT_NO_VERIFY").is_some() {
+        let t = Table::open(&bytes).expect("open");
+        t.verify_all().expect("verify");
+        let mut o = ReadOptions::default();
+        o.verify_checksums = false;
+        Table::open_with(&bytes, o, &mut []).expect("open")
+    } else {
+        Table::open(&bytes).expect("open")
+    };
+    let lookups = 100_000;
+    let t = Instant::now();
+    let sum = match mode {
+        "build" => run_build(&data, bytes.len()),
+        "get" => run_get(&table, &data.random_present(lookups, 1)),
+        "absent" => run_get(&table, &data.random_absent(lookups, 2)),
+        "seek" => run_seek(&table, &data.random_present(lookups, 1)),
+        "scan" => run_scan(&table, false),
+        "back" => run_scan(&table, true),
+        _ => panic!("unknown mode {mode}"),
+    };
+    eprintln!("{mode}: {:?} (sum {})", t.elapsed(), black_box(sum));
+}
+
+#[inline(never)]
+fn run_build(data: &Dataset, len: usize) -> usize {
+    let mut out = Vec::with_capacity(len);
+    data.build_sstkit(true, &mut out).expect("build");
+    out.len()
+}
+
+#[inline(never)]
+fn run_get(table: &Table<'_>, keys: &[[u8; 16]]) -> usize {
+    let mut buf = Vec::new();
+    keys.iter().map(|k| table.get(k, &mut buf).expect("get").map_or(0, |l| l.value.len())).sum()
+}
+
+#[inline(never)]
+fn run_seek(table: &Table<'_>, keys: &[[u8; 16]]) -> usize {
+    let mut c = table.iter();
+    let mut sum = 0;
+    for k in keys {
+        c.seek(k).expect("seek");
+        sum += c.entry().expect("entry").map_or(0, |e| e.value.len());
+    }
+    sum
+}
+
+#[inline(never)]
+fn run_scan(table: &Table<'_>, backward: bool) -> usize {
+    let mut c = table.iter();
+    if backward {
+        c.seek_to_last().expect("last");
+    } else {
+        c.seek_to_first().expect("first");
+    }
+    let mut sum = 0;
+    while let Some(e) = c.entry().expect("entry") {
+        sum += e.value.len() + e.user_key.len();
+        if backward {
+            c.prev().expect("prev");
+        } else {
+            c.next().expect("next");
+        }
+    }
+    sum
+}

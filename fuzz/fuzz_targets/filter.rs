@@ -1,0 +1,52 @@
+//! Raw bytes → `FullFilter::parse` and `LevelDbFilterBlock::parse`, queried with keys cut from the input; plus
+//! filters built over those keys must match every one of them.
+#![no_main]
+
+use libfuzzer_sys::fuzz_target;
+use sstkit_core::filter::leveldb::bloom_may_match;
+use sstkit_core::filter::{
+    fast_bloom, legacy_bloom, FastLocalBloom, FullFilter, KeyHash, LegacyBloom, LevelDbFilterBlock,
+};
+
+fuzz_target!(|data: &[u8]| {
+    let mut keys: Vec<&[u8]> = vec![b"", b"a", b"key000001"];
+    keys.extend(data.chunks(7).take(32));
+    if let Ok(f) = FullFilter::parse(data) {
+        let _ = f.kind();
+        for k in &keys {
+            assert_eq!(f.may_match(k), f.may_match_hash(&KeyHash::new(k)));
+        }
+    }
+    if let Ok(f) = LevelDbFilterBlock::parse(data) {
+        let _ = f.base_lg();
+        for i in 0..f.num_filters().min(64) {
+            let _ = f.filter(i);
+        }
+        let _ = f.filter(usize::MAX);
+        for k in &keys {
+            for off in [0u64, 2047, 2048, 4096, 1 << 40, u64::MAX] {
+                let _ = f.may_match(off, k);
+            }
+        }
+    }
+    for k in &keys {
+        let _ = bloom_may_match(data, k);
+    }
+
+    // No false negatives for filters we build over the keys, whatever the bits per key.
+    let bits = u32::from(data.first().copied().unwrap_or(10) % 100) + 1;
+    let fast = FastLocalBloom::with_millibits(bits * 1000).unwrap();
+    let hashes = keys.iter().map(|k| fast_bloom::key_hash(k));
+    let mut out = vec![0u8; fast.filter_len_for(hashes.clone())];
+    let n = fast.build_into(hashes, &mut out).unwrap();
+    let f = FullFilter::parse(&out[..n]).unwrap();
+    let legacy = LegacyBloom::with_whole_bits(bits).unwrap();
+    let lhashes = keys.iter().map(|k| legacy_bloom::key_hash(k));
+    let mut lout = vec![0u8; legacy.filter_len(keys.len())];
+    let ln = legacy.build_into(lhashes, &mut lout).unwrap();
+    let lf = FullFilter::parse(&lout[..ln]).unwrap();
+    for k in &keys {
+        assert!(f.may_match(k), "FastLocalBloom false negative");
+        assert!(lf.may_match(k), "legacy Bloom false negative");
+    }
+});

@@ -1,0 +1,9 @@
+#!/usr/bin/env bash
+# Regenerates the checked-in seed corpora in fuzz/seeds/<target>/ from real tables: sstkit's own in many option
+# variants, RocksDB 7.8's (ldb write_extern_sst, a flush with deletions and range deletions) and LevelDB's
+# (plyvel). Tables from tools that are not installed are skipped with a note. The fuzzers' working corpora live in
+# fuzz/corpus/<target>/ (not checked in); the seeds are passed as a second, read-only corpus directory.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+rm -rf fuzz/seeds
+cargo run -q -p sstkit-tests --example fuzz_seeds -- fuzz/seeds
