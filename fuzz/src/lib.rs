@@ -47,7 +47,11 @@ impl OptsSpec {
             .compression(if self.lz4 { CompressionType::Lz4 } else { CompressionType::None })
             .checksum(ChecksumType::from_u8(self.checksum % 5).unwrap())
             .format_version(2 + u32::from(self.format_version % 4))
-            .bloom_bits_per_key(if self.bloom_bits.is_multiple_of(3) { 0 } else { u32::from(self.bloom_bits % 100) + 1 });
+            .bloom_bits_per_key(if self.bloom_bits.is_multiple_of(3) {
+                0
+            } else {
+                u32::from(self.bloom_bits % 100) + 1
+            });
         if let Some(s) = self.seqno {
             o = o.external_file(false).seqno(s & MAX_SEQNO);
         }
