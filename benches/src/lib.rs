@@ -130,7 +130,10 @@ impl Dataset {
     /// The sstkit options for this workload: 4 KiB blocks, restart interval 16, CRC32C, 10 bits/key filter.
     /// `hint` also passes the key count ([`Options::expected_keys`]).
     pub fn sstkit_options(&self, hint: bool) -> Options {
-        let o = Options::default().compression(self.compression).bloom_bits_per_key(10);
+        let mut o = Options::default().compression(self.compression).bloom_bits_per_key(10);
+        if let Some(iri) = std::env::var("SSTKIT_INDEX_RI").ok().and_then(|v| v.parse().ok()) {
+            o = o.index_restart_interval(iri);
+        }
         if hint {
             o.expected_keys(self.n as u64)
         } else {

@@ -8,8 +8,27 @@ const MASK_DELTA: u32 = 0xa282_ead8;
 /// Multiplier RocksDB mixes the type byte in with for XXH3 checksums.
 const XXH3_TYPE_MULTIPLIER: u32 = 0x6b90_83d9;
 
+/// Reflected CRC32C polynomial, for the one-byte step after a block.
+const CRC32C_POLY_REFLECTED: u32 = 0x82f6_3b78;
+
 /// Plain (unmasked) CRC32C of `data`.
+///
+/// With the `hw-crc` feature this uses the CPU's CRC instructions when it has them (chosen at run time), else
+/// the portable table ([`crc32c_portable`]); both give the same value.
+#[inline]
 pub fn crc32c(data: &[u8]) -> u32 {
+    #[cfg(feature = "hw-crc")]
+    {
+        crc_fast::checksum(crc_fast::CrcAlgorithm::Crc32Iscsi, data) as u32
+    }
+    #[cfg(not(feature = "hw-crc"))]
+    {
+        crc32c_portable(data)
+    }
+}
+
+/// CRC32C of `data` with the portable slice-by-16 table (no CPU features, no std).
+pub fn crc32c_portable(data: &[u8]) -> u32 {
     CRC32C.checksum(data)
 }
 
@@ -19,6 +38,20 @@ pub fn crc32c_concat(a: &[u8], b: &[u8]) -> u32 {
     d.update(a);
     d.update(b);
     d.finalize()
+}
+
+/// CRC32C of `data` followed by the single byte `last`: a block body and its compression type byte.
+///
+/// The block goes through [`crc32c`] (the fast path); the trailing byte is folded in bit by bit, which is
+/// cheaper than a second call.
+#[inline]
+fn crc32c_then_byte(data: &[u8], last: u8) -> u32 {
+    // The register before the final inversion is the complement of the finished CRC.
+    let mut reg = !crc32c(data) ^ u32::from(last);
+    for _ in 0..8 {
+        reg = (reg >> 1) ^ (CRC32C_POLY_REFLECTED & (reg & 1).wrapping_neg());
+    }
+    !reg
 }
 
 /// Masks a CRC so a CRC of data holding CRCs stays well distributed (LevelDB's trick).
@@ -36,7 +69,7 @@ pub fn block_checksum(kind: ChecksumType, block: &[u8], compression: u8) -> u32 
     let ty = [compression];
     match kind {
         ChecksumType::None => 0,
-        ChecksumType::Crc32c => mask_crc(crc32c_concat(block, &ty)),
+        ChecksumType::Crc32c => mask_crc(crc32c_then_byte(block, compression)),
         ChecksumType::XxHash => {
             let mut h = xxhash_rust::xxh32::Xxh32::new(0);
             h.update(block);
@@ -140,6 +173,21 @@ mod tests {
         assert_eq!(crc32c(&[0u8; 32]), 0x8a91_36aa);
         assert_eq!(crc32c(b"123456789"), 0xe306_9283);
         assert_eq!(crc32c_concat(b"1234", b"56789"), 0xe306_9283);
+    }
+
+    #[test]
+    fn fast_path_matches_portable_table() {
+        // Lengths around every SIMD chunk size and alignment the hardware paths switch on.
+        let data: std::vec::Vec<u8> = (0..5000u32).map(|i| (i.wrapping_mul(2_654_435_761) >> 13) as u8).collect();
+        for len in (0..300).chain([511, 512, 513, 1023, 1024, 4095, 4096, 4097, 5000]) {
+            for start in [0, 1, 3, 7] {
+                let Some(d) = data.get(start..start + len) else { continue };
+                assert_eq!(crc32c(d), crc32c_portable(d), "len {len} start {start}");
+                for ty in [0u8, 1, 4, 0x7f, 0xff] {
+                    assert_eq!(crc32c_then_byte(d, ty), crc32c_concat(d, &[ty]), "len {len} type {ty}");
+                }
+            }
+        }
     }
 
     #[test]

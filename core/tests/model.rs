@@ -103,14 +103,16 @@ fn options_strategy() -> impl Strategy<Value = Options> {
         any::<bool>(),
         2u32..=5,
         prop_oneof![Just(None), (1u64..2000).prop_map(Some)],
+        prop_oneof![Just(1usize), 2usize..=20],
     )
-        .prop_map(|(ri, bs, lz4, ck, filter, fv, expected)| {
+        .prop_map(|(ri, bs, lz4, ck, filter, fv, expected, iri)| {
             let o = Options::default();
             let o = match expected {
                 Some(n) => o.expected_keys(n),
                 None => o,
             };
             o.restart_interval(ri)
+                .index_restart_interval(iri)
                 .block_size(bs)
                 .compression(if lz4 { CompressionType::Lz4 } else { CompressionType::None })
                 .checksum(ChecksumType::from_u8(ck).unwrap())

@@ -107,6 +107,16 @@ impl BlockState {
         &buf[end - self.last_key_len..end]
     }
 
+    /// The prefix [`BlockState::add`] would share between `key` and the previous key: 0 at a restart point.
+    /// Delta-encoded index blocks choose the value's encoding by it.
+    pub fn shared_with(&self, buf: &[u8], key: &[u8]) -> usize {
+        if self.entries == 0 || self.since_restart >= self.restart_interval {
+            0
+        } else {
+            common_prefix(self.last_key(buf), key)
+        }
+    }
+
     /// Appends an entry to the block in `buf`. Keys must come in the block's order; this does not check it.
     ///
     /// On [`Error::BufferTooSmall`] nothing changed and `needed` is the buffer size that would hold the block.

@@ -56,17 +56,32 @@ impl KeyOrder {
 /// comparison itself.
 #[inline]
 fn bytewise(a: &[u8], b: &[u8]) -> Ordering {
-    let (mut a8, mut b8) = (a.chunks_exact(8), b.chunks_exact(8));
-    for (x, y) in (&mut a8).zip(&mut b8) {
-        let x = u64::from_be_bytes(x.try_into().unwrap_or([0; 8]));
-        let y = u64::from_be_bytes(y.try_into().unwrap_or([0; 8]));
+    let n = a.len().min(b.len());
+    let (a8, b8) = (&a[..n], &b[..n]);
+    let mut i = 0;
+    while i + 8 <= n {
+        let x = u64::from_be_bytes(word(&a8[i..]));
+        let y = u64::from_be_bytes(word(&b8[i..]));
         if x != y {
             return x.cmp(&y);
         }
+        i += 8;
     }
-    // One of the two has fewer than 8 bytes left after the common whole words.
-    let done = a.len().min(b.len()) / 8 * 8;
-    a[done..].cmp(&b[done..])
+    while i < n {
+        if a8[i] != b8[i] {
+            return a8[i].cmp(&b8[i]);
+        }
+        i += 1;
+    }
+    a.len().cmp(&b.len())
+}
+
+/// The first 8 bytes of `s` (callers guarantee there are 8).
+#[inline(always)]
+fn word(s: &[u8]) -> [u8; 8] {
+    let mut w = [0u8; 8];
+    w.copy_from_slice(&s[..8]);
+    w
 }
 
 /// A parsed block borrowed from the bytes it was read from (trailer excluded).
@@ -197,20 +212,40 @@ fn corrupt(at: usize, reason: &'static str) -> Error {
     Error::corrupt(Part::Block, at as u64, reason)
 }
 
-fn decode_entry(block: &Block<'_>, at: usize, prev_handle: BlockHandle, key_len: usize) -> Result<RawEntry> {
+/// A decoding fault inside a block: where and why. Three words, so the per-entry decoders return it cheaply;
+/// it becomes an [`Error::Corruption`] at the cursor's methods.
+#[derive(Debug, Clone, Copy)]
+struct Fault {
+    at: usize,
+    reason: &'static str,
+}
+
+#[inline]
+const fn fault(at: usize, reason: &'static str) -> Fault {
+    Fault { at, reason }
+}
+
+impl From<Fault> for Error {
+    #[cold]
+    fn from(f: Fault) -> Self {
+        corrupt(f.at, f.reason)
+    }
+}
+
+fn decode_entry(block: &Block<'_>, at: usize, prev_handle: BlockHandle, key_len: usize) -> Result<RawEntry, Fault> {
     let data = block.data;
-    let rest = data.get(at..).ok_or(corrupt(at, "entry offset past the data"))?;
+    let rest = data.get(at..).ok_or(fault(at, "entry offset past the data"))?;
     // Fast path: the three lengths of a length-prefixed entry take one byte each (short keys and values).
     if let (EntryFormat::LengthPrefixed, [s, n, v, ..]) = (block.format, rest) {
         if (s | n | v) < 0x80 {
             let (shared, non_shared, vlen) = (usize::from(*s), usize::from(*n), usize::from(*v));
             if shared > key_len {
-                return Err(corrupt(at, "shared prefix longer than the previous key"));
+                return Err(fault(at, "shared prefix longer than the previous key"));
             }
             let kstart = at + 3;
             let next = kstart + non_shared + vlen;
             if next > data.len() {
-                return Err(corrupt(at, "entry runs past the end of the block"));
+                return Err(fault(at, "entry runs past the end of the block"));
             }
             return Ok(RawEntry {
                 shared,
@@ -221,20 +256,20 @@ fn decode_entry(block: &Block<'_>, at: usize, prev_handle: BlockHandle, key_len:
             });
         }
     }
-    let (shared, a) = decode_varint32(rest).map_err(|_| corrupt(at, "bad shared length"))?;
-    let (non_shared, b) = decode_varint32(&rest[a..]).map_err(|_| corrupt(at, "bad key length"))?;
+    let (shared, a) = decode_varint32(rest).map_err(|_| fault(at, "bad shared length"))?;
+    let (non_shared, b) = decode_varint32(&rest[a..]).map_err(|_| fault(at, "bad key length"))?;
     let (shared, non_shared) = (shared as usize, non_shared as usize);
     if shared > key_len {
-        return Err(corrupt(at, "shared prefix longer than the previous key"));
+        return Err(fault(at, "shared prefix longer than the previous key"));
     }
     match block.format {
         EntryFormat::LengthPrefixed => {
-            let (vlen, c) = decode_varint32(&rest[a + b..]).map_err(|_| corrupt(at, "bad value length"))?;
+            let (vlen, c) = decode_varint32(&rest[a + b..]).map_err(|_| fault(at, "bad value length"))?;
             let kstart = at + a + b + c;
-            let vstart = kstart.checked_add(non_shared).ok_or(corrupt(at, "key length overflows"))?;
-            let next = vstart.checked_add(vlen as usize).ok_or(corrupt(at, "value length overflows"))?;
+            let vstart = kstart.checked_add(non_shared).ok_or(fault(at, "key length overflows"))?;
+            let next = vstart.checked_add(vlen as usize).ok_or(fault(at, "value length overflows"))?;
             if next > data.len() {
-                return Err(corrupt(at, "entry runs past the end of the block"));
+                return Err(fault(at, "entry runs past the end of the block"));
             }
             Ok(RawEntry {
                 shared,
@@ -247,28 +282,28 @@ fn decode_entry(block: &Block<'_>, at: usize, prev_handle: BlockHandle, key_len:
         EntryFormat::DeltaHandle { first_key } => {
             let kstart = at + a + b;
             let vstart = kstart.checked_add(non_shared).filter(|&v| v <= data.len());
-            let vstart = vstart.ok_or(corrupt(at, "entry runs past the end of the block"))?;
+            let vstart = vstart.ok_or(fault(at, "entry runs past the end of the block"))?;
             let mut p = vstart;
             let handle = if shared == 0 {
-                let (h, n) = BlockHandle::decode(&data[p..]).map_err(|_| corrupt(p, "bad block handle"))?;
+                let (h, n) = BlockHandle::decode(&data[p..]).map_err(|_| fault(p, "bad block handle"))?;
                 p += n;
                 h
             } else {
-                let (z, n) = decode_varint64(&data[p..]).map_err(|_| corrupt(p, "bad handle delta"))?;
+                let (z, n) = decode_varint64(&data[p..]).map_err(|_| fault(p, "bad handle delta"))?;
                 p += n;
-                let offset = prev_handle.end_with_trailer().ok_or(corrupt(p, "handle offset overflows"))?;
+                let offset = prev_handle.end_with_trailer().ok_or(fault(p, "handle offset overflows"))?;
                 let size = (prev_handle.size as i64)
                     .checked_add(zigzag_decode(z))
                     .filter(|&s| s >= 0)
-                    .ok_or(corrupt(p, "bad handle size delta"))?;
+                    .ok_or(fault(p, "bad handle size delta"))?;
                 BlockHandle::new(offset, size as u64)
             };
             if first_key {
-                let (n, c) = decode_varint32(&data[p..]).map_err(|_| corrupt(p, "bad first-key length"))?;
+                let (n, c) = decode_varint32(&data[p..]).map_err(|_| fault(p, "bad first-key length"))?;
                 p = (p + c)
                     .checked_add(n as usize)
                     .filter(|&e| e <= data.len())
-                    .ok_or(corrupt(p, "first key runs past the end of the block"))?;
+                    .ok_or(fault(p, "first key runs past the end of the block"))?;
             }
             let _ = BLOCK_TRAILER_LEN;
             Ok(RawEntry { shared, key_delta: (kstart, non_shared), value: (vstart, p - vstart), handle, next: p })
@@ -278,23 +313,34 @@ fn decode_entry(block: &Block<'_>, at: usize, prev_handle: BlockHandle, key_len:
 
 /// The key of the restart entry at `at` (restart entries share no prefix with anything), without decoding its
 /// value or handle: all a binary search over restart points needs.
-fn restart_key<'a>(block: &Block<'a>, at: usize) -> Result<&'a [u8]> {
+fn restart_key<'a>(block: &Block<'a>, at: usize) -> Result<&'a [u8], Fault> {
     let data = block.data;
-    let rest = data.get(at..).ok_or(corrupt(at, "entry offset past the data"))?;
-    let (shared, a) = decode_varint32(rest).map_err(|_| corrupt(at, "bad shared length"))?;
-    if shared != 0 {
-        return Err(corrupt(at, "restart entry shares a prefix"));
+    let rest = data.get(at..).ok_or(fault(at, "entry offset past the data"))?;
+    // Fast path: one-byte lengths (short keys and values), the common case.
+    let header = match block.format {
+        EntryFormat::LengthPrefixed => 3,
+        EntryFormat::DeltaHandle { .. } => 2,
+    };
+    if let [0, n, v, ..] = rest {
+        if (n | v) < 0x80 || (header == 2 && *n < 0x80) {
+            let kstart = at + header;
+            return data.get(kstart..kstart + usize::from(*n)).ok_or(fault(at, "entry runs past the end of the block"));
+        }
     }
-    let (non_shared, b) = decode_varint32(&rest[a..]).map_err(|_| corrupt(at, "bad key length"))?;
+    let (shared, a) = decode_varint32(rest).map_err(|_| fault(at, "bad shared length"))?;
+    if shared != 0 {
+        return Err(fault(at, "restart entry shares a prefix"));
+    }
+    let (non_shared, b) = decode_varint32(&rest[a..]).map_err(|_| fault(at, "bad key length"))?;
     let c = match block.format {
-        EntryFormat::LengthPrefixed => decode_varint32(&rest[a + b..]).map_err(|_| corrupt(at, "bad value length"))?.1,
+        EntryFormat::LengthPrefixed => decode_varint32(&rest[a + b..]).map_err(|_| fault(at, "bad value length"))?.1,
         EntryFormat::DeltaHandle { .. } => 0,
     };
     let kstart = at + a + b + c;
     kstart
         .checked_add(non_shared as usize)
         .and_then(|end| data.get(kstart..end))
-        .ok_or(corrupt(at, "entry runs past the end of the block"))
+        .ok_or(fault(at, "entry runs past the end of the block"))
 }
 
 /// Position in a block, kept apart from the block and the key buffer so that owners that swap blocks (the table
@@ -305,6 +351,9 @@ pub struct BlockCursor {
     current: usize,
     next: usize,
     restart_index: usize,
+    /// Offset of restart point `restart_index + 1` (the data length after the last), so stepping forward
+    /// knows a restart entry without reading the restart array.
+    next_restart: usize,
     value: (usize, usize),
     handle: BlockHandle,
 }
@@ -312,7 +361,15 @@ pub struct BlockCursor {
 impl BlockCursor {
     /// An unpositioned cursor.
     pub const fn new() -> Self {
-        BlockCursor { valid: false, current: 0, next: 0, restart_index: 0, value: (0, 0), handle: BlockHandle::NULL }
+        BlockCursor {
+            valid: false,
+            current: 0,
+            next: 0,
+            restart_index: 0,
+            next_restart: 0,
+            value: (0, 0),
+            handle: BlockHandle::NULL,
+        }
     }
 
     /// True when positioned on an entry.
@@ -351,11 +408,18 @@ impl BlockCursor {
         self.valid = false;
     }
 
-    /// Decodes the entry at `at` on top of the key in `key`.
+    /// Decodes the entry at `at`, which is not a restart point, on top of the key in `key`.
+    #[inline]
     fn step_to(&mut self, block: &Block<'_>, key: &mut impl KeyBuf, at: usize) -> Result<()> {
-        let key_len = if at == block.restart(self.restart_index) { 0 } else { key.as_slice().len() };
-        let e = decode_entry(block, at, self.handle, key_len)?;
+        let e = decode_entry(block, at, self.handle, key.as_slice().len())?;
         self.apply(block, key, at, e)
+    }
+
+    /// Points `restart_index` at restart `index` and caches where the next one starts.
+    #[inline]
+    fn set_restart(&mut self, block: &Block<'_>, index: usize) {
+        self.restart_index = index;
+        self.next_restart = if index + 1 < block.num_restarts() { block.restart(index + 1) } else { block.data.len() };
     }
 
     /// Makes the decoded entry `e` at `at` the current one.
@@ -371,7 +435,7 @@ impl BlockCursor {
     }
 
     fn seek_to_restart(&mut self, block: &Block<'_>, key: &mut impl KeyBuf, index: usize) -> Result<()> {
-        self.restart_index = index;
+        self.set_restart(block, index);
         self.handle = BlockHandle::NULL;
         let at = block.restart(index);
         let e = decode_entry(block, at, BlockHandle::NULL, 0)?;
@@ -415,14 +479,13 @@ impl BlockCursor {
             self.invalidate();
             return Ok(());
         }
-        while self.restart_index + 1 < block.num_restarts() && block.restart(self.restart_index + 1) <= at {
-            self.restart_index += 1;
-        }
-        let r = block.restart(self.restart_index);
-        if r == at {
-            self.seek_to_restart(block, key, self.restart_index)
-        } else {
+        if at < self.next_restart {
             self.step_to(block, key, at)
+        } else if at == self.next_restart {
+            self.seek_to_restart(block, key, self.restart_index + 1)
+        } else {
+            self.invalidate();
+            Err(corrupt(at, "entries do not line up with the restart points"))
         }
     }
 
@@ -470,16 +533,37 @@ impl BlockCursor {
                 right = mid - 1;
             }
         }
-        self.seek_to_restart(block, key, left)?;
+        // The answer lies in restart interval `left`, or is the first entry of the next one (whose key is not
+        // below the target, by the search). Walk the interval without per-step restart bookkeeping.
+        self.set_restart(block, left);
+        let start = block.restart(left);
+        let limit = self.next_restart;
+        let first = decode_entry(block, start, BlockHandle::NULL, 0)?;
+        if first.shared != 0 {
+            return Err(corrupt(start, "restart entry shares a prefix"));
+        }
+        let mut at = start;
+        let mut e = first;
         loop {
+            self.apply(block, key, at, e)?;
             if order.compare(key.as_slice(), target) != Ordering::Less {
                 return Ok(());
             }
-            self.next(block, key)?;
-            if !self.valid {
-                return Ok(());
+            at = self.next;
+            if at >= limit {
+                break;
             }
+            e = decode_entry(block, at, self.handle, key.as_slice().len())?;
         }
+        if at != limit {
+            self.invalidate();
+            return Err(corrupt(at, "entries do not line up with the restart points"));
+        }
+        if at >= block.data.len() {
+            self.invalidate();
+            return Ok(());
+        }
+        self.seek_to_restart(block, key, left + 1)
     }
 }
 

@@ -27,7 +27,7 @@ use crate::properties::{build_properties, names, PropValue};
 use crate::table::options::Options;
 use crate::table::workspace::Workspace;
 use crate::trailer::{CompressionType, BLOCK_TRAILER_LEN};
-use crate::varint::{decode_varint64, encode_varint64, varint_len};
+use crate::varint::{decode_varint64, encode_varint64, varint_len, zigzag_encode};
 
 const TAG_INDEX: u8 = 1;
 const TAG_TOMBSTONE: u8 = 2;
@@ -855,7 +855,9 @@ impl<W: Workspace> TableBuilder<W> {
     fn build_index(&mut self) -> Result<usize> {
         let at = self.log_end;
         let user_keys = self.user_key_index();
-        let mut state = BlockState::new(1, self.index_framing());
+        let framing = self.index_framing();
+        let mut state = BlockState::new(self.opts.index_restart_interval, framing);
+        let mut prev_size = 0u64;
         let (head, out) = self.ws.bytes_mut().split_at_mut(at);
         let room = out.len() - BLOCK_TRAILER_LEN;
         let out = &mut out[..room];
@@ -870,8 +872,19 @@ impl<W: Workspace> TableBuilder<W> {
             let (klen, c) = decode_varint64(&body[a + b..])?;
             let key = &body[a + b + c..a + b + c + klen as usize];
             let key = if user_keys { split_internal_key(key)?.0 } else { key };
-            let (hb, hn) = BlockHandle::new(offset, size).encode();
-            state.add(out, key, &hb[..hn])?;
+            // RocksDB's delta-encoded index stores a bare size delta when the key shares a prefix with the one
+            // before it (the offset follows from the previous block), and the whole handle otherwise.
+            let delta = framing == ValueFraming::SelfDelimiting && state.shared_with(out, key) != 0;
+            let mut vb = [0u8; 20];
+            let vn = if delta {
+                encode_varint64(zigzag_encode(size.wrapping_sub(prev_size) as i64), &mut vb)?
+            } else {
+                let (hb, hn) = BlockHandle::new(offset, size).encode();
+                vb[..hn].copy_from_slice(&hb[..hn]);
+                hn
+            };
+            state.add(out, key, &vb[..vn])?;
+            prev_size = size;
         }
         Ok(state.finish(out))
     }
