@@ -150,6 +150,7 @@ impl<'a> Block<'a> {
     }
 
     /// Rebuilds a block over the same bytes it was parsed from; errors (never panics) if they do not fit.
+    #[inline]
     pub fn from_layout(bytes: &'a [u8], layout: BlockLayout) -> Result<Self> {
         let end = layout.data_len + 4 * layout.num_restarts;
         let data = bytes.get(..layout.data_len);
@@ -232,11 +233,11 @@ impl From<Fault> for Error {
     }
 }
 
+#[inline(always)]
 fn decode_entry(block: &Block<'_>, at: usize, prev_handle: BlockHandle, key_len: usize) -> Result<RawEntry, Fault> {
-    let data = block.data;
-    let rest = data.get(at..).ok_or(fault(at, "entry offset past the data"))?;
-    // Fast path: the three lengths of a length-prefixed entry take one byte each (short keys and values).
-    if let (EntryFormat::LengthPrefixed, [s, n, v, ..]) = (block.format, rest) {
+    // Fast path, inlined into the cursors: the three lengths of a length-prefixed entry take one byte each
+    // (short keys and values).
+    if let (EntryFormat::LengthPrefixed, Some([s, n, v, ..])) = (block.format, block.data.get(at..)) {
         if (s | n | v) < 0x80 {
             let (shared, non_shared, vlen) = (usize::from(*s), usize::from(*n), usize::from(*v));
             if shared > key_len {
@@ -244,7 +245,7 @@ fn decode_entry(block: &Block<'_>, at: usize, prev_handle: BlockHandle, key_len:
             }
             let kstart = at + 3;
             let next = kstart + non_shared + vlen;
-            if next > data.len() {
+            if next > block.data.len() {
                 return Err(fault(at, "entry runs past the end of the block"));
             }
             return Ok(RawEntry {
@@ -256,6 +257,19 @@ fn decode_entry(block: &Block<'_>, at: usize, prev_handle: BlockHandle, key_len:
             });
         }
     }
+    decode_entry_slow(block, at, prev_handle, key_len)
+}
+
+/// [`decode_entry`] for multi-byte lengths and delta-encoded index entries.
+#[inline(never)]
+fn decode_entry_slow(
+    block: &Block<'_>,
+    at: usize,
+    prev_handle: BlockHandle,
+    key_len: usize,
+) -> Result<RawEntry, Fault> {
+    let data = block.data;
+    let rest = data.get(at..).ok_or(fault(at, "entry offset past the data"))?;
     let (shared, a) = decode_varint32(rest).map_err(|_| fault(at, "bad shared length"))?;
     let (non_shared, b) = decode_varint32(&rest[a..]).map_err(|_| fault(at, "bad key length"))?;
     let (shared, non_shared) = (shared as usize, non_shared as usize);

@@ -112,7 +112,17 @@ impl<'t, 'a, B: ReadBuf, K: KeyBuf> TableCursor<'t, 'a, B, K> {
     }
 
     /// Skips forward over empty blocks until positioned or past the end.
+    #[inline]
     fn settle_forward(&mut self) -> Result<()> {
+        if self.data.valid() || !self.index.valid() {
+            return Ok(());
+        }
+        self.next_block_forward()
+    }
+
+    /// The slow half of [`Self::settle_forward`]: load following blocks until one has an entry.
+    #[inline(never)]
+    fn next_block_forward(&mut self) -> Result<()> {
         while !self.data.valid() && self.index.valid() {
             self.index_step(|c, b, k| c.next(b, k))?;
             if !self.index.valid() {
