@@ -130,10 +130,17 @@ impl BlockState {
         }
         // The old last-key copy may be overwritten from here on: everything below reads the arguments only.
         let mut p = self.len;
-        p += encode_varint32(shared as u32, &mut buf[p..])?;
-        p += encode_varint32(non_shared as u32, &mut buf[p..])?;
-        if self.framing == ValueFraming::LengthPrefixed {
-            p += encode_varint32(value.len() as u32, &mut buf[p..])?;
+        let length_prefixed = self.framing == ValueFraming::LengthPrefixed;
+        if length_prefixed && (shared | non_shared | value.len()) < 0x80 {
+            // Short keys and values: three one-byte lengths.
+            buf[p..p + 3].copy_from_slice(&[shared as u8, non_shared as u8, value.len() as u8]);
+            p += 3;
+        } else {
+            p += encode_varint32(shared as u32, &mut buf[p..])?;
+            p += encode_varint32(non_shared as u32, &mut buf[p..])?;
+            if length_prefixed {
+                p += encode_varint32(value.len() as u32, &mut buf[p..])?;
+            }
         }
         buf[p..p + non_shared].copy_from_slice(&key[shared..]);
         p += non_shared;

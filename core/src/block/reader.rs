@@ -7,6 +7,7 @@ use zerocopy::FromBytes;
 
 use crate::error::{Error, Part, Result};
 use crate::handle::BlockHandle;
+use crate::key::compare_bytes;
 use crate::keybuf::KeyBuf;
 use crate::trailer::BLOCK_TRAILER_LEN;
 use crate::varint::{decode_varint32, decode_varint64, read_fixed32, zigzag_decode};
@@ -42,46 +43,14 @@ impl KeyOrder {
     #[inline]
     pub fn compare(self, a: &[u8], b: &[u8]) -> Ordering {
         match self {
-            KeyOrder::Bytewise => bytewise(a, b),
+            KeyOrder::Bytewise => compare_bytes(a, b),
             KeyOrder::Internal => crate::key::compare_internal(a, b),
             KeyOrder::InternalByUser => match a.len().checked_sub(crate::key::INTERNAL_KEY_TRAILER_LEN) {
-                Some(ulen) => bytewise(&a[..ulen], b),
-                None => bytewise(a, b),
+                Some(ulen) => compare_bytes(&a[..ulen], b),
+                None => compare_bytes(a, b),
             },
         }
     }
-}
-
-/// `a.cmp(b)` for byte strings, 8 bytes at a time: keys are short, and a call to `memcmp` costs more than the
-/// comparison itself.
-#[inline]
-fn bytewise(a: &[u8], b: &[u8]) -> Ordering {
-    let n = a.len().min(b.len());
-    let (a8, b8) = (&a[..n], &b[..n]);
-    let mut i = 0;
-    while i + 8 <= n {
-        let x = u64::from_be_bytes(word(&a8[i..]));
-        let y = u64::from_be_bytes(word(&b8[i..]));
-        if x != y {
-            return x.cmp(&y);
-        }
-        i += 8;
-    }
-    while i < n {
-        if a8[i] != b8[i] {
-            return a8[i].cmp(&b8[i]);
-        }
-        i += 1;
-    }
-    a.len().cmp(&b.len())
-}
-
-/// The first 8 bytes of `s` (callers guarantee there are 8).
-#[inline(always)]
-fn word(s: &[u8]) -> [u8; 8] {
-    let mut w = [0u8; 8];
-    w.copy_from_slice(&s[..8]);
-    w
 }
 
 /// A parsed block borrowed from the bytes it was read from (trailer excluded).
@@ -705,7 +674,7 @@ mod tests {
         ];
         for a in words {
             for b in words {
-                assert_eq!(bytewise(a, b), a.cmp(b), "{a:?} {b:?}");
+                assert_eq!(compare_bytes(a, b), a.cmp(b), "{a:?} {b:?}");
             }
         }
     }

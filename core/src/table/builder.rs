@@ -417,8 +417,9 @@ impl<W: Workspace> TableBuilder<W> {
         let mut same_user = false;
         if self.has_last_key {
             let (prev_user, prev_trailer) = split_internal_key(self.last_key())?;
-            let ord = prev_user.cmp(key.user_key).then(trailer.cmp(&prev_trailer));
-            same_user = prev_user == key.user_key;
+            let user_ord = crate::key::compare_bytes(prev_user, key.user_key);
+            same_user = user_ord == core::cmp::Ordering::Equal;
+            let ord = user_ord.then(trailer.cmp(&prev_trailer));
             if ord != core::cmp::Ordering::Less || (strict_user && same_user) {
                 return Err(Error::OutOfOrder {
                     previous: KeyExcerpt::new(prev_user),
@@ -447,12 +448,20 @@ impl<W: Workspace> TableBuilder<W> {
         }
         // Space: a block region big enough for this entry alone, and log/back room for the index record, the
         // first-key record, the new hash and the new last-key copy (the old copy stays intact until replaced).
-        let alone = BlockState::new(self.opts.restart_interval, ValueFraming::LengthPrefixed).needed_for(
-            &[],
-            key.user_key,
-            value.len(),
-        ) + INTERNAL_KEY_TRAILER_LEN * 2
-            + BLOCK_TRAILER_LEN;
+        // (Skip the exact figure when a generous bound already fits the regions: reserve ignores sizes below
+        // the current region size.)
+        let ulen = key.user_key.len();
+        let alone_bound = 3 * 5 + 2 * ulen + value.len() + 8 + INTERNAL_KEY_TRAILER_LEN * 2 + BLOCK_TRAILER_LEN;
+        let alone = if alone_bound <= self.block_cap {
+            0
+        } else {
+            BlockState::new(self.opts.restart_interval, ValueFraming::LengthPrefixed).needed_for(
+                &[],
+                key.user_key,
+                value.len(),
+            ) + INTERNAL_KEY_TRAILER_LEN * 2
+                + BLOCK_TRAILER_LEN
+        };
         let index_rec =
             if flush || self.pending_index.is_some() { 1 + 20 + 5 + self.last_key_len.max(klen) } else { 0 };
         let first_rec = if self.has_last_key { 0 } else { 1 + 5 + klen };
