@@ -452,3 +452,23 @@ fn range_deletion_and_put_in_the_same_file() {
         .unwrap();
     }
 }
+
+/// Index blocks with restart points every 3 and 16 entries: prefix-compressed index keys and, from
+/// format_version 4, size-delta handles for entries that share a prefix. RocksDB must verify, scan and look up
+/// through them.
+#[test]
+fn index_restart_intervals() {
+    if rocksdb_tools().is_none() {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let items = big_items(77);
+    for (fv, interval, bloom) in [(5, 16, true), (4, 3, false), (3, 16, false)] {
+        let opts = Options::default()
+            .format_version(fv)
+            .index_restart_interval(interval)
+            .bloom_bits_per_key(if bloom { 10 } else { 0 })
+            .block_size(1024);
+        check_file(dir.path(), &format!("fv{fv}-index-ri{interval}"), opts, &items);
+    }
+}
