@@ -39,6 +39,7 @@ fn main() {
         "seek" => run_seek(&table, &data.random_present(lookups, 1)),
         "scan" => run_scan(&table, false),
         "back" => run_scan(&table, true),
+        "open" => run_open(&bytes),
         _ => panic!("unknown mode {mode}"),
     };
     eprintln!("{mode}: {:?} (sum {})", t.elapsed(), black_box(sum));
@@ -50,6 +51,11 @@ fn run_build(data: &Dataset, len: usize) -> usize {
     // SSTKIT_HINT=1: tell the builder the key count (`expected_keys`).
     data.build_sstkit(std::env::var_os("SSTKIT_HINT").is_some(), &mut out).expect("build");
     out.len()
+}
+
+#[inline(never)]
+fn run_open(bytes: &[u8]) -> usize {
+    (0..100).map(|_| Table::open(black_box(bytes)).expect("open").footer().index.size as usize).sum()
 }
 
 #[inline(never)]

@@ -52,6 +52,12 @@ pub fn encode_varint32(v: u32, out: &mut [u8]) -> Result<usize> {
 /// Rejects truncated input, encodings longer than 10 bytes and values over 64 bits.
 #[inline]
 pub fn decode_varint64(input: &[u8]) -> Result<(u64, usize)> {
+    // Fast paths: one and two bytes (lengths, sizes of small blocks).
+    match input {
+        [b, ..] if *b < 0x80 => return Ok((u64::from(*b), 1)),
+        [b0, b1, ..] if *b1 < 0x80 => return Ok((u64::from(b0 & 0x7f) | (u64::from(*b1) << 7), 2)),
+        _ => {}
+    }
     let mut v: u64 = 0;
     for (i, &b) in input.iter().take(MAX_VARINT64_LEN).enumerate() {
         let low = u64::from(b & 0x7f);
