@@ -1,17 +1,17 @@
 //! `sstkit build`: text input → SST file(s), locally or on an object store.
 
-use std::io::BufRead;
+use std::io::Read;
 
 use serde_json::json;
 use sstkit_core::{ChecksumType, CompressionType};
 
-use super::input::{read_records, Format, Record};
+use super::input::{Batch, Format, Parser};
 use super::output::{progress, text};
 use super::{Encoding, Ui};
 use crate::error::{Error, Result};
 use crate::file_writer::FileWriter;
 use crate::rolling::{RollingOptions, RollingWriter};
-use crate::writer::{SstMetadata, SstWriter, WriteOp, WriterOptions};
+use crate::writer::{SstMetadata, SstWriter, WriterOptions};
 
 /// Compression for writing.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -137,12 +137,27 @@ enum Sink {
 }
 
 impl Sink {
-    async fn write(&mut self, op: WriteOp<Vec<u8>>) -> Result<()> {
+    /// Writes the batch's records; on error, the line of the record that failed.
+    async fn write_batch(&mut self, b: &Batch) -> std::result::Result<(), (u64, Error)> {
         match self {
-            Sink::File(w) => w.write(op),
-            Sink::Object(w) => w.write(op).await,
-            Sink::Rolling(w) => w.write(op).await,
+            // The local file writer is synchronous: no await per record.
+            Sink::File(w) => {
+                for (line, op) in b.iter() {
+                    w.write(op).map_err(|e| (line, e))?;
+                }
+            }
+            Sink::Object(w) => {
+                for (line, op) in b.iter() {
+                    w.write(op).await.map_err(|e| (line, e))?;
+                }
+            }
+            Sink::Rolling(w) => {
+                for (line, op) in b.iter() {
+                    w.write(op).await.map_err(|e| (line, e))?;
+                }
+            }
         }
+        Ok(())
     }
 
     async fn abort(self) {
@@ -169,27 +184,46 @@ impl Sink {
 }
 
 /// Checks sort order with line numbers (the writer would reject it too, without naming the line).
+#[derive(Default)]
 struct OrderCheck {
     point: Option<(Vec<u8>, u64)>,
     range: Option<(Vec<u8>, u64)>,
 }
 
 impl OrderCheck {
-    fn check(&mut self, r: &Record, ui: Ui) -> Result<()> {
-        let slot = if matches!(r.op, WriteOp::DeleteRange(..)) { &mut self.range } else { &mut self.point };
-        let key = r.op.key();
-        if let Some((prev, line)) = slot {
-            if key <= prev.as_slice() {
-                return Err(Error::Invalid(format!(
-                    "line {}: key {} is not after key {} of line {} (input must be sorted and unique; use --sort)",
-                    r.line,
-                    text(key, ui),
-                    text(prev, ui),
-                    line
-                )));
+    /// Checks the batch's records against each other and the last keys before them, then keeps its last keys.
+    fn check(&mut self, b: &Batch, ui: Ui) -> Result<()> {
+        // The last record of each kind in this batch, compared with in place; keys are copied once per batch.
+        let (mut last_point, mut last_range): (Option<usize>, Option<usize>) = (None, None);
+        for i in 0..b.len() {
+            let is_range = b.is_range(i);
+            let (last, kept) = if is_range { (&mut last_range, &self.range) } else { (&mut last_point, &self.point) };
+            let prev = match *last {
+                Some(j) => Some((b.key(j), b.line(j))),
+                None => kept.as_ref().map(|(k, l)| (k.as_slice(), *l)),
+            };
+            let key = b.key(i);
+            if let Some((prev, prev_line)) = prev {
+                if key <= prev {
+                    return Err(Error::Invalid(format!(
+                        "line {}: key {} is not after key {} of line {} (input must be sorted and unique; use --sort)",
+                        b.line(i),
+                        text(key, ui),
+                        text(prev, ui),
+                        prev_line
+                    )));
+                }
+            }
+            *last = Some(i);
+        }
+        for (last, kept) in [(last_point, &mut self.point), (last_range, &mut self.range)] {
+            if let Some(j) = last {
+                let (k, l) = kept.get_or_insert_with(|| (Vec::new(), 0));
+                k.clear();
+                k.extend_from_slice(b.key(j));
+                *l = b.line(j);
             }
         }
-        *slot = Some((key.to_vec(), r.line));
         Ok(())
     }
 }
@@ -198,11 +232,12 @@ pub(crate) async fn build(args: BuildArgs, ui: Ui) -> Result<i32> {
     let opts = args.writer_options()?;
     let format = args.input_format.resolve(&args.input);
     let total = if args.input == "-" { 0 } else { std::fs::metadata(&args.input).map(|m| m.len()).unwrap_or(0) };
-    let reader: Box<dyn BufRead + Send> = if args.input == "-" {
-        Box::new(std::io::BufReader::new(std::io::stdin()))
+    // The parser reads in large chunks itself: no BufReader.
+    let reader: Box<dyn Read + Send> = if args.input == "-" {
+        Box::new(std::io::stdin())
     } else {
         let f = std::fs::File::open(&args.input).map_err(|e| Error::Io { context: args.input.clone(), source: e })?;
-        Box::new(std::io::BufReader::with_capacity(1 << 20, f))
+        Box::new(f)
     };
 
     let mut sink = open_sink(&args, opts).await?;
@@ -247,69 +282,58 @@ async fn open_sink(args: &BuildArgs, opts: WriterOptions) -> Result<Sink> {
     Ok(Sink::File(Box::new(FileWriter::create(path, opts)?)))
 }
 
-/// Records per batch handed from the parser thread to the writer.
-const BATCH: usize = 4096;
+/// Batches in flight between the parser thread and the writer.
+const IN_FLIGHT: usize = 4;
 
 async fn feed(
     args: &BuildArgs,
     format: Format,
-    reader: Box<dyn BufRead + Send>,
+    reader: Box<dyn Read + Send>,
     sink: &mut Sink,
     bar: &indicatif::ProgressBar,
     ui: Ui,
 ) -> Result<()> {
-    // Parse on a blocking thread, write here (object stores are async); a bounded channel keeps memory flat.
-    let (tx, mut rx) = tokio::sync::mpsc::channel::<Result<Vec<Record>>>(4);
+    // Parse on a blocking thread, write here (object stores are async); a bounded channel keeps memory flat, and
+    // the writer hands emptied batches back for reuse.
+    let (tx, mut rx) = tokio::sync::mpsc::channel::<Result<Batch>>(IN_FLIGHT);
+    let (recycle, reuse) = std::sync::mpsc::channel::<Batch>();
     let (sort, key_enc, value_enc, input) = (args.sort, args.key_format, args.value_format, args.input.clone());
     let bar2 = bar.clone();
-    let input2 = input.clone();
     let parser = tokio::task::spawn_blocking(move || {
-        let mut order = OrderCheck { point: None, range: None };
-        let mut batch: Vec<Record> = Vec::with_capacity(BATCH);
-        let mut all: Vec<Record> = Vec::new();
-        let mut failure: Option<Error> = None;
-        let parse = read_records(reader, format, key_enc, value_enc, |r, bytes| {
-            bar2.set_position(bytes);
+        let mut parser = Parser::new(reader, format, key_enc, value_enc);
+        let mut order = OrderCheck::default();
+        let mut all: Vec<Batch> = Vec::new();
+        loop {
+            let mut batch = reuse.try_recv().unwrap_or_default();
+            let filled = parser.fill(&mut batch);
+            bar2.set_position(parser.bytes_read());
+            if !sort {
+                // The records before a bad line come first: an order error among them is the one to report.
+                if let Err(e) = order.check(&batch, ui) {
+                    let _ = tx.blocking_send(Err(Error::Invalid(format!("{input}: {e}"))));
+                    return;
+                }
+            }
+            let more = match filled {
+                Ok(more) => more,
+                Err(e) => {
+                    let _ = tx.blocking_send(Err(Error::Invalid(format!("{input}: {e}"))));
+                    return;
+                }
+            };
             if sort {
-                all.push(r);
-                return Ok(());
-            }
-            if let Err(e) = order.check(&r, ui) {
-                failure = Some(Error::Invalid(format!("{input}: {e}")));
-                return Err(String::new());
-            }
-            batch.push(r);
-            if batch.len() >= BATCH {
-                let full = std::mem::replace(&mut batch, Vec::with_capacity(BATCH));
+                all.push(batch);
+            } else if !batch.is_empty() && tx.blocking_send(Ok(batch)).is_err() {
                 // The writer stopped (it failed): stop parsing too.
-                tx.blocking_send(Ok(full)).map_err(|_| String::new())?;
+                return;
             }
-            Ok(())
-        });
-        if let Err(e) = parse {
-            let err = failure.take().unwrap_or_else(|| Error::Invalid(format!("{input2}: {e}")));
-            if !e.is_empty() || !tx.is_closed() {
-                let _ = tx.blocking_send(Err(err));
+            if !more {
+                break;
             }
-            return;
         }
         if sort {
-            // Stable: for equal keys the last record wins.
-            all.sort_by(|a, b| a.op.key().cmp(b.op.key()).then(a.line.cmp(&b.line)));
-            let mut deduped: Vec<Record> = Vec::with_capacity(all.len());
-            for r in all {
-                let is_range = matches!(r.op, WriteOp::DeleteRange(..));
-                if deduped
-                    .last()
-                    .is_some_and(|l| l.op.key() == r.op.key() && matches!(l.op, WriteOp::DeleteRange(..)) == is_range)
-                {
-                    deduped.pop();
-                }
-                deduped.push(r);
-            }
-            batch = deduped;
+            send_sorted(&all, &tx);
         }
-        let _ = tx.blocking_send(Ok(batch));
     });
     let mut result = Ok(());
     while let Some(b) = rx.recv().await {
@@ -320,23 +344,49 @@ async fn feed(
                 break;
             }
         };
-        for r in b {
-            let line = r.line;
-            if let Err(e) = sink.write(r.op).await {
-                result = Err(match e {
-                    Error::Codec { source, .. } => Error::Invalid(format!("{}: line {line}: {source}", args.input)),
-                    other => other,
-                });
-                break;
-            }
-        }
-        if result.is_err() {
+        if let Err((line, e)) = sink.write_batch(&b).await {
+            result = Err(match e {
+                Error::Codec { source, .. } => Error::Invalid(format!("{}: line {line}: {source}", args.input)),
+                other => other,
+            });
             break;
         }
+        let _ = recycle.send(b);
     }
     drop(rx);
     let _ = parser.await;
     result
+}
+
+/// Sorts the records of `all` by key (stable: for equal keys the last record wins) and sends them in batches.
+fn send_sorted(all: &[Batch], tx: &tokio::sync::mpsc::Sender<Result<Batch>>) {
+    let mut order: Vec<(u32, u32)> = Vec::with_capacity(all.iter().map(Batch::len).sum());
+    for (b, batch) in all.iter().enumerate() {
+        order.extend((0..batch.len()).map(|i| (b as u32, i as u32)));
+    }
+    let at = |&(b, i): &(u32, u32)| (&all[b as usize], i as usize);
+    order.sort_by(|x, y| {
+        let ((bx, ix), (by, iy)) = (at(x), at(y));
+        bx.key(ix).cmp(by.key(iy)).then(bx.line(ix).cmp(&by.line(iy)))
+    });
+    let mut deduped: Vec<(u32, u32)> = Vec::with_capacity(order.len());
+    for r in order {
+        let (b, i) = at(&r);
+        if deduped.last().map(at).is_some_and(|(lb, li)| lb.key(li) == b.key(i) && lb.is_range(li) == b.is_range(i)) {
+            deduped.pop();
+        }
+        deduped.push(r);
+    }
+    let mut batch = Batch::default();
+    for r in &deduped {
+        let (b, i) = at(r);
+        let (line, op) = b.get(i);
+        batch.push(line, op);
+        if batch.is_full() && tx.blocking_send(Ok(std::mem::take(&mut batch))).is_err() {
+            return;
+        }
+    }
+    let _ = tx.blocking_send(Ok(batch));
 }
 
 fn report(output: &str, files: &[SstMetadata], ui: Ui) {
