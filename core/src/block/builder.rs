@@ -124,9 +124,13 @@ impl BlockState {
         let restart = self.entries == 0 || self.since_restart >= self.restart_interval;
         let shared = if restart { 0 } else { common_prefix(self.last_key(buf), key) };
         let non_shared = key.len() - shared;
-        let needed = self.needed_with(restart, shared, key.len(), value.len());
-        if needed > buf.len() || key.len() > u32::MAX as usize || value.len() > u32::MAX as usize {
-            return Err(Error::BufferTooSmall { needed });
+        // An upper bound (15 header bytes) settles the common case without sizing three varints.
+        let bound = self.len + 15 + non_shared + value.len() + 4 * (self.num_restarts + 1) + key.len() + 4;
+        if bound > buf.len() || key.len() > u32::MAX as usize || value.len() > u32::MAX as usize {
+            let needed = self.needed_with(restart, shared, key.len(), value.len());
+            if needed > buf.len() || key.len() > u32::MAX as usize || value.len() > u32::MAX as usize {
+                return Err(Error::BufferTooSmall { needed });
+            }
         }
         // The old last-key copy may be overwritten from here on: everything below reads the arguments only.
         let mut p = self.len;

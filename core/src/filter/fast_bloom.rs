@@ -180,13 +180,17 @@ fn line_offset(h1: u32, bits_len: usize) -> usize {
 #[inline]
 pub fn add_hash(bits: &mut [u8], num_probes: u8, h: u64) {
     let line = line_offset(h as u32, bits.len());
+    // One bounds check for the whole cache line; the probes then index a fixed 64-byte array.
+    let Some(line) =
+        bits.get_mut(line..line + CACHE_LINE_LEN).and_then(|l| <&mut [u8; CACHE_LINE_LEN]>::try_from(l).ok())
+    else {
+        return;
+    };
     let mut h2 = (h >> 32) as u32;
     for _ in 0..num_probes {
         // The top 9 bits address one of the 512 bits of the line.
         let bit = (h2 >> 23) as usize;
-        if let Some(b) = bits.get_mut(line + (bit >> 3)) {
-            *b |= 1 << (bit & 7);
-        }
+        line[bit >> 3] |= 1 << (bit & 7);
         h2 = h2.wrapping_mul(PROBE_MULTIPLIER);
     }
 }
@@ -195,13 +199,16 @@ pub fn add_hash(bits: &mut [u8], num_probes: u8, h: u64) {
 #[inline]
 pub(crate) fn may_match_hash(bits: &[u8], num_probes: u8, h: u64) -> bool {
     let line = line_offset(h as u32, bits.len());
+    // Out of range cannot happen (line + 64 <= bits.len()); answer "may match" rather than panic.
+    let Some(line) = bits.get(line..line + CACHE_LINE_LEN).and_then(|l| <&[u8; CACHE_LINE_LEN]>::try_from(l).ok())
+    else {
+        return true;
+    };
     let mut h2 = (h >> 32) as u32;
     for _ in 0..num_probes {
         let bit = (h2 >> 23) as usize;
-        // Out of range cannot happen (line + 63 < bits.len()); answer "may match" rather than panic.
-        match bits.get(line + (bit >> 3)) {
-            Some(b) if b & (1 << (bit & 7)) == 0 => return false,
-            _ => {}
+        if line[bit >> 3] & (1 << (bit & 7)) == 0 {
+            return false;
         }
         h2 = h2.wrapping_mul(PROBE_MULTIPLIER);
     }

@@ -532,7 +532,17 @@ impl<W: Workspace> TableBuilder<W> {
 
     /// Makes sure the block regions are at least `block_cap` and `free` bytes are free after the log,
     /// moving things around (and growing the workspace if it can). Changes nothing on failure.
+    #[inline]
     fn reserve(&mut self, block_cap: usize, free: usize) -> Result<()> {
+        // Fast path, inlined: the regions are big enough and the free gap holds `free`.
+        if block_cap <= self.block_cap && self.log_end + self.back_len() + free <= self.cap() {
+            return Ok(());
+        }
+        self.reserve_slow(block_cap, free)
+    }
+
+    #[inline(never)]
+    fn reserve_slow(&mut self, block_cap: usize, free: usize) -> Result<()> {
         let new_b = if block_cap > self.block_cap { block_cap.next_multiple_of(1024) } else { self.block_cap };
         let log_len = self.log_end - 2 * self.block_cap;
         let back = self.back_len();
