@@ -8,6 +8,10 @@ fn build(opts: Options, keys: &[&[u8]]) -> Vec<u8> {
     let mut out = Vec::new();
     for k in keys {
         b.put(k, b"value").unwrap();
+        // Take each finished block before the next put (the builder holds one at a time).
+        while let Some(c) = b.next_output().unwrap() {
+            out.extend_from_slice(c);
+        }
     }
     b.finish().unwrap();
     while let Some(c) = b.next_output().unwrap() {
