@@ -177,6 +177,7 @@ pub struct BlockLayout {
 }
 
 /// One decoded entry header.
+#[derive(Clone, Copy)]
 struct RawEntry {
     shared: usize,
     key_delta: (usize, usize),
@@ -346,6 +347,20 @@ pub struct BlockCursor {
     next_restart: usize,
     value: (usize, usize),
     handle: BlockHandle,
+    /// Entry offsets of one restart interval, recorded by `prev` so that stepping back through the interval
+    /// does not walk it again from its restart point for every entry.
+    back: BackCache,
+}
+
+/// Most entries per restart interval [`BackCache`] records (RocksDB's default interval is 16).
+const BACK_CACHE_LEN: usize = 32;
+
+/// The entry offsets of restart interval `restart`, from its restart entry on (`len` of them).
+#[derive(Debug, Clone, Copy, Default)]
+struct BackCache {
+    restart: usize,
+    len: usize,
+    at: [u32; BACK_CACHE_LEN],
 }
 
 impl BlockCursor {
@@ -359,6 +374,7 @@ impl BlockCursor {
             next_restart: 0,
             value: (0, 0),
             handle: BlockHandle::NULL,
+            back: BackCache { restart: 0, len: 0, at: [0; BACK_CACHE_LEN] },
         }
     }
 
@@ -438,6 +454,7 @@ impl BlockCursor {
     /// Moves to the first entry (invalid if the block is empty).
     pub fn seek_to_first(&mut self, block: &Block<'_>, key: &mut impl KeyBuf) -> Result<()> {
         self.invalidate();
+        self.back.len = 0;
         if block.is_empty() {
             return Ok(());
         }
@@ -447,6 +464,7 @@ impl BlockCursor {
     /// Moves to the last entry (invalid if the block is empty).
     pub fn seek_to_last(&mut self, block: &Block<'_>, key: &mut impl KeyBuf) -> Result<()> {
         self.invalidate();
+        self.back.len = 0;
         if block.is_empty() {
             return Ok(());
         }
@@ -485,7 +503,11 @@ impl BlockCursor {
             return Ok(());
         }
         let target = self.current;
-        // Find the restart region holding the entry before `target`, then walk forward to it.
+        if self.prev_cached(block, key)? {
+            return Ok(());
+        }
+        // Find the restart region holding the entry before `target`, then walk forward to it, recording the
+        // entry offsets for the next steps back.
         let mut ri = self.restart_index;
         while block.restart(ri) >= target {
             if ri == 0 {
@@ -495,9 +517,24 @@ impl BlockCursor {
             ri -= 1;
         }
         self.seek_to_restart(block, key, ri)?;
+        self.back.restart = ri;
+        self.back.len = 1;
+        self.back.at[0] = self.current as u32;
+        let mut overflow = false;
         while self.next < target {
             let at = self.next;
             self.step_to(block, key, at)?;
+            match self.back.at.get_mut(self.back.len) {
+                Some(slot) if !overflow => {
+                    *slot = at as u32;
+                    self.back.len += 1;
+                }
+                // A longer interval than the cache holds: keep walking, without the cache.
+                _ => overflow = true,
+            }
+        }
+        if overflow {
+            self.back.len = 0;
         }
         if self.next != target {
             self.invalidate();
@@ -506,9 +543,70 @@ impl BlockCursor {
         Ok(())
     }
 
+    /// Steps back within the recorded restart interval: rebuilds the previous key from the current one and the
+    /// key deltas of the entries before it, without decoding the interval again. False if the cache does not
+    /// cover this step (then nothing changed).
+    fn prev_cached(&mut self, block: &Block<'_>, key: &mut impl KeyBuf) -> Result<bool> {
+        // Delta-encoded index values chain handles forward; those blocks take the plain walk.
+        let cache = &self.back;
+        if block.format != EntryFormat::LengthPrefixed || cache.restart != self.restart_index || cache.len < 2 {
+            return Ok(false);
+        }
+        let Some(j) = cache.at[1..cache.len].iter().position(|&a| a as usize == self.current).map(|p| p + 1) else {
+            return Ok(false);
+        };
+        let cur = decode_entry(block, self.current, self.handle, key.as_slice().len())?;
+        let prev_at = cache.at[j - 1] as usize;
+        let prev = decode_entry(block, prev_at, self.handle, usize::MAX)?;
+        let keep = cur.shared;
+        // Bytes [keep, prev_len) of the previous key: each position comes from the latest entry at or before
+        // j - 1 whose delta starts at or before it. Walk back collecting (delta start, length) pieces.
+        let prev_len = prev.shared + prev.key_delta.1;
+        let mut pieces = [(0usize, 0usize); BACK_CACHE_LEN];
+        let mut n = 0;
+        let mut lo = prev_len;
+        let mut m = j - 1;
+        while lo > keep {
+            let e = if m == j - 1 { prev } else { decode_entry(block, cache.at[m] as usize, self.handle, usize::MAX)? };
+            if e.shared < lo {
+                let from = e.shared.max(keep);
+                // Positions [from, lo) of this entry's key lie in its delta at from - shared.
+                let (start, len) = e.key_delta;
+                let skip = from - e.shared;
+                if lo - e.shared > len {
+                    return Err(corrupt(cache.at[m] as usize, "entries do not chain to the current one"));
+                }
+                pieces[n] = (start + skip, lo - from);
+                n += 1;
+                lo = from;
+            }
+            if lo <= keep {
+                break;
+            }
+            if m == 0 {
+                return Err(corrupt(prev_at, "entries do not chain to the current one"));
+            }
+            m -= 1;
+        }
+        // Apply the pieces in key order (they were collected back to front).
+        let mut len = keep;
+        for &(start, plen) in pieces[..n].iter().rev() {
+            key.replace_tail(len, &block.data[start..start + plen])?;
+            len += plen;
+        }
+        if n == 0 {
+            key.replace_tail(keep, &[])?;
+        }
+        self.current = prev_at;
+        self.next = prev.next;
+        self.value = prev.value;
+        Ok(true)
+    }
+
     /// Moves to the first entry with key ≥ `target` in `order`; invalid if there is none.
     pub fn seek(&mut self, block: &Block<'_>, key: &mut impl KeyBuf, target: &[u8], order: KeyOrder) -> Result<()> {
         self.invalidate();
+        self.back.len = 0;
         if block.is_empty() {
             return Ok(());
         }
@@ -626,6 +724,66 @@ mod tests {
 
     fn keys(n: usize) -> Vec<Vec<u8>> {
         (0..n).map(|i| std::format!("key{:05}", i * 3).into_bytes()).collect()
+    }
+
+    /// Backward steps (cached within a restart interval) give the same keys and values as forward ones, for
+    /// keys whose shared prefixes grow and shrink, intervals below and above the cache size, and walks that
+    /// turn around.
+    #[test]
+    fn prev_matches_next_for_varied_keys() {
+        let mut seed = 0x9e37_79b9_7f4a_7c15u64;
+        let mut rnd = |n: u64| {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            seed % n
+        };
+        for interval in [1, 2, 5, 16, 31, 32, 33, 64] {
+            let mut set = std::collections::BTreeSet::new();
+            while set.len() < 300 {
+                let len = 1 + rnd(24) as usize;
+                let k: Vec<u8> =
+                    (0..len).map(|i| if i < len / 2 { b'a' + rnd(2) as u8 } else { rnd(256) as u8 }).collect();
+                set.insert(k);
+            }
+            let ks: Vec<Vec<u8>> = set.into_iter().collect();
+            let mut buf = std::vec![0u8; 65536];
+            let len = build(&ks, interval, &mut buf);
+            let block = Block::parse(&buf[..len]).unwrap();
+            let mut it = block.iter(KeyOrder::Bytewise, Vec::new());
+            it.seek_to_last().unwrap();
+            for i in (0..ks.len()).rev() {
+                assert!(it.valid(), "interval {interval} entry {i}");
+                assert_eq!(it.key(), ks[i].as_slice(), "interval {interval} entry {i}");
+                assert_eq!(it.value(), &i.to_le_bytes());
+                it.prev().unwrap();
+            }
+            assert!(!it.valid());
+            // Random walks: back and forth from random seeks.
+            for _ in 0..200 {
+                let mut i = rnd(ks.len() as u64) as usize;
+                it.seek(&ks[i]).unwrap();
+                for _ in 0..40 {
+                    if rnd(3) == 0 {
+                        it.next().unwrap();
+                        i += 1;
+                    } else {
+                        it.prev().unwrap();
+                        if i == 0 {
+                            assert!(!it.valid());
+                            break;
+                        }
+                        i -= 1;
+                    }
+                    if i == ks.len() {
+                        assert!(!it.valid());
+                        break;
+                    }
+                    assert_eq!(it.key(), ks[i].as_slice(), "interval {interval} entry {i}");
+                    assert_eq!(it.value(), &i.to_le_bytes());
+                }
+            }
+        }
     }
 
     #[test]
