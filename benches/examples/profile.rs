@@ -2,7 +2,7 @@
 //!
 //! `cargo build --profile bench -p sstkit-benches --example profile`, then
 //! `valgrind --tool=callgrind target/release/examples/profile get 100000 100 none`.
-//! Modes: build, get, absent, seek, scan, back. Arguments: mode, entries, value length, none|lz4.
+//! Modes: build, get, absent, seek, scan, back, open, index (prints the index size). Arguments: mode, entries, value length, none|lz4.
 
 use std::hint::black_box;
 use std::time::Instant;
@@ -40,6 +40,10 @@ fn main() {
         "scan" => run_scan(&table, false),
         "back" => run_scan(&table, true),
         "open" => run_open(&bytes),
+        "index" => {
+            eprintln!("index block: {} bytes of a {} byte table", table.footer().index.size, bytes.len());
+            0
+        }
         _ => panic!("unknown mode {mode}"),
     };
     eprintln!("{mode}: {:?} (sum {})", t.elapsed(), black_box(sum));
