@@ -1,7 +1,7 @@
 //! `BlockHandle`: where a block lives in the file.
 
 use crate::error::{Error, Part, Result};
-use crate::varint::{self, Reader};
+use crate::varint;
 
 /// Longest encoding of a handle (two varint64).
 pub const MAX_HANDLE_LEN: usize = 20;
@@ -58,11 +58,12 @@ impl BlockHandle {
     }
 
     /// Reads a handle from the start of `input`: `(handle, bytes used)`.
+    #[inline]
     pub fn decode(input: &[u8]) -> Result<(BlockHandle, usize)> {
-        let mut r = Reader::new(input);
-        let offset = r.varint64().map_err(|e| e.at(Part::Handle, 0))?;
-        let size = r.varint64().map_err(|e| e.at(Part::Handle, 0))?;
-        Ok((BlockHandle { offset, size }, r.position()))
+        let (offset, a) = varint::decode_varint64(input).map_err(|e| e.at(Part::Handle, 0))?;
+        let rest = input.get(a..).unwrap_or_default();
+        let (size, b) = varint::decode_varint64(rest).map_err(|e| e.at(Part::Handle, a as u64))?;
+        Ok((BlockHandle { offset, size }, a + b))
     }
 
     /// Reads a handle that must take exactly all of `input`.

@@ -128,7 +128,7 @@ pub fn split_internal_key(encoded: &[u8]) -> Result<(&[u8], u64)> {
 
 /// `a.cmp(b)` for byte strings, 8 bytes at a time: keys are short, and a call to `memcmp` costs more than the
 /// comparison itself.
-#[inline]
+#[inline(always)]
 pub(crate) fn compare_bytes(a: &[u8], b: &[u8]) -> Ordering {
     let n = a.len().min(b.len());
     let (a8, b8) = (&a[..n], &b[..n]);

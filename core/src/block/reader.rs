@@ -304,20 +304,30 @@ fn decode_entry_slow(
 
 /// The key of the restart entry at `at` (restart entries share no prefix with anything), without decoding its
 /// value or handle: all a binary search over restart points needs.
+#[inline(always)]
 fn restart_key<'a>(block: &Block<'a>, at: usize) -> Result<&'a [u8], Fault> {
     let data = block.data;
-    let rest = data.get(at..).ok_or(fault(at, "entry offset past the data"))?;
-    // Fast path: one-byte lengths (short keys and values), the common case.
+    // Fast path, inlined into the binary search: one-byte lengths (short keys and values), the common case.
     let header = match block.format {
         EntryFormat::LengthPrefixed => 3,
         EntryFormat::DeltaHandle { .. } => 2,
     };
-    if let [0, n, v, ..] = rest {
+    if let Some([0, n, v, ..]) = data.get(at..) {
         if (n | v) < 0x80 || (header == 2 && *n < 0x80) {
             let kstart = at + header;
-            return data.get(kstart..kstart + usize::from(*n)).ok_or(fault(at, "entry runs past the end of the block"));
+            if let Some(k) = data.get(kstart..kstart + usize::from(*n)) {
+                return Ok(k);
+            }
         }
     }
+    restart_key_slow(block, at)
+}
+
+/// [`restart_key`] for multi-byte lengths (and every error).
+#[inline(never)]
+fn restart_key_slow<'a>(block: &Block<'a>, at: usize) -> Result<&'a [u8], Fault> {
+    let data = block.data;
+    let rest = data.get(at..).ok_or(fault(at, "entry offset past the data"))?;
     let (shared, a) = decode_varint32(rest).map_err(|_| fault(at, "bad shared length"))?;
     if shared != 0 {
         return Err(fault(at, "restart entry shares a prefix"));
@@ -605,6 +615,22 @@ impl BlockCursor {
 
     /// Moves to the first entry with key ≥ `target` in `order`; invalid if there is none.
     pub fn seek(&mut self, block: &Block<'_>, key: &mut impl KeyBuf, target: &[u8], order: KeyOrder) -> Result<()> {
+        // One copy of the search per order, so the comparison inlines into its loops.
+        match order {
+            KeyOrder::Bytewise => self.seek_by(block, key, target, compare_bytes),
+            KeyOrder::Internal => self.seek_by(block, key, target, crate::key::compare_internal),
+            KeyOrder::InternalByUser => self.seek_by(block, key, target, |a, b| KeyOrder::InternalByUser.compare(a, b)),
+        }
+    }
+
+    #[inline(always)]
+    fn seek_by(
+        &mut self,
+        block: &Block<'_>,
+        key: &mut impl KeyBuf,
+        target: &[u8],
+        compare: impl Fn(&[u8], &[u8]) -> Ordering,
+    ) -> Result<()> {
         self.invalidate();
         self.back.len = 0;
         if block.is_empty() {
@@ -615,7 +641,7 @@ impl BlockCursor {
         while left < right {
             let mid = left + (right - left).div_ceil(2);
             let k = restart_key(block, block.restart(mid))?;
-            if order.compare(k, target) == Ordering::Less {
+            if compare(k, target) == Ordering::Less {
                 left = mid;
             } else {
                 right = mid - 1;
@@ -634,7 +660,7 @@ impl BlockCursor {
         let mut e = first;
         loop {
             self.apply(block, key, at, e)?;
-            if order.compare(key.as_slice(), target) != Ordering::Less {
+            if compare(key.as_slice(), target) != Ordering::Less {
                 return Ok(());
             }
             at = self.next;
