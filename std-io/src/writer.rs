@@ -106,6 +106,9 @@ pub struct WriterOptions {
     pub block_size: usize,
     /// A restart point every this many data-block entries.
     pub restart_interval: usize,
+    /// A restart point every this many index entries (RocksDB's `index_block_restart_interval`, default 1);
+    /// see [`sstkit_core::table::Options::index_restart_interval`].
+    pub index_restart_interval: usize,
     /// [`CompressionType::None`] or [`CompressionType::Lz4`]; a block is stored compressed only when that pays.
     pub compression: CompressionType,
     /// Bloom filter bits per key, `None` for no filter.
@@ -140,6 +143,7 @@ impl Default for WriterOptions {
         WriterOptions {
             block_size: 4096,
             restart_interval: 16,
+            index_restart_interval: 1,
             compression: CompressionType::None,
             filter_bits_per_key: Some(10),
             expected_keys: None,
@@ -163,6 +167,11 @@ impl WriterOptions {
     /// Sets the data-block restart interval.
     pub fn restart_interval(mut self, v: usize) -> Self {
         self.restart_interval = v;
+        self
+    }
+    /// Sets the index-block restart interval.
+    pub fn index_restart_interval(mut self, v: usize) -> Self {
+        self.index_restart_interval = v;
         self
     }
     /// Sets the compression.
@@ -223,6 +232,7 @@ impl WriterOptions {
         let mut o = Options::default()
             .block_size(self.block_size)
             .restart_interval(self.restart_interval)
+            .index_restart_interval(self.index_restart_interval)
             .compression(self.compression)
             .checksum(self.checksum)
             .format_version(self.format_version)

@@ -66,6 +66,10 @@ pub(crate) struct BuildArgs {
     /// Restart interval of data blocks.
     #[arg(long, default_value_t = 16)]
     restart_interval: usize,
+    /// Restart interval of the index block (1, RocksDB's default, stores every index key whole; larger values
+    /// make the index smaller).
+    #[arg(long, default_value_t = 1)]
+    index_restart_interval: usize,
     /// Block compression.
     #[arg(long, value_enum, default_value = "none")]
     compression: Compression,
@@ -107,6 +111,7 @@ impl BuildArgs {
         let mut o = WriterOptions::default()
             .block_size(self.block_size)
             .restart_interval(self.restart_interval)
+            .index_restart_interval(self.index_restart_interval)
             .compression(match self.compression {
                 Compression::None => CompressionType::None,
                 Compression::Lz4 => CompressionType::Lz4,
