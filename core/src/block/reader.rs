@@ -346,6 +346,9 @@ fn restart_key_slow<'a>(block: &Block<'a>, at: usize) -> Result<&'a [u8], Fault>
 
 /// Position in a block, kept apart from the block and the key buffer so that owners that swap blocks (the table
 /// cursor) can hold it without borrowing. Most callers want [`BlockIter`].
+///
+/// A cursor describes one block: after a `seek*` on a block, pass that same block (and key buffer) to `next`
+/// and `prev`. To move to another block, seek again or start from [`BlockCursor::new`].
 #[derive(Debug, Clone, Copy, Default)]
 pub struct BlockCursor {
     valid: bool,
