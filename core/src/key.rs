@@ -104,6 +104,7 @@ impl<'a> InternalKey<'a> {
     }
 
     /// Writes the encoding into `out`; returns bytes used.
+    #[inline]
     pub fn encode_into(&self, out: &mut [u8]) -> Result<usize> {
         let n = self.encoded_len();
         let Some(dst) = out.get_mut(..n) else {

@@ -55,16 +55,19 @@ impl BlockState {
     }
 
     /// True if nothing was added.
+    #[inline]
     pub fn is_empty(&self) -> bool {
         self.entries == 0
     }
 
     /// Size of the block if it were finished now.
+    #[inline]
     pub fn size_estimate(&self) -> usize {
         self.len + 4 * self.num_restarts.max(1) + 4
     }
 
     /// Size of the block after adding an entry with this key and value (assuming no shared prefix).
+    #[inline]
     pub fn size_after(&self, key_len: usize, value_len: usize) -> usize {
         let restarts = self.num_restarts.max(1) + usize::from(self.since_restart >= self.restart_interval);
         self.len + 3 * 5 + key_len + value_len + 4 * restarts + 4
@@ -102,6 +105,7 @@ impl BlockState {
     }
 
     /// The last key added, from `buf`.
+    #[inline]
     pub fn last_key<'b>(&self, buf: &'b [u8]) -> &'b [u8] {
         let end = buf.len() - 4 * self.num_restarts;
         &buf[end - self.last_key_len..end]
@@ -120,6 +124,7 @@ impl BlockState {
     /// Appends an entry to the block in `buf`. Keys must come in the block's order; this does not check it.
     ///
     /// On [`Error::BufferTooSmall`] nothing changed and `needed` is the buffer size that would hold the block.
+    #[inline]
     pub fn add(&mut self, buf: &mut [u8], key: &[u8], value: &[u8]) -> Result<()> {
         let restart = self.entries == 0 || self.since_restart >= self.restart_interval;
         let shared = if restart { 0 } else { common_prefix(self.last_key(buf), key) };

@@ -410,6 +410,7 @@ impl<W: Workspace> TableBuilder<W> {
         size > limit && self.block.size_after(key_len, value_len) > target
     }
 
+    #[inline]
     fn add_inner(&mut self, key: InternalKey<'_>, value: &[u8], strict_user: bool) -> Result<()> {
         self.check_building()?;
         let klen = key.encoded_len();
@@ -705,7 +706,17 @@ impl<W: Workspace> TableBuilder<W> {
     /// building) or ever again (after [`finish`](Self::finish), once the footer was handed out).
     ///
     /// A chunk counts as written once you call the builder again: write it before the next call.
+    #[inline]
     pub fn next_output(&mut self) -> Result<Option<&[u8]>> {
+        // The common case while adding entries: nothing finished since the last call.
+        if self.output.is_none() && self.stage == Stage::Building {
+            return Ok(None);
+        }
+        self.next_output_slow()
+    }
+
+    #[inline(never)]
+    fn next_output_slow(&mut self) -> Result<Option<&[u8]>> {
         if let Some(o) = self.output {
             if !o.handed_out {
                 self.output = Some(Output { handed_out: true, ..o });
