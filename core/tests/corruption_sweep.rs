@@ -18,32 +18,25 @@ use std::panic::{catch_unwind, AssertUnwindSafe};
 use sstkit_core::block::EntryFormat;
 use sstkit_core::handle::BlockHandle;
 use sstkit_core::metaindex::{Metaindex, PROPERTIES};
+use sstkit_core::sink::TableWriter;
 use sstkit_core::table::{Options, Table, TableBuilder};
 use sstkit_core::{ChecksumType, CompressionType, Part};
 
 /// A small table with puts, deletes, merges and a range deletion, spread over several data blocks.
 fn build(opts: Options) -> Vec<u8> {
-    let mut b = TableBuilder::new(Vec::new(), opts).unwrap();
-    let mut out = Vec::new();
+    let mut w = TableWriter::new(TableBuilder::new(Vec::new(), opts).unwrap(), Vec::new());
     for i in 0..10u32 {
         let k = format!("k{i:02}");
         if i == 4 {
-            b.delete_range(k.as_bytes(), b"k07").unwrap();
+            w.delete_range(k.as_bytes(), b"k07").unwrap();
         }
         match i % 4 {
-            1 => b.delete(k.as_bytes()).unwrap(),
-            3 => b.merge(k.as_bytes(), b"+1").unwrap(),
-            _ => b.put(k.as_bytes(), "v".repeat(20 + i as usize).as_bytes()).unwrap(),
-        }
-        while let Some(c) = b.next_output().unwrap() {
-            out.extend_from_slice(c);
+            1 => w.delete(k.as_bytes()).unwrap(),
+            3 => w.merge(k.as_bytes(), b"+1").unwrap(),
+            _ => w.put(k.as_bytes(), "v".repeat(20 + i as usize).as_bytes()).unwrap(),
         }
     }
-    b.finish().unwrap();
-    while let Some(c) = b.next_output().unwrap() {
-        out.extend_from_slice(c);
-    }
-    out
+    w.finish().unwrap().1
 }
 
 /// The byte ranges covered by a block checksum: body and trailer of every block the table references, minus the

@@ -2,27 +2,21 @@
 #![cfg(feature = "alloc")]
 
 use sstkit_core::keybuf::DefaultKeyBuf;
+use sstkit_core::sink::TableWriter;
 use sstkit_core::table::lookup::{block_lookup, for_each_block};
 use sstkit_core::table::{meta_start, read_block, MetaLayout, MetaNeed, Options, ReadOptions, TableBuilder};
 use sstkit_core::{CompressionType, Part};
 
 fn build(n: u32, compression: CompressionType) -> Vec<u8> {
-    let mut b = TableBuilder::new(Vec::new(), Options::default().compression(compression)).unwrap();
-    let mut out = Vec::new();
+    let builder = TableBuilder::new(Vec::new(), Options::default().compression(compression)).unwrap();
+    let mut w = TableWriter::new(builder, Vec::new());
     for i in 0..n {
-        b.put(format!("key{i:07}").as_bytes(), format!("value{i}").as_bytes()).unwrap();
+        w.put(format!("key{i:07}").as_bytes(), format!("value{i}").as_bytes()).unwrap();
         if i % 1000 == 0 {
-            b.delete_range(format!("key{i:07}x").as_bytes(), format!("key{i:07}y").as_bytes()).unwrap();
-        }
-        while let Some(c) = b.next_output().unwrap() {
-            out.extend_from_slice(c);
+            w.delete_range(format!("key{i:07}x").as_bytes(), format!("key{i:07}y").as_bytes()).unwrap();
         }
     }
-    b.finish().unwrap();
-    while let Some(c) = b.next_output().unwrap() {
-        out.extend_from_slice(c);
-    }
-    out
+    w.finish().unwrap().1
 }
 
 #[test]

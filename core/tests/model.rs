@@ -6,6 +6,7 @@ use std::collections::BTreeMap;
 use proptest::prelude::*;
 use sstkit_core::key::ValueType;
 use sstkit_core::keybuf::KeyBuf;
+use sstkit_core::sink::TableWriter;
 use sstkit_core::table::{Options, Table, TableBuilder};
 use sstkit_core::{ChecksumType, CompressionType, Error};
 
@@ -392,19 +393,11 @@ fn range_tombstone_newer_than_a_point_entry_hides_it() {
 #[test]
 fn filter_built_as_keys_arrive_is_byte_identical_when_the_count_is_right() {
     let build_with = |opts: Options| {
-        let mut b = TableBuilder::new(Vec::new(), opts).unwrap();
-        let mut out = Vec::new();
+        let mut w = TableWriter::new(TableBuilder::new(Vec::new(), opts).unwrap(), Vec::new());
         for i in 0..5000u32 {
-            b.put(format!("k{:06}", i * 3).as_bytes(), b"v").unwrap();
-            while let Some(c) = b.next_output().unwrap() {
-                out.extend_from_slice(c);
-            }
+            w.put(format!("k{:06}", i * 3).as_bytes(), b"v").unwrap();
         }
-        b.finish().unwrap();
-        while let Some(c) = b.next_output().unwrap() {
-            out.extend_from_slice(c);
-        }
-        out
+        w.finish().unwrap().1
     };
     let kept = build_with(Options::default());
     let presized = build_with(Options::default().expected_keys(5000));
