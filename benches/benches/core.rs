@@ -28,7 +28,7 @@ use std::time::{Duration, Instant};
 
 use criterion::measurement::WallTime;
 use criterion::{criterion_group, criterion_main, BenchmarkGroup, Criterion, SamplingMode, Throughput};
-use sstkit_benches::{bench_dir, copy_and_crc, crc32c_crc_crate, Dataset, FileTable, LookupBufs, KEY_LEN};
+use sstkit_benches::{bench_dir, copy_and_crc, crc32c_crc_crate, scan_table, Dataset, FileTable, LookupBufs, KEY_LEN};
 use sstkit_core::table::{ReadOptions, Table};
 use sstkit_core::CompressionType;
 
@@ -192,25 +192,6 @@ mod sst {
 
 fn sstkit_get(t: &Table<'_>, key: &[u8], buf: &mut Vec<u8>) -> Option<usize> {
     t.get(key, buf).expect("sstkit get").map(|l| l.value.len())
-}
-
-fn sstkit_scan(t: &Table<'_>, backward: bool) -> usize {
-    let mut c = t.iter();
-    let mut sum = 0;
-    if backward {
-        c.seek_to_last().expect("seek_to_last");
-    } else {
-        c.seek_to_first().expect("seek_to_first");
-    }
-    while let Some(e) = c.entry().expect("entry") {
-        sum += e.user_key.len() + e.value.len();
-        if backward {
-            c.prev().expect("prev");
-        } else {
-            c.next().expect("next");
-        }
-    }
-    sum
 }
 
 // ---------------------------------------------------------------------------------------------------------
@@ -397,8 +378,8 @@ fn bench_mem(c: &mut Criterion, f: &Fixture) {
     for (measure, backward) in [("scan_forward", false), ("scan_backward", true)] {
         let mut g = group(c, format!("{}/{measure}", data.name), true);
         g.throughput(Throughput::Elements(data.n as u64));
-        g.bench_function("sstkit", |b| b.iter(|| sstkit_scan(&table, backward)));
-        g.bench_function("sstkit (verified once)", |b| b.iter(|| sstkit_scan(&verified, backward)));
+        g.bench_function("sstkit", |b| b.iter(|| scan_table(&table, backward)));
+        g.bench_function("sstkit (verified once)", |b| b.iter(|| scan_table(&verified, backward)));
         g.bench_function("lsm-tree", |b| b.iter(|| lsm::scan(&lsm_t, backward)));
         if let Some(t) = &sst_t {
             g.bench_function("sstable", |b| b.iter(|| sst::scan(t, backward, &last)));
@@ -459,7 +440,7 @@ fn bench_file(c: &mut Criterion, f: &Fixture) {
     g.bench_function("sstkit (fs::read + open + scan)", |b| {
         b.iter(|| {
             let bytes = std::fs::read(&f.sstkit_path).expect("read");
-            sstkit_scan(&Table::open(&bytes).expect("open"), false)
+            scan_table(&Table::open(&bytes).expect("open"), false)
         })
     });
     g.bench_function("lsm-tree (open + scan)", |b| {

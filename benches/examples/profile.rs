@@ -2,7 +2,10 @@
 //!
 //! `cargo build --profile bench -p sstkit-benches --example profile`, then
 //! `valgrind --tool=callgrind target/release/examples/profile get 100000 100 none`.
-//! Modes: build, get, absent, seek, scan, back, open, index (prints the index size). Arguments: mode, entries, value length, none|lz4.
+//! Modes: build, get, absent, seek, scan, back, open, index (prints the index size). Arguments: mode, entries,
+//! value length, none|lz4. Environment: `SSTKIT_NO_VERIFY=1` verifies every block once and then reads without
+//! checksums; `SSTKIT_HINT=1` tells the builder the key count; `SSTKIT_INDEX_RI=n` writes the table with index
+//! restart interval n (also honoured by the criterion suite, through `Dataset::sstkit_options`).
 
 use std::hint::black_box;
 use std::time::Instant;
@@ -81,20 +84,5 @@ fn run_seek(table: &Table<'_>, keys: &[[u8; 16]]) -> usize {
 
 #[inline(never)]
 fn run_scan(table: &Table<'_>, backward: bool) -> usize {
-    let mut c = table.iter();
-    if backward {
-        c.seek_to_last().expect("last");
-    } else {
-        c.seek_to_first().expect("first");
-    }
-    let mut sum = 0;
-    while let Some(e) = c.entry().expect("entry") {
-        sum += e.value.len() + e.user_key.len();
-        if backward {
-            c.prev().expect("prev");
-        } else {
-            c.next().expect("next");
-        }
-    }
-    sum
+    sstkit_benches::scan_table(table, backward)
 }

@@ -128,7 +128,8 @@ impl Dataset {
     }
 
     /// The sstkit options for this workload: 4 KiB blocks, restart interval 16, CRC32C, 10 bits/key filter.
-    /// `hint` also passes the key count ([`Options::expected_keys`]).
+    /// `hint` also passes the key count ([`Options::expected_keys`]). `SSTKIT_INDEX_RI=n` in the environment sets
+    /// the index restart interval (default 1), for comparing index layouts.
     pub fn sstkit_options(&self, hint: bool) -> Options {
         let mut o = Options::default().compression(self.compression).bloom_bits_per_key(10);
         if let Some(iri) = std::env::var("SSTKIT_INDEX_RI").ok().and_then(|v| v.parse().ok()) {
@@ -173,6 +174,27 @@ impl Dataset {
         }
         w.flush()
     }
+}
+
+/// Reads every entry of `t` forward or backward through a table cursor; returns the key and value bytes seen
+/// (so the work cannot be optimized away). The sstkit scan of the benchmarks and of the profile example.
+pub fn scan_table(t: &sstkit_core::table::Table<'_>, backward: bool) -> usize {
+    let mut c = t.iter();
+    let mut sum = 0;
+    if backward {
+        c.seek_to_last().expect("seek_to_last");
+    } else {
+        c.seek_to_first().expect("seek_to_first");
+    }
+    while let Some(e) = c.entry().expect("entry") {
+        sum += e.user_key.len() + e.value.len();
+        if backward {
+            c.prev().expect("prev");
+        } else {
+            c.next().expect("next");
+        }
+    }
+    sum
 }
 
 /// A directory for table files: on tmpfs (`/dev/shm`) when there is one, so "from a file" measures the read
