@@ -137,30 +137,95 @@ pub fn block_checksum_with_zeroed(kind: ChecksumType, block: &[u8], at: usize, l
     }
 }
 
+/// A table's block checksum scheme: the [`ChecksumType`] and, for format_version ≥ 6, the file's base context
+/// checksum (0 for format_version ≤ 5, which makes every [`modifier`](Self::modifier) 0).
+///
+/// A [`ChecksumType`] converts into one with base 0, so code written for format_version ≤ 5 keeps working.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+pub struct BlockChecksum {
+    /// The checksum function.
+    pub kind: ChecksumType,
+    /// The base context checksum (non-zero in format_version ≥ 6 files, 0 before).
+    pub base: u32,
+}
+
+impl From<ChecksumType> for BlockChecksum {
+    fn from(kind: ChecksumType) -> Self {
+        BlockChecksum { kind, base: 0 }
+    }
+}
+
+impl BlockChecksum {
+    /// A scheme with a base context checksum (format_version ≥ 6).
+    pub const fn new(kind: ChecksumType, base: u32) -> Self {
+        BlockChecksum { kind, base }
+    }
+
+    /// What is added (mod 2^32) to the checksum of the block starting at file offset `offset`.
+    #[inline]
+    pub const fn modifier(&self, offset: u64) -> u32 {
+        checksum_modifier(self.base, offset)
+    }
+
+    /// The value stored in the trailer of `block` (type byte `compression`) when it starts at `offset`.
+    #[inline]
+    pub fn stored(&self, block: &[u8], compression: u8, offset: u64) -> u32 {
+        block_checksum(self.kind, block, compression).wrapping_add(self.modifier(offset))
+    }
+
+    /// Whether a reader checks anything: always, except for kNoChecksum without a base (format_version ≤ 5
+    /// stores 0 and nobody checks it; format_version ≥ 6 stores the bare modifier and readers compare it).
+    #[inline]
+    pub const fn checks(&self) -> bool {
+        !matches!(self.kind, ChecksumType::None) || self.base != 0
+    }
+
+    /// The name of the checksum type (see [`ChecksumType::name`]).
+    pub fn name(&self) -> &'static str {
+        self.kind.name()
+    }
+}
+
+/// RocksDB's `ChecksumModifierForContext`: `base ^ (lo32(offset) + hi32(offset))` (wrapping), 0 when `base` is 0.
+#[inline]
+pub const fn checksum_modifier(base: u32, offset: u64) -> u32 {
+    if base == 0 {
+        return 0;
+    }
+    base ^ (offset as u32).wrapping_add((offset >> 32) as u32)
+}
+
 /// Verifies `block_with_trailer` (body followed by its 5-byte trailer) and returns the body and trailer.
 ///
-/// `offset` is the block's offset in the file, for the error.
+/// `offset` is the block's offset in the file (its handle's offset): the format_version ≥ 6 checksum modifier
+/// depends on it, and errors report it. Pass a bare [`ChecksumType`] for format_version ≤ 5.
 pub fn verify_block(
-    kind: ChecksumType,
+    sum: impl Into<BlockChecksum>,
     block_with_trailer: &[u8],
     part: Part,
     offset: u64,
 ) -> Result<(&[u8], BlockTrailer)> {
+    let sum = sum.into();
+    let (body, trailer) = split_block(block_with_trailer, part, offset)?;
+    if sum.checks() {
+        let stored = trailer.checksum.get();
+        let computed = sum.stored(body, trailer.compression, offset);
+        if stored != computed {
+            return Err(Error::ChecksumMismatch { part, offset, stored, computed });
+        }
+    }
+    Ok((body, trailer))
+}
+
+/// Splits a block from its trailer without checking anything.
+pub fn split_block(block_with_trailer: &[u8], part: Part, offset: u64) -> Result<(&[u8], BlockTrailer)> {
     let Some(body_len) = block_with_trailer.len().checked_sub(BLOCK_TRAILER_LEN) else {
         return Err(Error::corrupt(part, offset, "block shorter than its trailer"));
     };
     let (body, t) = block_with_trailer.split_at(body_len);
     let mut tb = [0u8; BLOCK_TRAILER_LEN];
     tb.copy_from_slice(t);
-    let trailer = *BlockTrailer::from_bytes(&tb);
-    if kind != ChecksumType::None {
-        let stored = trailer.checksum.get();
-        let computed = block_checksum(kind, body, trailer.compression);
-        if stored != computed {
-            return Err(Error::ChecksumMismatch { part, offset, stored, computed });
-        }
-    }
-    Ok((body, trailer))
+    Ok((body, *BlockTrailer::from_bytes(&tb)))
 }
 
 #[cfg(test)]

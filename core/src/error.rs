@@ -172,10 +172,47 @@ pub enum Error {
     },
 }
 
+/// The broad class of an [`Error`], for callers that map errors to exit codes or retry policies.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum ErrorKind {
+    /// The bytes are damaged: [`Error::Corruption`] or [`Error::ChecksumMismatch`].
+    Corruption,
+    /// Valid format, feature not handled: [`Error::Unsupported`].
+    Unsupported,
+    /// The caller's input or call order: [`Error::OutOfOrder`], [`Error::InvalidArgument`],
+    /// [`Error::OutputPending`].
+    InvalidArgument,
+    /// A buffer was too small: [`Error::BufferTooSmall`].
+    BufferTooSmall,
+}
+
 /// The result type of this crate.
 pub type Result<T, E = Error> = core::result::Result<T, E>;
 
 impl Error {
+    /// The broad class of this error.
+    pub const fn kind(&self) -> ErrorKind {
+        match self {
+            Error::Corruption { .. } | Error::ChecksumMismatch { .. } => ErrorKind::Corruption,
+            Error::Unsupported { .. } => ErrorKind::Unsupported,
+            Error::BufferTooSmall { .. } => ErrorKind::BufferTooSmall,
+            Error::OutOfOrder { .. } | Error::OutputPending | Error::InvalidArgument { .. } => {
+                ErrorKind::InvalidArgument
+            }
+        }
+    }
+
+    /// True for [`Error::Unsupported`]: a valid file using a feature this build does not handle.
+    pub const fn is_unsupported(&self) -> bool {
+        matches!(self, Error::Unsupported { .. })
+    }
+
+    /// True for damaged bytes ([`Error::Corruption`], [`Error::ChecksumMismatch`]).
+    pub const fn is_corruption(&self) -> bool {
+        matches!(self.kind(), ErrorKind::Corruption)
+    }
+
     /// Shorthand for [`Error::Corruption`].
     pub const fn corrupt(part: Part, offset: u64, reason: &'static str) -> Self {
         Error::Corruption { part, offset, reason }

@@ -27,7 +27,8 @@ pub mod table;
 pub mod trailer;
 pub mod varint;
 
-pub use error::{Error, KeyExcerpt, Part, Result};
+pub use checksum::BlockChecksum;
+pub use error::{Error, ErrorKind, KeyExcerpt, Part, Result};
 pub use handle::BlockHandle;
 pub use key::{InternalKey, ValueType};
 pub use sink::{EmbeddedIo, Sink, SliceSink, TableWriter, WriteError};

@@ -15,11 +15,11 @@
 //! at a time in the free space after the log.
 
 use crate::block::{BlockState, ValueFraming};
-use crate::checksum::block_checksum;
+use crate::checksum::BlockChecksum;
 use crate::error::{Error, KeyExcerpt, Result};
 use crate::filter::fast_bloom::{add_hash, key_hash, FastLocalBloom};
 use crate::filter::{FullFilterMetadata, FULL_FILTER_METADATA_LEN};
-use crate::footer::Footer;
+use crate::footer::{Footer, FIRST_CONTEXT_CHECKSUM_VERSION, INDEX_HANDLE_NAME};
 use crate::handle::BlockHandle;
 use crate::key::{pack_trailer, split_internal_key, InternalKey, ValueType, INTERNAL_KEY_TRAILER_LEN, MAX_SEQNO};
 use crate::metaindex::{build_metaindex, FULL_FILTER_BLOOM, PROPERTIES, RANGE_DEL};
@@ -152,6 +152,10 @@ pub struct TableBuilder<W: Workspace> {
     range_del_handle: Option<BlockHandle>,
     properties_handle: BlockHandle,
     metaindex_handle: BlockHandle,
+    /// Checksum type and (format_version ≥ 6) base context checksum of every block.
+    sum: BlockChecksum,
+    /// Some data block went out compressed (for the `rocksdb.compression` property).
+    compression_used: bool,
 }
 
 impl<W: Workspace> TableBuilder<W> {
@@ -207,6 +211,11 @@ impl<W: Workspace> TableBuilder<W> {
             range_del_handle: None,
             properties_handle: BlockHandle::NULL,
             metaindex_handle: BlockHandle::NULL,
+            sum: BlockChecksum::new(
+                opts.checksum,
+                if opts.format_version >= FIRST_CONTEXT_CHECKSUM_VERSION { opts.base_context_checksum } else { 0 },
+            ),
+            compression_used: false,
             opts,
         })
     }
@@ -618,6 +627,7 @@ impl<W: Workspace> TableBuilder<W> {
                 &mut oth[..room],
             )? {
                 kind = self.opts.compression;
+                self.compression_used = true;
                 out_region = other;
                 len = m;
             }
@@ -636,7 +646,8 @@ impl<W: Workspace> TableBuilder<W> {
     /// Appends the trailer to the block at `[start, start + len)` and queues it as output; returns its handle.
     fn seal(&mut self, start: usize, len: usize, kind: CompressionType) -> Result<BlockHandle> {
         let ws = self.ws.bytes_mut();
-        let sum = block_checksum(self.opts.checksum, &ws[start..start + len], kind as u8);
+        // The format_version >= 6 modifier depends on where the block starts: the current end of the file.
+        let sum = self.sum.stored(&ws[start..start + len], kind as u8, self.stats.file_size);
         let t = start + len;
         ws[t] = kind as u8;
         ws[t + 1..t + 5].copy_from_slice(&sum.to_le_bytes());
@@ -821,8 +832,12 @@ impl<W: Workspace> TableBuilder<W> {
             }
             Stage::Metaindex => {
                 self.reserve(self.block_cap, 512)?;
-                let mut entries: [(&[u8], BlockHandle); 3] = [(PROPERTIES, self.properties_handle); 3];
+                let mut entries: [(&[u8], BlockHandle); 4] = [(PROPERTIES, self.properties_handle); 4];
                 let mut k = 1;
+                if self.opts.format_version >= FIRST_CONTEXT_CHECKSUM_VERSION {
+                    entries[k] = (INDEX_HANDLE_NAME, self.index_handle);
+                    k += 1;
+                }
                 if let Some(h) = self.filter_handle {
                     entries[k] = (FULL_FILTER_BLOOM, h);
                     k += 1;
@@ -843,6 +858,7 @@ impl<W: Workspace> TableBuilder<W> {
                     metaindex: self.metaindex_handle,
                     index: self.index_handle,
                     format_version: self.opts.format_version,
+                    base_context_checksum: self.sum.base,
                 };
                 let at = self.log_end;
                 let n = f.encode_into(&mut self.ws.bytes_mut()[at..])?;
@@ -973,7 +989,31 @@ impl<W: Workspace> TableBuilder<W> {
     fn build_properties(&mut self) -> Result<usize> {
         let s = self.stats;
         let o = &self.opts;
-        let compression = if o.compression == CompressionType::None { "NoCompression" } else { o.compression.name() };
+        // RocksDB's naming: format_version ≥ 7 writes `<manager>;<hex types used>;` (no manager when compression
+        // is off); older versions the codec's name (the configured one, which is also the only one we use).
+        let mut fv7_name = [0u8; 16];
+        let compression: &[u8] = if o.format_version >= 7 {
+            let mut n = 0;
+            let mut push = |b: &[u8]| {
+                fv7_name[n..n + b.len()].copy_from_slice(b);
+                n += b.len();
+            };
+            if o.compression != CompressionType::None {
+                push(b"BuiltinV2");
+            }
+            push(b";");
+            if self.compression_used {
+                let t = o.compression as u8;
+                const HEX: &[u8; 16] = b"0123456789ABCDEF";
+                push(&[HEX[usize::from(t >> 4)], HEX[usize::from(t & 15)]]);
+            }
+            push(b";");
+            &fv7_name[..n]
+        } else if o.compression == CompressionType::None {
+            b"NoCompression"
+        } else {
+            o.compression.name().as_bytes()
+        };
         let user_keys = u64::from(self.user_key_index());
         let delta = u64::from(o.format_version >= 4);
         let mut props: heapless::Vec<(&str, PropValue<'_>), 40> = heapless::Vec::new();
@@ -994,7 +1034,7 @@ impl<W: Workspace> TableBuilder<W> {
             (names::COLUMN_FAMILY_ID, PropValue::Num(u64::from(o.column_family_id))),
             (names::COLUMN_FAMILY_NAME, PropValue::Bytes(o.column_family_name.as_bytes())),
             (names::COMPARATOR, PropValue::Bytes(b"leveldb.BytewiseComparator")),
-            (names::COMPRESSION, PropValue::Bytes(compression.as_bytes())),
+            (names::COMPRESSION, PropValue::Bytes(compression)),
             (
                 names::COMPRESSION_OPTIONS,
                 PropValue::Bytes(

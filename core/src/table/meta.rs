@@ -14,7 +14,8 @@ use crate::metaindex::{FilterKind, Metaindex, RANGE_DEL};
 use crate::properties::Properties;
 use crate::table::lookup::index_seek;
 use crate::table::reader::{read_block, IndexInfo, ReadOptions, TableFilter};
-use crate::trailer::{ChecksumType, CompressionType};
+use crate::checksum::BlockChecksum;
+use crate::trailer::CompressionType;
 
 /// What a tail of the file covers.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -33,12 +34,20 @@ pub fn meta_start(tail: &[u8], tail_offset: u64, file_len: u64, opts: &ReadOptio
         return Err(Error::InvalidArgument { reason: "tail must end where the file ends" });
     }
     let footer = Footer::decode(tail, file_len)?;
-    let first = footer.metaindex.offset.min(footer.index.offset);
+    // For format_version >= 6 the index handle is in the metaindex, which the loop below covers.
+    let first =
+        if footer.index_in_metaindex() { footer.metaindex.offset } else { footer.metaindex.offset.min(footer.index.offset) };
     if first < tail_offset {
         return Ok(MetaNeed::From(first));
     }
-    let meta =
-        read_block(tail, tail_offset, footer.metaindex, footer.checksum, opts.verify_checksums, Part::Metaindex)?;
+    let meta = read_block(
+        tail,
+        tail_offset,
+        footer.metaindex,
+        footer.block_checksum(),
+        opts.verify_checksums,
+        Part::Metaindex,
+    )?;
     let metaindex = Metaindex::parse(meta.body).map_err(|e| e.at(Part::Metaindex, footer.metaindex.offset))?;
     let mut lowest = first;
     metaindex.for_each(|_, h| {
@@ -99,16 +108,18 @@ impl MetaLayout {
         if base.checked_add(region.len() as u64) != Some(file_len) {
             return Err(Error::InvalidArgument { reason: "region must end where the file ends" });
         }
-        let footer = Footer::decode(region, file_len)?;
+        let mut footer = Footer::decode(region, file_len)?;
         let fv = footer.format_version;
         let verify = opts.verify_checksums;
-        let read = |h: BlockHandle, part: Part| read_block(region, base, h, footer.checksum, verify, part);
+        let sum = footer.block_checksum();
+        let read = |h: BlockHandle, part: Part| read_block(region, base, h, sum, verify, part);
         let meta = read(footer.metaindex, Part::Metaindex)?;
         let metaindex = Metaindex::parse(meta.body).map_err(|e| e.at(Part::Metaindex, footer.metaindex.offset))?;
+        footer.resolve_index(&metaindex, file_len)?;
 
         let (props_range, properties) = match metaindex.properties()? {
             Some(h) => {
-                let raw = read_properties_block(region, base, h, footer.checksum, verify)?;
+                let raw = read_properties_block(region, base, h, sum, verify)?;
                 let p = Properties::parse(raw).map_err(|e| e.at(Part::Properties, h.offset))?;
                 (Some((raw.as_ptr() as usize - region.as_ptr() as usize, raw.len())), p)
             }
@@ -247,9 +258,10 @@ impl MetaLayout {
         index_seek(&index, self.index_info, user_key, &mut key).map_err(|e| e.at(Part::Index, self.footer.index.offset))
     }
 
-    /// The checksum type of every block.
-    pub fn checksum(&self) -> ChecksumType {
-        self.footer.checksum
+    /// The checksum scheme of every block (type and, for format_version ≥ 6, base context checksum): pass it
+    /// to [`read_block`]. Its `kind` is the checksum type.
+    pub fn checksum(&self) -> BlockChecksum {
+        self.footer.block_checksum()
     }
 
     /// Seek order for index keys.
@@ -260,20 +272,26 @@ impl MetaLayout {
 
 /// Reads the properties block, accepting a checksum that matches only with the global seqno zeroed (RocksDB
 /// rewrites that field on ingestion without fixing the checksum).
+///
+/// `sum` is the table's scheme ([`Footer::block_checksum`]); the format_version ≥ 6 modifier is applied at
+/// `h.offset` on the retry too.
 pub fn read_properties_block(
     region: &[u8],
     base: u64,
     h: BlockHandle,
-    sum: ChecksumType,
+    sum: impl Into<BlockChecksum>,
     verify: bool,
 ) -> Result<&[u8]> {
+    let sum = sum.into();
     match read_block(region, base, h, sum, verify, Part::Properties) {
         Ok(b) => Ok(b.body),
         Err(e @ Error::ChecksumMismatch { stored, .. }) => {
             let b = read_block(region, base, h, sum, false, Part::Properties)?;
             let p = Properties::parse(b.body).map_err(|_| e.clone())?;
             let Some(at) = p.global_seqno_value_offset else { return Err(e) };
-            let computed = crate::checksum::block_checksum_with_zeroed(sum, b.body, at, 8, b.compression as u8);
+            let computed =
+                crate::checksum::block_checksum_with_zeroed(sum.kind, b.body, at, 8, b.compression as u8)
+                    .wrapping_add(sum.modifier(h.offset));
             if computed == stored {
                 Ok(b.body)
             } else {

@@ -21,10 +21,17 @@ pub struct Options {
     pub compression: CompressionType,
     /// Block checksum; RocksDB accepts all five.
     pub checksum: ChecksumType,
-    /// Footer format_version, 2 to 5: ≥ 3 writes a user-key index (falling back to internal keys when one user
-    /// key spans two blocks), ≥ 4 delta-encoded index values. The filter is FastLocalBloom at every version
-    /// (RocksDB picks the filter reader from the filter's own metadata, not from the format_version).
+    /// Footer format_version, 2 to 7: ≥ 3 writes a user-key index (falling back to internal keys when one user
+    /// key spans two blocks), ≥ 4 delta-encoded index values, ≥ 6 context checksums (every block checksum
+    /// offset by [`base_context_checksum`](Self::base_context_checksum) and its position, the index handle in
+    /// the metaindex, a checksummed footer; readable by RocksDB ≥ 8.6), 7 the `BuiltinV2;..;` form of the
+    /// `rocksdb.compression` property (readable by RocksDB ≥ 10.4). The filter is FastLocalBloom at every
+    /// version (RocksDB picks the filter reader from the filter's own metadata, not from the format_version).
     pub format_version: u32,
+    /// The file's base context checksum for format_version ≥ 6 (ignored below 6): must then be non-zero.
+    /// RocksDB draws it at random per file; core has no randomness, so the caller picks it (a random value per
+    /// file keeps blocks copied between files from verifying in the wrong place).
+    pub base_context_checksum: u32,
     /// Bloom filter bits per key × 1000 (10 000 = 10 bits); 0 writes no filter.
     pub bloom_millibits_per_key: u32,
     /// Expected number of distinct user keys, if known. With a filter, the builder then sizes the filter for
@@ -57,6 +64,7 @@ impl Default for Options {
             compression: CompressionType::None,
             checksum: ChecksumType::Crc32c,
             format_version: 5,
+            base_context_checksum: 0,
             bloom_millibits_per_key: 10_000,
             expected_keys: None,
             seqno: 0,
@@ -95,9 +103,14 @@ impl Options {
         self.checksum = v;
         self
     }
-    /// Sets the format_version (2..=5).
+    /// Sets the format_version (2..=7; 6 and 7 need a [`base_context_checksum`](Self::base_context_checksum)).
     pub fn format_version(mut self, v: u32) -> Self {
         self.format_version = v;
+        self
+    }
+    /// Sets the base context checksum (non-zero; used by format_version ≥ 6).
+    pub fn base_context_checksum(mut self, v: u32) -> Self {
+        self.base_context_checksum = v;
         self
     }
     /// Sets the Bloom filter bits per key (0 = no filter).
@@ -133,8 +146,11 @@ impl Options {
         if self.index_restart_interval == 0 || self.index_restart_interval > u32::MAX as usize {
             return bad("index_restart_interval must be at least 1");
         }
-        if !(2..=5).contains(&self.format_version) {
-            return bad("format_version must be 2..=5 for writing");
+        if !(2..=7).contains(&self.format_version) {
+            return bad("format_version must be 2..=7 for writing");
+        }
+        if self.format_version >= 6 && self.base_context_checksum == 0 {
+            return bad("format_version >= 6 needs a non-zero base_context_checksum");
         }
         match self.compression {
             CompressionType::None => {}

@@ -4,7 +4,7 @@
 //! [`Footer::decode`], [`read_block`], [`BlockContents`], [`Metaindex`], [`Properties`], [`IndexInfo`].
 
 use crate::block::{Block, BlockCursor, EntryFormat, KeyOrder};
-use crate::checksum::verify_block;
+use crate::checksum::{split_block, verify_block, BlockChecksum};
 use crate::compress::{decompress_into, decompressed_len, DEFAULT_MAX_BLOCK_LEN};
 use crate::error::{Error, Part, Result};
 use crate::filter::{FullFilter, LevelDbFilterBlock};
@@ -14,7 +14,7 @@ use crate::key::{split_internal_key, ValueType};
 use crate::keybuf::{DefaultKeyBuf, KeyBuf};
 use crate::metaindex::Metaindex;
 use crate::properties::Properties;
-use crate::trailer::{ChecksumType, CompressionType, BLOCK_TRAILER_LEN};
+use crate::trailer::{CompressionType, BLOCK_TRAILER_LEN};
 
 /// How a table is read.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -100,11 +100,15 @@ impl<'a> BlockContents<'a> {
 
 /// Takes the block at `handle` out of `bytes` (which start at file offset `base`), checks its bounds and (if
 /// `verify`) its checksum.
+///
+/// `checksum` is the table's scheme: [`Footer::block_checksum`] (or `MetaLayout::checksum`); a bare
+/// [`ChecksumType`](crate::ChecksumType) is enough for format_version ≤ 5 only. The context modifier of format_version ≥ 6 is taken
+/// at `handle.offset`.
 pub fn read_block<'a>(
     bytes: &'a [u8],
     base: u64,
     handle: BlockHandle,
-    checksum: ChecksumType,
+    checksum: impl Into<BlockChecksum>,
     verify: bool,
     part: Part,
 ) -> Result<BlockContents<'a>> {
@@ -113,8 +117,12 @@ pub fn read_block<'a>(
         (Some(s), Some(e)) if e <= bytes.len() as u64 => (s as usize, e as usize),
         _ => return Err(Error::corrupt(part, handle.offset, "block lies outside the bytes given")),
     };
-    let kind = if verify { checksum } else { ChecksumType::None };
-    let (body, trailer) = verify_block(kind, &bytes[start..stop], part, handle.offset)?;
+    let block = &bytes[start..stop];
+    let (body, trailer) = if verify {
+        verify_block(checksum, block, part, handle.offset)?
+    } else {
+        split_block(block, part, handle.offset)?
+    };
     let compression = CompressionType::from_u8(trailer.compression).map_err(|e| e.at(part, handle.offset))?;
     Ok(BlockContents { body, compression, offset: handle.offset })
 }
@@ -331,7 +339,7 @@ impl<'a> Table<'a> {
 
     /// Reads and verifies the block at `handle` (not decompressed).
     pub fn block(&self, handle: BlockHandle, part: Part) -> Result<BlockContents<'a>> {
-        read_block(self.file, 0, handle, self.footer.checksum, self.opts.verify_checksums, part)
+        read_block(self.file, 0, handle, self.footer.block_checksum(), self.opts.verify_checksums, part)
     }
 
     /// False only if the filter proves `user_key` absent (full filters; LevelDB filters need the block offset).
@@ -464,14 +472,19 @@ impl<'a> Table<'a> {
     /// Verifies the checksum of every block the table references (data blocks through the index, and the
     /// meta blocks), whatever the read options say. Returns the number of blocks checked.
     pub fn verify_all(&self) -> Result<u64> {
-        let sum = self.footer.checksum;
+        let sum = self.footer.block_checksum();
         let check = |h: BlockHandle, part| read_block(self.file, 0, h, sum, true, part).map(|_| ());
         check(self.footer.metaindex, Part::Metaindex)?;
         check(self.footer.index, Part::Index)?;
         let mut n = 2;
         let meta = read_block(self.file, 0, self.footer.metaindex, sum, true, Part::Metaindex)?;
         let mut err = None;
+        let index_entry = self.footer.index_in_metaindex();
         Metaindex::parse(meta.body)?.for_each(|name, h| {
+            if index_entry && name == crate::footer::INDEX_HANDLE_NAME {
+                // The index block, checked above.
+                return Ok(());
+            }
             let part = if name == crate::metaindex::PROPERTIES { Part::Properties } else { Part::Block };
             let r = if part == Part::Properties {
                 crate::table::meta::read_properties_block(self.file, 0, h, sum, true).map(|_| ())
