@@ -3,6 +3,7 @@
 use crate::block::{Block, BlockBuilder, KeyOrder};
 use crate::error::{Error, Part, Result};
 use crate::keybuf::DefaultKeyBuf;
+use crate::trailer::CompressionType;
 use crate::varint::{decode_varint64, encode_varint64, read_fixed32, read_fixed64};
 
 /// Property names, as RocksDB spells them.
@@ -243,6 +244,75 @@ impl<'a> Properties<'a> {
     }
 }
 
+/// The `rocksdb.compression` property, in either of RocksDB's syntaxes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CompressionName<'a> {
+    /// Empty: a very old file (no statement).
+    Empty,
+    /// Before format_version 7: one built-in codec's name (`NoCompression`, `LZ4`, `ZSTD`, ...).
+    Legacy(CompressionType),
+    /// format_version ≥ 7: `<manager>;<types>;[more fields]`.
+    Manager {
+        /// Compression manager compatibility name (`BuiltinV2`; empty when compression is disabled).
+        manager: &'a [u8],
+        /// The compression type bytes used, as two hex digits each (types other than 0, sorted).
+        types_hex: &'a [u8],
+    },
+}
+
+impl<'a> CompressionName<'a> {
+    /// Parses the property value. A legacy name must be one of RocksDB's built-in names exactly (RocksDB 10
+    /// refuses other names too); the format_version 7 form needs its two `;` separators and hex type bytes.
+    pub fn parse(v: &'a [u8]) -> Result<Self> {
+        if v.is_empty() {
+            return Ok(CompressionName::Empty);
+        }
+        let bad = |reason| Error::corrupt(Part::Properties, 0, reason);
+        if let Some(i) = v.iter().position(|&b| b == b';') {
+            let (manager, rest) = (&v[..i], &v[i + 1..]);
+            let j = rest.iter().position(|&b| b == b';').ok_or(bad("missing separator in compression_name property"))?;
+            let types_hex = &rest[..j];
+            if types_hex.len() % 2 != 0 || !types_hex.iter().all(u8::is_ascii_hexdigit) {
+                return Err(bad("compression_name types are not hex bytes"));
+            }
+            return Ok(CompressionName::Manager { manager, types_hex });
+        }
+        let t = match v {
+            b"NoCompression" => CompressionType::None,
+            b"Snappy" => CompressionType::Snappy,
+            b"Zlib" => CompressionType::Zlib,
+            b"BZip2" => CompressionType::Bzip2,
+            b"LZ4" => CompressionType::Lz4,
+            b"LZ4HC" => CompressionType::Lz4hc,
+            b"Xpress" => CompressionType::Xpress,
+            b"ZSTD" => CompressionType::Zstd,
+            b"ZSTDNotFinal" => CompressionType::ZstdNotFinal,
+            _ => return Err(bad("unrecognized compression_name")),
+        };
+        Ok(CompressionName::Legacy(t))
+    }
+
+    /// The type bytes the property lists (format_version ≥ 7), in order; nothing for the other forms.
+    pub fn types(&self) -> impl Iterator<Item = u8> + 'a {
+        let hex: &'a [u8] = match *self {
+            CompressionName::Manager { types_hex, .. } => types_hex,
+            _ => &[],
+        };
+        let digit = |c: u8| (c as char).to_digit(16).unwrap_or(0) as u8;
+        hex.chunks_exact(2).map(move |p| (digit(p[0]) << 4) | digit(p[1]))
+    }
+
+    /// True if blocks may be compressed with `t`: the legacy name names it, or the format_version 7 list
+    /// has it.
+    pub fn uses(&self, t: CompressionType) -> bool {
+        match self {
+            CompressionName::Empty => false,
+            CompressionName::Legacy(l) => *l == t && t != CompressionType::None,
+            CompressionName::Manager { .. } => self.types().any(|b| b == t as u8),
+        }
+    }
+}
+
 /// How a property's value is encoded, by name (unknown names are raw bytes).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum PropKind {
@@ -392,5 +462,27 @@ mod tests {
         b.add(b"rocksdb.a", &[1]).unwrap();
         let n = b.finish().len();
         assert!(Properties::parse(&out[..n]).is_err());
+    }
+
+    #[test]
+    fn compression_name_both_syntaxes() {
+        use crate::trailer::CompressionType as C;
+        assert_eq!(CompressionName::parse(b"").unwrap(), CompressionName::Empty);
+        assert_eq!(CompressionName::parse(b"LZ4").unwrap(), CompressionName::Legacy(C::Lz4));
+        assert_eq!(CompressionName::parse(b"NoCompression").unwrap(), CompressionName::Legacy(C::None));
+        assert!(CompressionName::parse(b"lz4").is_err(), "names are exact");
+        assert!(CompressionName::parse(b"LZ4 ").is_err());
+        let z = CompressionName::parse(b"BuiltinV2;07;").unwrap();
+        assert_eq!(z, CompressionName::Manager { manager: b"BuiltinV2", types_hex: b"07" });
+        assert!(z.uses(C::Zstd) && !z.uses(C::Lz4));
+        let off = CompressionName::parse(b";;").unwrap();
+        assert_eq!(off, CompressionName::Manager { manager: b"", types_hex: b"" });
+        assert_eq!(off.types().count(), 0);
+        let two = CompressionName::parse(b"BuiltinV2;0104;future;fields").unwrap();
+        assert_eq!(two.types().collect::<std::vec::Vec<_>>(), [1, 4]);
+        assert_eq!(CompressionName::parse(b"X;8A;").unwrap().types().next(), Some(0x8a));
+        assert!(CompressionName::parse(b"BuiltinV2;07").is_err(), "missing separator");
+        assert!(CompressionName::parse(b"BuiltinV2;7;").is_err(), "odd hex");
+        assert!(CompressionName::parse(b"BuiltinV2;0g;").is_err(), "not hex");
     }
 }

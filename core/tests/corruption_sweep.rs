@@ -1,5 +1,5 @@
 //! Corruption sweep: small valid tables in every option variant (checksum 0–4 × compression none/LZ4 ×
-//! format_version 2–5 × filter on/off), each damaged in every way a single flip or a truncation can:
+//! format_version 2–7 × filter on/off), each damaged in every way a single flip or a truncation can:
 //! - every bit of every byte flipped (every byte, with one mask, for tables of 2 KiB or more), and truncation at
 //!   every length;
 //! - each damaged file is opened and read (iteration both ways, gets, range tombstones, `verify_all`), with
@@ -67,6 +67,10 @@ fn checksummed_ranges(file: &[u8]) -> Vec<(usize, usize)> {
     }
     let skip = props.and_then(|h| t.properties().global_seqno_value_offset.map(|at| h.offset as usize + at));
     let mut ranges = Vec::new();
+    if t.footer().format_version >= 6 {
+        // The footer's own checksum covers everything up to the format_version.
+        ranges.push((file.len() - 53, file.len() - 12));
+    }
     for h in handles {
         let (s, e) = (h.offset as usize, h.end_with_trailer().unwrap() as usize);
         match skip {
@@ -141,12 +145,13 @@ fn sweep(checksum: ChecksumType, compressions: &[bool]) -> Counts {
     let mut n = Counts::default();
     let full = checksum == ChecksumType::None;
     for &lz4 in compressions {
-        for fv in 2..=5u32 {
+        for fv in 2..=7u32 {
             for filter in [false, true] {
                 let opts = Options::default()
                     .checksum(checksum)
                     .compression(if lz4 { CompressionType::Lz4 } else { CompressionType::None })
                     .format_version(fv)
+                    .base_context_checksum(0x9e37_79b9)
                     .bloom_bits_per_key(if filter { 10 } else { 0 })
                     .block_size(64)
                     .restart_interval(2);

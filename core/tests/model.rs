@@ -7,7 +7,12 @@ use proptest::prelude::*;
 use sstkit_core::key::ValueType;
 use sstkit_core::keybuf::KeyBuf;
 use sstkit_core::sink::TableWriter;
+use sstkit_core::block::EntryFormat;
+use sstkit_core::footer::INDEX_HANDLE_NAME;
+use sstkit_core::metaindex::Metaindex;
+use sstkit_core::properties::CompressionName;
 use sstkit_core::table::{Options, Table, TableBuilder};
+use sstkit_core::{BlockHandle, Part};
 use sstkit_core::{ChecksumType, CompressionType, Error};
 
 #[derive(Debug, Clone)]
@@ -102,11 +107,12 @@ fn options_strategy() -> impl Strategy<Value = Options> {
         any::<bool>(),
         0u8..=4,
         any::<bool>(),
-        2u32..=5,
+        2u32..=7,
         prop_oneof![Just(None), (1u64..2000).prop_map(Some)],
         prop_oneof![Just(1usize), 2usize..=20],
+        1u32..,
     )
-        .prop_map(|(ri, bs, lz4, ck, filter, fv, expected, iri)| {
+        .prop_map(|(ri, bs, lz4, ck, filter, fv, expected, iri, base)| {
             let o = Options::default();
             let o = match expected {
                 Some(n) => o.expected_keys(n),
@@ -119,6 +125,7 @@ fn options_strategy() -> impl Strategy<Value = Options> {
                 .checksum(ChecksumType::from_u8(ck).unwrap())
                 .bloom_bits_per_key(if filter { 10 } else { 0 })
                 .format_version(fv)
+                .base_context_checksum(base)
         })
 }
 
@@ -135,11 +142,56 @@ fn ranges_strategy() -> impl Strategy<Value = Vec<(Vec<u8>, Vec<u8>)>> {
     })
 }
 
+/// The format_version specifics: footer, metaindex and the properties RocksDB 10 checks on ingestion.
+fn check_format(opts: &Options, table: &Table<'_>) {
+    let f = table.footer();
+    assert_eq!(f.format_version, opts.format_version);
+    let file = table.file();
+    let meta = table.block(f.metaindex, Part::Metaindex).unwrap();
+    let index_entry = Metaindex::parse(meta.body).unwrap().find(INDEX_HANDLE_NAME).unwrap();
+    if opts.format_version >= 6 {
+        assert_eq!(f.base_context_checksum, opts.base_context_checksum);
+        assert_eq!(f.metaindex.end_with_trailer(), Some(file.len() as u64 - 53), "metaindex right before the footer");
+        assert_eq!(index_entry, Some(f.index));
+        assert_eq!(&file[file.len() - 52..file.len() - 48], &[0x3e, 0, 0x7a, 0]);
+    } else {
+        assert_eq!(f.base_context_checksum, 0);
+        assert_eq!(index_entry, None);
+    }
+    let p = table.properties();
+    assert_eq!(p.comparator, Some(&b"leveldb.BytewiseComparator"[..]));
+    let compressed_blocks = {
+        let mut n = 0;
+        let mut it = table.index_block().iter(table.index_info().seek_order(), Vec::new());
+        it.seek_to_first().unwrap();
+        while it.valid() {
+            let h = match table.index_info().format {
+                EntryFormat::DeltaHandle { .. } => it.handle(),
+                EntryFormat::LengthPrefixed => BlockHandle::decode(it.value()).unwrap().0,
+            };
+            n += usize::from(table.block(h, Part::DataBlock).unwrap().compression != CompressionType::None);
+            it.next().unwrap();
+        }
+        n
+    };
+    let name = p.compression.unwrap();
+    let parsed = CompressionName::parse(name).unwrap();
+    match (opts.format_version, opts.compression) {
+        (7, CompressionType::None) => assert_eq!(name, b";;"),
+        (7, _) if compressed_blocks > 0 => assert_eq!(name, b"BuiltinV2;04;"),
+        (7, _) => assert_eq!(name, b"BuiltinV2;;"),
+        (_, CompressionType::None) => assert_eq!(name, b"NoCompression"),
+        (_, _) => assert_eq!(name, b"LZ4"),
+    }
+    assert_eq!(parsed.uses(CompressionType::Lz4), compressed_blocks > 0 || (opts.format_version < 7 && opts.compression == CompressionType::Lz4));
+}
+
 fn check(opts: Options, model: BTreeMap<Vec<u8>, Op>, ranges: Vec<(Vec<u8>, Vec<u8>)>, probes: Vec<Vec<u8>>) {
     let file = build(&opts, &model, &ranges);
     let table = Table::open(&file).unwrap();
     assert_eq!(table.properties().num_entries, Some((model.len() + ranges.len()) as u64));
     assert!(table.verify_all().unwrap() >= 3);
+    check_format(&opts, &table);
 
     // Forward.
     let mut c = table.iter();
@@ -223,8 +275,12 @@ fn many_entries_small_blocks() {
             if i % 5 == 0 { Op::Delete } else { Op::Put(i.to_le_bytes().to_vec()) },
         );
     }
-    for fv in 2..=5 {
-        let opts = Options::default().block_size(256).format_version(fv).compression(CompressionType::Lz4);
+    for fv in 2..=7 {
+        let opts = Options::default()
+            .block_size(256)
+            .format_version(fv)
+            .compression(CompressionType::Lz4)
+            .base_context_checksum(0x5eed_0000 + fv);
         let probes = (0..200u32).map(|i| format!("key{:08}", i * 3 + 1).into_bytes()).collect();
         check(opts, model.clone(), vec![(b"key00000100".to_vec(), b"key00000200".to_vec())], probes);
     }

@@ -119,8 +119,11 @@ pub struct WriterOptions {
     pub expected_keys: Option<u64>,
     /// Block checksum type.
     pub checksum: ChecksumType,
-    /// Footer format_version, 2 to 5.
+    /// Footer format_version, 2 to 7 (6 needs RocksDB ≥ 8.6 to read, 7 RocksDB ≥ 10.4).
     pub format_version: u32,
+    /// Base context checksum for format_version ≥ 6 (non-zero); `None` draws a random one per file at
+    /// [`core_options`](Self::core_options) time, as RocksDB does. Set it for byte-identical output.
+    pub base_context_checksum: Option<u32>,
     /// Size of each multipart part but the last (bytes). S3 (and moto) reject parts under 5 MiB except the
     /// last; a table smaller than one part goes up as a single `PUT`.
     pub part_size: usize,
@@ -149,6 +152,7 @@ impl Default for WriterOptions {
             expected_keys: None,
             checksum: ChecksumType::Crc32c,
             format_version: 5,
+            base_context_checksum: None,
             part_size: 8 << 20,
             parts_in_flight: 2,
             seqno: 0,
@@ -194,9 +198,14 @@ impl WriterOptions {
         self.checksum = v;
         self
     }
-    /// Sets the format_version (2..=5).
+    /// Sets the format_version (2..=7).
     pub fn format_version(mut self, v: u32) -> Self {
         self.format_version = v;
+        self
+    }
+    /// Sets the base context checksum of format_version ≥ 6 files (`None`: random per file).
+    pub fn base_context_checksum(mut self, v: Option<u32>) -> Self {
+        self.base_context_checksum = v;
         self
     }
     /// Sets the multipart part size.
@@ -239,6 +248,9 @@ impl WriterOptions {
             .bloom_bits_per_key(bits)
             .seqno(self.seqno)
             .external_file(self.external_file);
+        if self.format_version >= 6 {
+            o = o.base_context_checksum(self.base_context_checksum.unwrap_or_else(random_base));
+        }
         o.file_creation_time = self.file_creation_time.unwrap_or_else(now);
         o.expected_keys = self.expected_keys;
         if self.filter_bits_per_key == Some(0) {
@@ -479,16 +491,31 @@ impl Encoder {
         let base = self.tail.front().map_or(self.written, |(o, _)| *o);
         let tail: Vec<u8> = self.tail.iter().flat_map(|(_, c)| c.iter().copied()).collect();
         let footer = Footer::decode(&tail, self.written)?;
-        let meta = read_block(&tail, base, footer.metaindex, footer.checksum, true, Part::Metaindex)?;
+        let meta = read_block(&tail, base, footer.metaindex, footer.block_checksum(), true, Part::Metaindex)?;
         let metaindex = Metaindex::parse(meta.body)?;
         let Some(h) = metaindex.properties()? else { return Ok(BTreeMap::new()) };
-        let raw = read_properties_block(&tail, base, h, footer.checksum, true)?;
+        let raw = read_properties_block(&tail, base, h, footer.block_checksum(), true)?;
         let props = Properties::parse(raw)?;
         let mut map = BTreeMap::new();
         props.for_each(|name, value| {
             map.insert(String::from_utf8_lossy(name).into_owned(), value.to_vec());
         })?;
         Ok(map)
+    }
+}
+
+/// A random non-zero base context checksum (RocksDB also draws one per file): std's randomly keyed hasher
+/// over the clock and a process-wide counter.
+fn random_base() -> u32 {
+    use std::hash::BuildHasher;
+    static CALLS: AtomicU64 = AtomicU64::new(0);
+    loop {
+        let n = CALLS.fetch_add(1, Ordering::Relaxed);
+        let h = std::hash::RandomState::new().hash_one((std::time::SystemTime::now(), n));
+        let v = (h ^ (h >> 32)) as u32;
+        if v != 0 {
+            return v;
+        }
     }
 }
 
