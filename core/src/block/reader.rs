@@ -61,6 +61,15 @@ pub struct Block<'a> {
     format: EntryFormat,
 }
 
+/// Block footer bit 31: a data-block hash index precedes the footer word.
+const BLOCK_FOOTER_HASH_INDEX: u32 = 1 << 31;
+/// Block footer bit 30: not assigned by RocksDB.
+const BLOCK_FOOTER_UNKNOWN: u32 = 1 << 30;
+/// Block footer bit 29: RocksDB 11's "uniform keys" hint for interpolation search in index blocks (safe to ignore).
+const BLOCK_FOOTER_UNIFORM: u32 = 1 << 29;
+/// Block footer bit 28: RocksDB 11's separated key/value layout.
+const BLOCK_FOOTER_SEPARATED_KV: u32 = 1 << 28;
+
 impl<'a> Block<'a> {
     /// A block with no entries.
     pub const fn empty() -> Block<'static> {
@@ -79,8 +88,21 @@ impl<'a> Block<'a> {
             return Err(Error::corrupt(Part::Block, 0, "block shorter than its restart count"));
         };
         let mut end = len - 4;
-        let num_restarts = (word & 0x7fff_ffff) as usize;
-        if word & 0x8000_0000 != 0 {
+        // The top 4 bits are feature flags (RocksDB `kMaxNumRestarts` = 2^28 - 1): bit 31 the data-block hash
+        // index, bit 29 a search hint we can ignore, bit 28 the separated key/value layout of RocksDB 11 (a
+        // valid block we cannot decode). RocksDB reports any other bit as corruption.
+        if word & BLOCK_FOOTER_SEPARATED_KV != 0 {
+            return Err(Error::Unsupported {
+                part: Part::Block,
+                what: "separated key/value block layout (block footer bit 28)",
+                value: u64::from(word),
+            });
+        }
+        if word & BLOCK_FOOTER_UNKNOWN != 0 {
+            return Err(Error::corrupt(Part::Block, end as u64, "unrecognized feature in block footer"));
+        }
+        let num_restarts = (word & !(BLOCK_FOOTER_HASH_INDEX | BLOCK_FOOTER_UNIFORM)) as usize;
+        if word & BLOCK_FOOTER_HASH_INDEX != 0 {
             // RocksDB's data-block hash index: u8 buckets and a u16 bucket count before the footer word.
             let nb_at =
                 end.checked_sub(2).ok_or(Error::corrupt(Part::Block, end as u64, "hash index tail truncated"))?;

@@ -160,11 +160,7 @@ impl<'t, 'a, B: ReadBuf, K: KeyBuf> TableCursor<'t, 'a, B, K> {
         }
         let (user_key, trailer) =
             split_internal_key(self.data_key.as_slice()).map_err(|e| e.at(Part::DataBlock, self.handle.offset))?;
-        let kind = ValueType::from_u8(trailer as u8).ok_or(Error::corrupt(
-            Part::DataBlock,
-            self.handle.offset,
-            "unknown value type",
-        ))?;
+        let kind = ValueType::parse(trailer as u8).map_err(|e| e.at(Part::DataBlock, self.handle.offset))?;
         let seqno = self.table.global_seqno().unwrap_or(trailer >> 8);
         // The value range was checked against the block when the cursor stepped onto the entry; the block's
         // entry bytes start at its first byte, so the range indexes the block bytes directly.

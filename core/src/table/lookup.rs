@@ -1,7 +1,7 @@
 //! Point lookups and entry decoding over single blocks, shared by the in-memory table and ranged readers.
 
 use crate::block::{Block, BlockCursor, KeyOrder};
-use crate::error::{Error, Part, Result};
+use crate::error::{Part, Result};
 use crate::handle::BlockHandle;
 use crate::key::{split_internal_key, ValueType};
 use crate::keybuf::KeyBuf;
@@ -94,7 +94,7 @@ fn first_key_of(value: &[u8], info: IndexInfo) -> Result<Option<&[u8]>> {
 /// Decodes an entry from its stored internal key and value, applying a global seqno.
 pub fn decode_entry<'e>(internal_key: &'e [u8], value: &'e [u8], global_seqno: Option<u64>) -> Result<Entry<'e>> {
     let (user_key, trailer) = split_internal_key(internal_key)?;
-    let kind = ValueType::from_u8(trailer as u8).ok_or(Error::corrupt(Part::DataBlock, 0, "unknown value type"))?;
+    let kind = ValueType::parse(trailer as u8).map_err(|e| e.at(Part::DataBlock, 0))?;
     Ok(Entry { user_key, seqno: global_seqno.unwrap_or(trailer >> 8), kind, value })
 }
 

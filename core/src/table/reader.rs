@@ -142,8 +142,12 @@ impl IndexInfo {
     /// Reads the index settings from properties.
     pub fn from_properties(p: &Properties<'_>) -> Result<Self> {
         let first_key = match p.index_type.unwrap_or(0) {
-            0 => false,
+            // Type 1 (hash search) keeps an ordinary binary-searchable index; its hash meta blocks are optional.
+            0 | 1 => false,
             3 => true,
+            2 => {
+                return Err(Error::Unsupported { part: Part::Index, what: "partitioned index (index type 2)", value: 2 })
+            }
             t => return Err(Error::Unsupported { part: Part::Index, what: "index type", value: u64::from(t) }),
         };
         let format = if p.index_is_delta_encoded() {
@@ -421,11 +425,7 @@ impl<'a> Table<'a> {
         if u != user_key {
             return Ok(None);
         }
-        let kind = ValueType::from_u8(trailer as u8).ok_or(Error::corrupt(
-            Part::DataBlock,
-            handle.offset,
-            "unknown value type",
-        ))?;
+        let kind = ValueType::parse(trailer as u8).map_err(|e| e.at(Part::DataBlock, handle.offset))?;
         let value = cur.value(&block);
         Ok(Some(Lookup { seqno: self.seqno(trailer >> 8), kind, value }))
     }

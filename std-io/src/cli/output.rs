@@ -44,6 +44,7 @@ pub(crate) fn kind_name(kind: ValueType) -> &'static str {
         ValueType::BlobIndex => "blob_index",
         ValueType::DeletionWithTimestamp => "delete_with_timestamp",
         ValueType::WideColumnEntity => "wide_column_entity",
+        ValueType::ValuePreferredSeqno => "value_preferred_seqno",
     }
 }
 
