@@ -157,13 +157,7 @@ impl Footer {
                 let f = LegacyFooter::ref_from_bytes(&tail[start..])
                     .map_err(|_| Error::corrupt(Part::Footer, base, "footer layout"))?;
                 let (metaindex, index) = decode_handles(&f.handles, base + start as u64)?;
-                Footer {
-                    checksum: ChecksumType::Crc32c,
-                    metaindex,
-                    index,
-                    format_version: 0,
-                    base_context_checksum: 0,
-                }
+                Footer { checksum: ChecksumType::Crc32c, metaindex, index, format_version: 0, base_context_checksum: 0 }
             }
             BLOCK_BASED_MAGIC => {
                 let start = tail.len().checked_sub(FOOTER_LEN).ok_or(Error::corrupt(
@@ -172,8 +166,8 @@ impl Footer {
                     "file too short for a footer",
                 ))?;
                 let bytes = &tail[start..];
-                let f = FooterV1::ref_from_bytes(bytes)
-                    .map_err(|_| Error::corrupt(Part::Footer, base, "footer layout"))?;
+                let f =
+                    FooterV1::ref_from_bytes(bytes).map_err(|_| Error::corrupt(Part::Footer, base, "footer layout"))?;
                 let fv = f.format_version.get();
                 if fv == 0 || fv > MAX_FORMAT_VERSION {
                     return Err(Error::Unsupported {
@@ -246,14 +240,14 @@ impl Footer {
             return Err(Error::InvalidArgument { reason: "format_version above 7" });
         }
         if self.base_context_checksum == 0 {
-            return Err(Error::InvalidArgument { reason: "format_version >= 6 needs a non-zero base context checksum" });
+            return Err(Error::InvalidArgument {
+                reason: "format_version >= 6 needs a non-zero base context checksum",
+            });
         }
         let metaindex_size = u32::try_from(self.metaindex.size)
             .map_err(|_| Error::InvalidArgument { reason: "metaindex block larger than 4 GiB" })?;
-        let footer_offset = self
-            .metaindex
-            .end_with_trailer()
-            .ok_or(Error::InvalidArgument { reason: "metaindex handle overflows" })?;
+        let footer_offset =
+            self.metaindex.end_with_trailer().ok_or(Error::InvalidArgument { reason: "metaindex handle overflows" })?;
         let Some(dst) = out.get_mut(..FOOTER_LEN) else {
             return Err(Error::BufferTooSmall { needed: FOOTER_LEN });
         };
@@ -268,7 +262,8 @@ impl Footer {
             format_version: U32::new(self.format_version),
             magic: U64::new(BLOCK_BASED_MAGIC),
         };
-        f.footer_checksum = U32::new(footer_checksum(self.checksum, self.base_context_checksum, f.as_bytes(), footer_offset));
+        f.footer_checksum =
+            U32::new(footer_checksum(self.checksum, self.base_context_checksum, f.as_bytes(), footer_offset));
         dst.copy_from_slice(f.as_bytes());
         Ok(FOOTER_LEN)
     }
@@ -288,7 +283,8 @@ pub fn footer_checksum(kind: ChecksumType, base: u32, footer: &[u8], footer_offs
 
 /// Decodes a format_version ≥ 6 footer (`bytes` is the whole footer, at file offset `footer_offset`).
 fn decode_v6(bytes: &[u8], checksum: ChecksumType, footer_offset: u64) -> Result<Footer> {
-    let f = FooterV6::ref_from_bytes(bytes).map_err(|_| Error::corrupt(Part::Footer, footer_offset, "footer layout"))?;
+    let f =
+        FooterV6::ref_from_bytes(bytes).map_err(|_| Error::corrupt(Part::Footer, footer_offset, "footer layout"))?;
     if f.extended_magic != EXTENDED_MAGIC {
         return Err(Error::corrupt(Part::Footer, footer_offset + 1, "bad extended magic number"));
     }
@@ -309,9 +305,10 @@ fn decode_v6(bytes: &[u8], checksum: ChecksumType, footer_offset: u64) -> Result
         });
     }
     let size = u64::from(f.metaindex_size.get());
-    let offset = footer_offset.checked_sub(BLOCK_TRAILER_LEN as u64).and_then(|x| x.checked_sub(size)).ok_or(
-        Error::corrupt(Part::Footer, footer_offset + 13, "metaindex size larger than the file"),
-    )?;
+    let offset = footer_offset
+        .checked_sub(BLOCK_TRAILER_LEN as u64)
+        .and_then(|x| x.checked_sub(size))
+        .ok_or(Error::corrupt(Part::Footer, footer_offset + 13, "metaindex size larger than the file"))?;
     Ok(Footer {
         checksum,
         metaindex: BlockHandle::new(offset, size),

@@ -270,7 +270,8 @@ impl<'a> CompressionName<'a> {
         let bad = |reason| Error::corrupt(Part::Properties, 0, reason);
         if let Some(i) = v.iter().position(|&b| b == b';') {
             let (manager, rest) = (&v[..i], &v[i + 1..]);
-            let j = rest.iter().position(|&b| b == b';').ok_or(bad("missing separator in compression_name property"))?;
+            let j =
+                rest.iter().position(|&b| b == b';').ok_or(bad("missing separator in compression_name property"))?;
             let types_hex = &rest[..j];
             if types_hex.len() % 2 != 0 || !types_hex.iter().all(u8::is_ascii_hexdigit) {
                 return Err(bad("compression_name types are not hex bytes"));

@@ -4,13 +4,13 @@
 use std::collections::BTreeMap;
 
 use proptest::prelude::*;
-use sstkit_core::key::ValueType;
-use sstkit_core::keybuf::KeyBuf;
-use sstkit_core::sink::TableWriter;
 use sstkit_core::block::EntryFormat;
 use sstkit_core::footer::INDEX_HANDLE_NAME;
+use sstkit_core::key::ValueType;
+use sstkit_core::keybuf::KeyBuf;
 use sstkit_core::metaindex::Metaindex;
 use sstkit_core::properties::CompressionName;
+use sstkit_core::sink::TableWriter;
 use sstkit_core::table::{Options, Table, TableBuilder};
 use sstkit_core::{BlockHandle, Part};
 use sstkit_core::{ChecksumType, CompressionType, Error};
@@ -183,7 +183,10 @@ fn check_format(opts: &Options, table: &Table<'_>) {
         (_, CompressionType::None) => assert_eq!(name, b"NoCompression"),
         (_, _) => assert_eq!(name, b"LZ4"),
     }
-    assert_eq!(parsed.uses(CompressionType::Lz4), compressed_blocks > 0 || (opts.format_version < 7 && opts.compression == CompressionType::Lz4));
+    assert_eq!(
+        parsed.uses(CompressionType::Lz4),
+        compressed_blocks > 0 || (opts.format_version < 7 && opts.compression == CompressionType::Lz4)
+    );
 }
 
 fn check(opts: Options, model: BTreeMap<Vec<u8>, Op>, ranges: Vec<(Vec<u8>, Vec<u8>)>, probes: Vec<Vec<u8>>) {

@@ -30,7 +30,8 @@ fn expected() -> Vec<(Vec<u8>, Option<Vec<u8>>)> {
 fn reads_rocksdb_10_fv6_tables_exactly() {
     for (name, file, sum) in FIXTURES {
         let mut index_buf = vec![0u8; 1 << 16];
-        let t = Table::open_with(file, ReadOptions::default(), &mut index_buf).unwrap_or_else(|e| panic!("{name}: {e}"));
+        let t =
+            Table::open_with(file, ReadOptions::default(), &mut index_buf).unwrap_or_else(|e| panic!("{name}: {e}"));
         let f = *t.footer();
         assert_eq!(f.format_version, 6, "{name}");
         assert_eq!(f.checksum, sum, "{name}");

@@ -6,6 +6,7 @@
 //! the reader can keep it next to its own buffers and get borrowed views back on each call.
 
 use crate::block::{Block, BlockLayout, KeyOrder};
+use crate::checksum::BlockChecksum;
 use crate::error::{Error, Part, Result};
 use crate::filter::{FullFilter, LevelDbFilterBlock};
 use crate::footer::Footer;
@@ -14,7 +15,6 @@ use crate::metaindex::{FilterKind, Metaindex, RANGE_DEL};
 use crate::properties::Properties;
 use crate::table::lookup::index_seek;
 use crate::table::reader::{read_block, IndexInfo, ReadOptions, TableFilter};
-use crate::checksum::BlockChecksum;
 use crate::trailer::CompressionType;
 
 /// What a tail of the file covers.
@@ -35,8 +35,11 @@ pub fn meta_start(tail: &[u8], tail_offset: u64, file_len: u64, opts: &ReadOptio
     }
     let footer = Footer::decode(tail, file_len)?;
     // For format_version >= 6 the index handle is in the metaindex, which the loop below covers.
-    let first =
-        if footer.index_in_metaindex() { footer.metaindex.offset } else { footer.metaindex.offset.min(footer.index.offset) };
+    let first = if footer.index_in_metaindex() {
+        footer.metaindex.offset
+    } else {
+        footer.metaindex.offset.min(footer.index.offset)
+    };
     if first < tail_offset {
         return Ok(MetaNeed::From(first));
     }
@@ -289,9 +292,8 @@ pub fn read_properties_block(
             let b = read_block(region, base, h, sum, false, Part::Properties)?;
             let p = Properties::parse(b.body).map_err(|_| e.clone())?;
             let Some(at) = p.global_seqno_value_offset else { return Err(e) };
-            let computed =
-                crate::checksum::block_checksum_with_zeroed(sum.kind, b.body, at, 8, b.compression as u8)
-                    .wrapping_add(sum.modifier(h.offset));
+            let computed = crate::checksum::block_checksum_with_zeroed(sum.kind, b.body, at, 8, b.compression as u8)
+                .wrapping_add(sum.modifier(h.offset));
             if computed == stored {
                 Ok(b.body)
             } else {

@@ -146,7 +146,11 @@ impl IndexInfo {
             0 | 1 => false,
             3 => true,
             2 => {
-                return Err(Error::Unsupported { part: Part::Index, what: "partitioned index (index type 2)", value: 2 })
+                return Err(Error::Unsupported {
+                    part: Part::Index,
+                    what: "partitioned index (index type 2)",
+                    value: 2,
+                })
             }
             t => return Err(Error::Unsupported { part: Part::Index, what: "index type", value: u64::from(t) }),
         };
