@@ -84,7 +84,8 @@ async fn run(file: &[u8], spec: ReaderSpec, probes: &[&[u8]], check: bool) -> bo
         assert_eq!(all.as_ref().ok(), Some(&want), "SstReader scan differs from Table");
         assert!(walk.is_ok(), "the block walk failed where Table's scan worked: {walk:?}");
     }
-    let core_tombs: Result<Vec<_>, _> = t.range_tombstones().map(|t| t.map(|t| (t.start.to_vec(), t.end.to_vec(), t.seqno))).collect();
+    let core_tombs: Result<Vec<_>, _> =
+        t.range_tombstones().map(|t| t.map(|t| (t.start.to_vec(), t.end.to_vec(), t.seqno))).collect();
     if let (Ok(a), Ok(b)) = (&tombs, &core_tombs) {
         let a: Vec<_> = a.iter().map(|(s, e, q)| (s.to_vec(), e.to_vec(), *q)).collect();
         assert_eq!(&a, b, "range tombstones differ");
