@@ -7,52 +7,16 @@ use arbitrary::Arbitrary;
 use libfuzzer_sys::fuzz_target;
 use sstkit_core::table::Table;
 use sstkit_core::ChecksumType;
+use sstkit_fuzz::mutate::{apply, Mutation};
 use sstkit_fuzz::{
     build, checksummed_ranges, covered, exercise_ranged, exercise_table, hostile_read_options, TableSpec,
 };
-
-#[derive(Arbitrary, Debug)]
-enum Mutation {
-    Flip { at: u32, mask: u8 },
-    Set { at: u32, byte: u8 },
-    Insert { at: u32, bytes: Vec<u8> },
-    Remove { at: u32, len: u16 },
-    Truncate { len: u32 },
-}
 
 #[derive(Arbitrary, Debug)]
 struct Input {
     table: TableSpec,
     mutations: Vec<Mutation>,
     probes: Vec<Vec<u8>>,
-}
-
-fn apply(file: &mut Vec<u8>, m: &Mutation) {
-    let pos = |at: u32, len: usize| if len == 0 { 0 } else { at as usize % len };
-    match m {
-        Mutation::Flip { at, mask } => {
-            if !file.is_empty() {
-                let p = pos(*at, file.len());
-                file[p] ^= mask;
-            }
-        }
-        Mutation::Set { at, byte } => {
-            if !file.is_empty() {
-                let p = pos(*at, file.len());
-                file[p] = *byte;
-            }
-        }
-        Mutation::Insert { at, bytes } => {
-            let p = pos(*at, file.len() + 1);
-            file.splice(p..p, bytes.iter().copied());
-        }
-        Mutation::Remove { at, len } => {
-            let p = pos(*at, file.len() + 1);
-            let e = (p + usize::from(*len)).min(file.len());
-            file.drain(p..e);
-        }
-        Mutation::Truncate { len } => file.truncate(*len as usize % (file.len() + 1)),
-    }
 }
 
 fuzz_target!(|input: Input| {

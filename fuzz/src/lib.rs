@@ -1,6 +1,9 @@
 //! Shared pieces of the fuzz targets: structured table specs, a builder driver, a `BTreeMap` model check and a
 //! routine that reads everything a (possibly hostile) table offers.
 
+pub mod mutate;
+pub mod reader;
+
 use std::collections::BTreeMap;
 
 use arbitrary::Arbitrary;

@@ -12,9 +12,7 @@ use sstkit_core::handle::BlockHandle;
 use sstkit_core::key::ValueType;
 use sstkit_core::keybuf::DefaultKeyBuf;
 use sstkit_core::properties::Properties;
-use sstkit_core::table::lookup::{block_lookup, for_each_in_block};
-use sstkit_core::table::{meta_start, read_block, MetaLayout, MetaNeed, RangeTombstones};
-use sstkit_core::trailer::BLOCK_TRAILER_LEN;
+use sstkit_core::table::{meta_start, BlockBytes, BlockExtent, MetaLayout, MetaNeed, TableLayout};
 use sstkit_core::{Error as CoreError, Part};
 use tracing::Instrument;
 
@@ -270,26 +268,20 @@ impl SstReader {
         move || format!("{}: {what}", self.inner.location)
     }
 
-    /// The range tombstones.
-    pub fn range_tombstones(&self) -> Result<Vec<(Bytes, Bytes, u64)>> {
+    /// The format view over the metadata fetched at open (cheap: nothing is parsed again).
+    fn table(&self) -> Result<TableLayout<'_>> {
         let i = &self.inner;
-        let Some(block) = i.layout.range_del(&i.region).context(self.context("range deletions"))? else {
-            return Ok(Vec::new());
-        };
-        RangeTombstones::new(block, i.layout.global_seqno)
-            .map(|t| t.map(|t| (i.region.slice_ref(t.start), i.region.slice_ref(t.end), t.seqno)))
-            .collect::<std::result::Result<_, _>>()
-            .context(self.context("range deletions"))
+        TableLayout::new(&i.layout, &i.region, &i.index_buf, i.opts.core()).context(self.context("open"))
     }
 
-    fn covering_tombstone(&self, user_key: &[u8]) -> Result<Option<u64>> {
-        let i = &self.inner;
-        match i.layout.range_del(&i.region).context(self.context("range deletions"))? {
-            Some(block) => RangeTombstones::new(block, i.layout.global_seqno)
-                .covering(user_key)
-                .context(self.context("range deletions")),
-            None => Ok(None),
-        }
+    /// The range tombstones.
+    pub fn range_tombstones(&self) -> Result<Vec<(Bytes, Bytes, u64)>> {
+        let region = &self.inner.region;
+        self.table()?
+            .range_tombstones()
+            .map(|t| t.map(|t| (region.slice_ref(t.start), region.slice_ref(t.end), t.seqno)))
+            .collect::<std::result::Result<_, _>>()
+            .context(self.context("range deletions"))
     }
 
     /// The newest entry for `user_key`, honouring range tombstones: the filter first, then at most one GET
@@ -297,103 +289,83 @@ impl SstReader {
     pub async fn get(&self, user_key: &[u8]) -> Result<Option<Found>> {
         let span = tracing::debug_span!("sst_get", path = %self.inner.location);
         async {
-            let tomb = self.covering_tombstone(user_key)?;
-            let point = self.get_point(user_key).await?;
-            Ok(match (point, tomb) {
-                (Some(p), Some(t)) if t > p.seqno => {
-                    Some(Found { seqno: t, kind: ValueType::RangeDeletion, value: Bytes::new() })
-                }
-                (None, Some(t)) => Some(Found { seqno: t, kind: ValueType::RangeDeletion, value: Bytes::new() }),
-                (p, _) => p,
-            })
+            let table = self.table()?;
+            let block = match table.point_block(user_key).context(self.context("get"))? {
+                Some(extent) => Some((self.fetch_block(&table, extent).await?, extent.handle)),
+                None => None,
+            };
+            let mut key = DefaultKeyBuf::new();
+            let hit = table
+                .get_in_block(block.as_ref().map(|(b, h)| (&b[..], *h)), user_key, &mut key)
+                .context(self.context("get"))?;
+            Ok(hit.map(|h| Found {
+                seqno: h.seqno,
+                kind: h.kind,
+                value: match &block {
+                    Some((b, _)) if !h.value.is_empty() => b.slice_ref(h.value),
+                    _ => Bytes::new(),
+                },
+            }))
         }
         .instrument(span)
         .await
     }
 
-    async fn get_point(&self, user_key: &[u8]) -> Result<Option<Found>> {
-        let i = &self.inner;
-        if !i.layout.may_contain(&i.region, user_key, None) {
-            return Ok(None);
-        }
-        let Some(handle) = i.layout.find_block(&i.region, &i.index_buf, user_key).context(self.context("index"))?
-        else {
-            return Ok(None);
-        };
-        if !i.layout.may_contain(&i.region, user_key, Some(handle.offset)) {
-            return Ok(None);
-        }
-        let block = self.block(handle).await?;
-        let mut key = DefaultKeyBuf::new();
-        let hit = block_lookup(&block, user_key, &mut key, i.layout.global_seqno)
-            .map_err(|e| e.at(Part::DataBlock, handle.offset))
-            .context(self.context("get"))?;
-        Ok(hit.map(|h| Found { seqno: h.seqno, kind: h.kind, value: block.slice_ref(h.value) }))
-    }
-
     /// The uncompressed, verified data block at `handle`, from the cache or one ranged GET.
     pub async fn block(&self, handle: BlockHandle) -> Result<Bytes> {
+        let table = self.table()?;
+        let extent = table.extent(handle, Part::DataBlock).context(self.block_context(handle))?;
+        self.fetch_block(&table, extent).await
+    }
+
+    async fn fetch_block(&self, table: &TableLayout<'_>, extent: BlockExtent) -> Result<Bytes> {
         let i = &self.inner;
-        let key = (i.location.clone(), handle.offset);
+        let key = (i.location.clone(), extent.start());
         if let Some(b) = i.cache.get(&key) {
             i.counters.cache_hits.fetch_add(1, Ordering::Relaxed);
             return Ok(b);
         }
         let fetch = async {
             i.counters.cache_misses.fetch_add(1, Ordering::Relaxed);
-            let end = handle.end_with_trailer().ok_or_else(|| Error::Codec {
-                context: format!("{}: block at {}", i.location, handle.offset),
-                source: CoreError::corrupt(Part::DataBlock, handle.offset, "block handle overflows"),
-            })?;
-            let raw = fetch(&*i.store, &i.path, &i.location, handle.offset..end, &i.counters).await?;
-            self.decode_block(&raw, handle.offset, handle)
+            let raw = fetch(&*i.store, &i.path, &i.location, extent.range(), &i.counters).await?;
+            Ok(self.decode_block(table, &raw, extent.start(), extent.handle)?.1)
         };
         i.cache.get_or_fetch(key, fetch, &i.counters.cache_hits).await
     }
 
-    /// Verifies and uncompresses one block out of `raw` (bytes of the file starting at offset `base`).
-    fn decode_block(&self, raw: &Bytes, base: u64, handle: BlockHandle) -> Result<Bytes> {
-        let i = &self.inner;
-        let ctx = || format!("{}: data block at offset {} ({} bytes)", i.location, handle.offset, handle.size);
-        let contents = read_block(raw, base, handle, i.layout.checksum(), i.opts.verify_checksums, Part::DataBlock)
-            .context(ctx)?;
-        let fv = i.layout.footer.format_version;
-        if contents.compression == sstkit_core::CompressionType::None {
-            return Ok(raw.slice_ref(contents.body));
-        }
-        let mut out = Vec::new();
-        let got = contents.decompress_to(fv, i.opts.max_block_len, &mut out).context(ctx)?;
-        out.truncate(got);
-        Ok(Bytes::from(out))
+    fn block_context(&self, handle: BlockHandle) -> impl FnOnce() -> String + '_ {
+        move || format!("{}: data block at offset {} ({} bytes)", self.inner.location, handle.offset, handle.size)
     }
 
-    /// The handles of the data blocks that may hold keys in `[start, end)`, in order.
-    fn block_handles(&self, start: Option<&[u8]>, end: Option<&[u8]>) -> Result<Vec<BlockHandle>> {
-        let i = &self.inner;
-        let index = i.layout.index(&i.region, &i.index_buf).context(self.context("index"))?;
-        let mut key = DefaultKeyBuf::new();
+    /// Verifies (once) and uncompresses the block at `handle` out of `raw` (file bytes from offset `base`).
+    fn decode_block(
+        &self,
+        table: &TableLayout<'_>,
+        raw: &Bytes,
+        base: u64,
+        handle: BlockHandle,
+    ) -> Result<(sstkit_core::CompressionType, Bytes)> {
         let mut out = Vec::new();
-        let order = i.layout.index_order();
-        let info = i.layout.index_info;
-        // Each index key is ≥ its block's last key: stop after the first block whose index key reaches `end`.
-        let mut cur = sstkit_core::block::BlockCursor::new();
-        let r = (|| -> std::result::Result<(), CoreError> {
-            match start {
-                Some(s) => cur.seek(&index, &mut key, s, order)?,
-                None => cur.seek_to_first(&index, &mut key)?,
+        let d = table.decode_block(raw, base, handle, &mut out).context(self.block_context(handle))?;
+        let bytes = match d.bytes {
+            BlockBytes::Fetched(body) => raw.slice_ref(body),
+            BlockBytes::Buffer(n) => {
+                out.truncate(n);
+                Bytes::from(out)
             }
-            while cur.valid() {
-                out.push(info.handle(&cur, cur.value(&index))?);
-                if let Some(e) = end {
-                    if order.compare(sstkit_core::keybuf::KeyBuf::as_slice(&key), e) != std::cmp::Ordering::Less {
-                        break;
-                    }
-                }
-                cur.next(&index, &mut key)?;
-            }
-            Ok(())
-        })();
-        r.map_err(|e| e.at(Part::Index, i.layout.footer.index.offset)).context(self.context("index"))?;
+        };
+        Ok((d.compression, bytes))
+    }
+
+    /// The extents of the data blocks that may hold keys in `range`, in order.
+    fn block_extents(&self, range: (Bound<&[u8]>, Bound<&[u8]>)) -> Result<Vec<BlockExtent>> {
+        let mut out = Vec::new();
+        self.table()?
+            .for_each_block(range, |e| {
+                out.push(e);
+                Ok(true)
+            })
+            .context(self.context("index"))?;
         Ok(out)
     }
 
@@ -405,18 +377,9 @@ impl SstReader {
         range: (Bound<Vec<u8>>, Bound<Vec<u8>>),
     ) -> impl Stream<Item = Result<OwnedEntry>> + Send + 'static {
         let reader = self.clone();
-        let (start, end) = range;
-        let start_key = match &start {
-            Bound::Included(k) | Bound::Excluded(k) => Some(k.clone()),
-            Bound::Unbounded => None,
-        };
-        let end_key = match &end {
-            Bound::Included(k) | Bound::Excluded(k) => Some(k.clone()),
-            Bound::Unbounded => None,
-        };
-        let handles = reader.block_handles(start_key.as_deref(), end_key.as_deref());
-        let chunks: Vec<Result<Vec<BlockHandle>>> = match handles {
-            Ok(h) => group_runs(&h, reader.inner.opts.scan_chunk).into_iter().map(Ok).collect(),
+        let extents = reader.block_extents(bounds(&range));
+        let chunks: Vec<Result<Vec<BlockExtent>>> = match extents {
+            Ok(e) => group_runs(&e, reader.inner.opts.scan_chunk).into_iter().map(Ok).collect(),
             Err(e) => vec![Err(e)],
         };
         let ahead = reader.inner.opts.scan_read_ahead.max(1);
@@ -429,61 +392,56 @@ impl SstReader {
             .buffered(ahead)
             .map_ok(move |blocks| {
                 let mut entries = Vec::new();
+                let table = match reader.table() {
+                    Ok(t) => t,
+                    Err(e) => return stream::iter(vec![Err(e)]),
+                };
                 let mut key = DefaultKeyBuf::new();
-                let global = reader.inner.layout.global_seqno;
-                let mut failed = None;
-                for (block, handle) in blocks {
-                    let r = for_each_in_block(&block, start_key.as_deref(), &mut key, global, |e| {
-                        let after_start = match &start {
-                            Bound::Excluded(s) => e.user_key != s.as_slice(),
-                            _ => true,
-                        };
-                        let before_end = match &end {
-                            Bound::Included(k) => e.user_key <= k.as_slice(),
-                            Bound::Excluded(k) => e.user_key < k.as_slice(),
-                            Bound::Unbounded => true,
-                        };
-                        if !before_end {
-                            return Ok(false);
-                        }
-                        if after_start {
-                            entries.push(Ok(OwnedEntry {
-                                user_key: Bytes::copy_from_slice(e.user_key),
-                                seqno: e.seqno,
-                                kind: e.kind,
-                                value: block.slice_ref(e.value),
-                            }));
-                        }
+                for (handle, _, block) in blocks {
+                    let r = table.for_each_entry_in_block(&block, handle, bounds(&range), &mut key, |e| {
+                        entries.push(Ok(OwnedEntry {
+                            user_key: Bytes::copy_from_slice(e.user_key),
+                            seqno: e.seqno,
+                            kind: e.kind,
+                            value: if e.value.is_empty() { Bytes::new() } else { block.slice_ref(e.value) },
+                        }));
                         Ok(true)
                     });
                     match r {
                         Ok(true) => {}
                         Ok(false) => break,
                         Err(e) => {
-                            failed = Some(Error::Codec {
-                                context: format!("{}: data block at offset {}", reader.inner.location, handle.offset),
-                                source: e.at(Part::DataBlock, handle.offset),
-                            });
+                            entries.push(Err(e).context(reader.block_context(handle)));
                             break;
                         }
                     }
-                }
-                if let Some(e) = failed {
-                    entries.push(Err(e));
                 }
                 stream::iter(entries)
             })
             .try_flatten()
     }
 
-    /// Fetches a run of contiguous blocks with one GET and decodes each.
-    async fn fetch_run(&self, run: Vec<BlockHandle>) -> Result<Vec<(Bytes, BlockHandle)>> {
+    /// Fetches a run of contiguous blocks with one GET and decodes each (verified once).
+    async fn fetch_run(
+        &self,
+        run: Vec<BlockExtent>,
+    ) -> Result<Vec<(BlockHandle, sstkit_core::CompressionType, Bytes)>> {
         let (Some(first), Some(last)) = (run.first(), run.last()) else { return Ok(Vec::new()) };
         let i = &self.inner;
-        let end = last.offset + last.size + BLOCK_TRAILER_LEN as u64;
-        let raw = fetch(&*i.store, &i.path, &i.location, first.offset..end, &i.counters).await?;
-        run.iter().map(|h| Ok((self.decode_block(&raw, first.offset, *h)?, *h))).collect()
+        let raw = fetch(&*i.store, &i.path, &i.location, first.start()..last.end, &i.counters).await?;
+        let table = self.table()?;
+        run.iter()
+            .map(|e| {
+                let (compression, bytes) = self.decode_block(&table, &raw, first.start(), e.handle)?;
+                Ok((e.handle, compression, bytes))
+            })
+            .collect()
     }
+}
+
+/// Borrows a range of owned keys.
+fn bounds(range: &(Bound<Vec<u8>>, Bound<Vec<u8>>)) -> (Bound<&[u8]>, Bound<&[u8]>) {
+    (range.0.as_ref().map(Vec::as_slice), range.1.as_ref().map(Vec::as_slice))
 }
 
 /// A property: name, raw value, and the number it holds if it is a numeric property.
@@ -503,8 +461,8 @@ pub struct IndexEntry {
 /// A data block as read from the file.
 #[derive(Debug, Clone)]
 pub struct DataBlock {
-    /// Where it is.
-    pub handle: BlockHandle,
+    /// Where it is (the extent includes the trailer).
+    pub extent: BlockExtent,
     /// Its compression type byte.
     pub compression: sstkit_core::CompressionType,
     /// The uncompressed block.
@@ -563,37 +521,22 @@ impl SstReader {
         Ok(out)
     }
 
-    /// Reads every data block in file order (each verified when checksums are on), calling `f` with each;
-    /// runs of adjacent blocks come in one GET each. Stops at the first error, which names the block.
+    /// Reads every data block in file order (each verified once when checksums are on), calling `f` with
+    /// each; runs of adjacent blocks come in one GET each. Stops at the first error, which names the block.
     pub async fn for_each_data_block(&self, mut f: impl FnMut(DataBlock) -> Result<()>) -> Result<()> {
-        let handles = self.block_handles(None, None)?;
-        let runs = group_runs(&handles, self.inner.opts.scan_chunk);
+        let extents = self.block_extents((Bound::Unbounded, Bound::Unbounded))?;
+        let runs = group_runs(&extents, self.inner.opts.scan_chunk);
         let ahead = self.inner.opts.scan_read_ahead.max(1);
         let mut fetched = stream::iter(runs)
             .map(|run| {
                 let me = self.clone();
                 async move {
-                    let (Some(first), Some(last)) = (run.first(), run.last()) else { return Ok(Vec::new()) };
-                    let i = &me.inner;
-                    let end = last.offset + last.size + BLOCK_TRAILER_LEN as u64;
-                    let raw = fetch(&*i.store, &i.path, &i.location, first.offset..end, &i.counters).await?;
-                    run.iter()
-                        .map(|h| {
-                            let c = read_block(
-                                &raw,
-                                first.offset,
-                                *h,
-                                i.layout.checksum(),
-                                i.opts.verify_checksums,
-                                Part::DataBlock,
-                            )
-                            .context(|| {
-                                format!("{}: data block at offset {} ({} bytes)", i.location, h.offset, h.size)
-                            })?;
-                            let compression = c.compression;
-                            Ok(DataBlock { handle: *h, compression, bytes: me.decode_block(&raw, first.offset, *h)? })
-                        })
-                        .collect::<Result<Vec<_>>>()
+                    let blocks = me.fetch_run(run.clone()).await?;
+                    Ok::<_, Error>(run.into_iter().zip(blocks).map(|(extent, (_, compression, bytes))| DataBlock {
+                        extent,
+                        compression,
+                        bytes,
+                    }))
                 }
             })
             .buffered(ahead);
@@ -608,32 +551,33 @@ impl SstReader {
     /// Calls `f` with every entry of an uncompressed data block (from [`for_each_data_block`](Self::for_each_data_block)).
     pub fn block_entries(&self, block: &DataBlock, mut f: impl FnMut(sstkit_core::table::Entry<'_>)) -> Result<()> {
         let mut key = DefaultKeyBuf::new();
-        for_each_in_block(&block.bytes, None, &mut key, self.inner.layout.global_seqno, |e| {
-            f(e);
-            Ok(true)
-        })
-        .map_err(|e| e.at(Part::DataBlock, block.handle.offset))
-        .context(|| format!("{}: data block at offset {}", self.inner.location, block.handle.offset))?;
+        let handle = block.extent.handle;
+        self.table()?
+            .for_each_entry_in_block(&block.bytes, handle, (Bound::Unbounded, Bound::Unbounded), &mut key, |e| {
+                f(e);
+                Ok(true)
+            })
+            .context(self.block_context(handle))?;
         Ok(())
     }
 }
 
-/// Splits handles into runs of adjacent blocks of at most `max` bytes (a lone bigger block is its own run).
-fn group_runs(handles: &[BlockHandle], max: u64) -> Vec<Vec<BlockHandle>> {
-    let mut runs: Vec<Vec<BlockHandle>> = Vec::new();
+/// Splits extents into runs of adjacent blocks of at most `max` bytes (a lone bigger block is its own run).
+fn group_runs(extents: &[BlockExtent], max: u64) -> Vec<Vec<BlockExtent>> {
+    let mut runs: Vec<Vec<BlockExtent>> = Vec::new();
     let mut run_start = 0u64;
-    for h in handles {
-        let end = h.offset + h.size + BLOCK_TRAILER_LEN as u64;
-        let extend = runs.last().and_then(|r| r.last()).is_some_and(|prev| {
-            prev.offset + prev.size + BLOCK_TRAILER_LEN as u64 == h.offset && end - run_start <= max
-        });
-        if extend {
-            if let Some(r) = runs.last_mut() {
-                r.push(*h);
+    for e in extents {
+        // Adjacent means the previous block ends where this one starts, so the run starts at or before it.
+        let extend = runs
+            .last()
+            .and_then(|r| r.last())
+            .is_some_and(|prev| prev.end == e.start() && e.end.saturating_sub(run_start) <= max);
+        match runs.last_mut() {
+            Some(r) if extend => r.push(*e),
+            _ => {
+                run_start = e.start();
+                runs.push(vec![*e]);
             }
-        } else {
-            run_start = h.offset;
-            runs.push(vec![*h]);
         }
     }
     runs
@@ -671,7 +615,7 @@ mod tests {
 
     #[test]
     fn runs_group_adjacent_blocks_up_to_the_limit() {
-        let h = |o, s| BlockHandle::new(o, s);
+        let h = |o, s| BlockExtent::new(BlockHandle::new(o, s), 10_000, Part::DataBlock).unwrap();
         let hs = [h(0, 95), h(100, 95), h(200, 95), h(400, 95), h(500, 995)];
         let runs = group_runs(&hs, 250);
         assert_eq!(runs, vec![vec![h(0, 95), h(100, 95)], vec![h(200, 95)], vec![h(400, 95)], vec![h(500, 995)]]);

@@ -2,6 +2,7 @@
 
 pub mod builder;
 pub mod cursor;
+pub mod layout;
 pub mod lookup;
 pub mod meta;
 pub mod options;
@@ -10,6 +11,7 @@ pub mod workspace;
 
 pub use builder::{TableBuilder, TableStats};
 pub use cursor::{Entry, TableCursor};
+pub use layout::{newest_of, BlockBytes, BlockExtent, DecodedBlock, TableLayout};
 pub use meta::{meta_start, MetaLayout, MetaNeed};
 pub use options::Options;
 pub use reader::{

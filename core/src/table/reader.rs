@@ -14,7 +14,9 @@ use crate::key::{split_internal_key, ValueType};
 use crate::keybuf::{DefaultKeyBuf, KeyBuf};
 use crate::metaindex::Metaindex;
 use crate::properties::Properties;
-use crate::trailer::{CompressionType, BLOCK_TRAILER_LEN};
+use crate::table::layout::{BlockBytes, TableLayout};
+use crate::trailer::CompressionType;
+use core::ops::Bound;
 
 /// How a table is read.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -274,14 +276,8 @@ impl ReadBuf for alloc::vec::Vec<u8> {
 #[derive(Debug, Clone)]
 pub struct Table<'a> {
     file: &'a [u8],
-    footer: Footer,
-    opts: ReadOptions,
-    index: Block<'a>,
-    index_info: IndexInfo,
+    layout: TableLayout<'a>,
     properties: Properties<'a>,
-    filter: Option<TableFilter<'a>>,
-    range_del: Option<Block<'a>>,
-    global_seqno: Option<u64>,
 }
 
 impl<'a> Table<'a> {
@@ -293,32 +289,24 @@ impl<'a> Table<'a> {
     /// Opens a table: footer → metaindex → properties → index → filter and range deletions, verifying every
     /// block read. A compressed index block is decompressed into `index_buf` (which may be empty otherwise).
     pub fn open_with(file: &'a [u8], opts: ReadOptions, index_buf: &'a mut [u8]) -> Result<Self> {
-        let layout = crate::table::meta::MetaLayout::parse(file, 0, file.len() as u64, &opts, index_buf)?;
+        let meta = crate::table::meta::MetaLayout::parse(file, 0, file.len() as u64, &opts, index_buf)?;
         let index_buf: &'a [u8] = index_buf;
-        let index = layout.index(file, index_buf)?;
-        let properties = layout.properties(file)?;
-        let filter = layout.filter(file);
-        let range_del = layout.range_del(file)?;
-        Ok(Table {
-            file,
-            footer: layout.footer,
-            opts,
-            index,
-            index_info: layout.index_info,
-            properties,
-            filter,
-            range_del,
-            global_seqno: layout.global_seqno,
-        })
+        let layout = TableLayout::new(&meta, file, index_buf, opts)?;
+        let properties = meta.properties(file)?;
+        Ok(Table { file, layout, properties })
     }
 
     /// The whole file.
     pub fn file(&self) -> &'a [u8] {
         self.file
     }
+    /// The opened metadata: block extents, lookups, decoding.
+    pub fn layout(&self) -> &TableLayout<'a> {
+        &self.layout
+    }
     /// The footer.
     pub fn footer(&self) -> &Footer {
-        &self.footer
+        self.layout.footer()
     }
     /// The properties (empty for LevelDB tables).
     pub fn properties(&self) -> &Properties<'a> {
@@ -326,46 +314,38 @@ impl<'a> Table<'a> {
     }
     /// The read options.
     pub fn read_options(&self) -> &ReadOptions {
-        &self.opts
+        self.layout.read_options()
     }
     /// The seqno every key is read with, if the table is an external file.
     pub fn global_seqno(&self) -> Option<u64> {
-        self.global_seqno
+        self.layout.global_seqno()
     }
     /// How the index is encoded.
     pub fn index_info(&self) -> IndexInfo {
-        self.index_info
+        self.layout.index_info()
     }
     /// The index block.
     pub fn index_block(&self) -> Block<'a> {
-        self.index
+        self.layout.index_block()
     }
     /// The filter, if any this crate can read.
     pub fn filter(&self) -> Option<&TableFilter<'a>> {
-        self.filter.as_ref()
+        self.layout.filter()
     }
 
     /// Reads and verifies the block at `handle` (not decompressed).
     pub fn block(&self, handle: BlockHandle, part: Part) -> Result<BlockContents<'a>> {
-        read_block(self.file, 0, handle, self.footer.block_checksum(), self.opts.verify_checksums, part)
+        self.layout.read_block(self.file, 0, handle, part)
     }
 
     /// False only if the filter proves `user_key` absent (full filters; LevelDB filters need the block offset).
     pub fn may_contain(&self, user_key: &[u8]) -> bool {
-        match &self.filter {
-            Some(TableFilter::Full(f)) => f.may_match(user_key),
-            _ => true,
-        }
-    }
-
-    /// Applies the global seqno to a stored seqno.
-    fn seqno(&self, stored: u64) -> u64 {
-        self.global_seqno.unwrap_or(stored)
+        self.layout.may_contain(user_key)
     }
 
     /// The range tombstones, in stored order.
     pub fn range_tombstones(&self) -> RangeTombstones<'a> {
-        RangeTombstones::new(self.range_del.unwrap_or(EMPTY_BLOCK), self.global_seqno)
+        self.layout.range_tombstones()
     }
 
     /// Seqno of the newest range tombstone covering `user_key`.
@@ -376,62 +356,28 @@ impl<'a> Table<'a> {
     /// Finds the newest entry for `user_key`, honouring range tombstones. `buf` holds a decompressed block and
     /// the rebuilt key (a block's length is enough for the key; add the uncompressed size for compressed tables).
     pub fn get<'r>(&'r self, user_key: &[u8], buf: &'r mut impl ReadBuf) -> Result<Option<Lookup<'r>>> {
-        let tomb = if self.range_del.is_some() { self.covering_tombstone(user_key)? } else { None };
         let point = self.get_point(user_key, buf)?;
-        Ok(match (point, tomb) {
-            (Some(p), Some(t)) if t > p.seqno => Some(Lookup { seqno: t, kind: ValueType::RangeDeletion, value: &[] }),
-            (None, Some(t)) => Some(Lookup { seqno: t, kind: ValueType::RangeDeletion, value: &[] }),
-            (p, _) => p,
-        })
+        self.layout.apply_tombstones(user_key, point)
     }
 
     /// The newest point entry for `user_key` (range tombstones not applied).
     pub fn get_point<'r>(&'r self, user_key: &[u8], buf: &'r mut impl ReadBuf) -> Result<Option<Lookup<'r>>> {
-        if !self.may_contain(user_key) {
+        let Some(extent) = self.layout.point_block(user_key)? else {
             return Ok(None);
-        }
-        let mut icur = BlockCursor::new();
-        // Index keys are rebuilt on the stack when they fit (no allocation per lookup), else in a growable buffer.
-        let order = self.index_info.seek_order();
-        let mut small = heapless::Vec::<u8, 64>::new();
-        let found = match icur.seek(&self.index, &mut small, user_key, order) {
-            Err(Error::BufferTooSmall { .. }) => icur.seek(&self.index, &mut DefaultKeyBuf::new(), user_key, order),
-            r => r,
         };
-        found.map_err(|e| e.at(Part::Index, self.footer.index.offset))?;
-        if !icur.valid() {
-            return Ok(None);
-        }
-        let handle = self.index_info.handle(&icur, icur.value(&self.index))?;
-        if let Some(TableFilter::LevelDb(f)) = &self.filter {
-            if !f.may_match(handle.offset, user_key) {
-                return Ok(None);
-            }
-        }
-        let contents = self.block(handle, Part::DataBlock)?;
-        let fv = self.footer.format_version;
-        let compressed = contents.compression != CompressionType::None;
-        let block_room = if compressed { contents.decompress_to(fv, self.opts.max_block_len, &mut *buf)? } else { 0 };
+        let handle = extent.handle;
+        let decoded = self.layout.decode_block(self.file, 0, handle, &mut *buf)?;
+        let (block_room, stored) = match decoded.bytes {
+            BlockBytes::Fetched(body) => (0, Some(body)),
+            BlockBytes::Buffer(n) => (n, None),
+        };
         // A key is never longer than its block.
-        let key_room = if compressed { block_room } else { contents.body.len() };
+        let key_room = stored.map_or(block_room, <[u8]>::len);
         let whole = buf.buf(block_room.checked_add(key_room).ok_or(Error::BufferTooSmall { needed: usize::MAX })?)?;
         let (bpart, kpart) = whole.split_at_mut(block_room);
-        let bytes: &[u8] = if compressed { bpart } else { contents.body };
-        let block = Block::parse(bytes).map_err(|e| e.at(Part::DataBlock, handle.offset))?;
+        let bytes: &[u8] = stored.unwrap_or(bpart);
         let mut key = crate::keybuf::SliceKeyBuf::new(kpart);
-        let mut cur = BlockCursor::new();
-        cur.seek(&block, &mut key, user_key, KeyOrder::InternalByUser)
-            .map_err(|e| e.at(Part::DataBlock, handle.offset))?;
-        if !cur.valid() {
-            return Ok(None);
-        }
-        let (u, trailer) = split_internal_key(key.as_slice()).map_err(|e| e.at(Part::DataBlock, handle.offset))?;
-        if u != user_key {
-            return Ok(None);
-        }
-        let kind = ValueType::parse(trailer as u8).map_err(|e| e.at(Part::DataBlock, handle.offset))?;
-        let value = cur.value(&block);
-        Ok(Some(Lookup { seqno: self.seqno(trailer >> 8), kind, value }))
+        self.layout.point_in_block(bytes, handle, user_key, &mut key)
     }
 
     /// A cursor over all point entries, using `buf` for decompressed blocks and `keys` for rebuilt keys.
@@ -476,14 +422,15 @@ impl<'a> Table<'a> {
     /// Verifies the checksum of every block the table references (data blocks through the index, and the
     /// meta blocks), whatever the read options say. Returns the number of blocks checked.
     pub fn verify_all(&self) -> Result<u64> {
-        let sum = self.footer.block_checksum();
+        let sum = self.footer().block_checksum();
         let check = |h: BlockHandle, part| read_block(self.file, 0, h, sum, true, part).map(|_| ());
-        check(self.footer.metaindex, Part::Metaindex)?;
-        check(self.footer.index, Part::Index)?;
+        let footer = *self.footer();
+        check(footer.metaindex, Part::Metaindex)?;
+        check(footer.index, Part::Index)?;
         let mut n = 2;
-        let meta = read_block(self.file, 0, self.footer.metaindex, sum, true, Part::Metaindex)?;
+        let meta = read_block(self.file, 0, footer.metaindex, sum, true, Part::Metaindex)?;
         let mut err = None;
-        let index_entry = self.footer.index_in_metaindex();
+        let index_entry = self.footer().index_in_metaindex();
         Metaindex::parse(meta.body)?.for_each(|name, h| {
             if index_entry && name == crate::footer::INDEX_HANDLE_NAME {
                 // The index block, checked above.
@@ -504,20 +451,14 @@ impl<'a> Table<'a> {
         if let Some(e) = err {
             return Err(e);
         }
-        let mut icur = BlockCursor::new();
-        let mut ikey = DefaultKeyBuf::new();
-        icur.seek_to_first(&self.index, &mut ikey)?;
-        while icur.valid() {
-            let h = self.index_info.handle(&icur, icur.value(&self.index))?;
-            check(h, Part::DataBlock)?;
+        self.layout.for_each_block((Bound::Unbounded, Bound::Unbounded), |extent| {
+            check(extent.handle, Part::DataBlock)?;
             n += 1;
-            icur.next(&self.index, &mut ikey)?;
-        }
+            Ok(true)
+        })?;
         Ok(n)
     }
 }
-
-const EMPTY_BLOCK: Block<'static> = Block::empty();
 
 /// Iterator over a table's range tombstones.
 #[derive(Debug)]
@@ -609,9 +550,3 @@ fn find_whole<'a>(data: &'a [u8], at: usize, key: &[u8]) -> Option<&'a [u8]> {
     let k = data.get(start..start + non_shared - crate::key::INTERNAL_KEY_TRAILER_LEN)?;
     (k == key).then_some(k)
 }
-
-/// Bytes of an empty block (no entries, one restart), for tables without a range-deletion block.
-pub const EMPTY_BLOCK_BYTES: [u8; 8] = [0, 0, 0, 0, 1, 0, 0, 0];
-
-#[allow(dead_code)]
-const _: usize = BLOCK_TRAILER_LEN;

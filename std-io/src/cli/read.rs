@@ -215,8 +215,8 @@ pub(crate) async fn dump(file: &str, entries: bool, ui: Ui) -> Result<i32> {
         })?;
         if ui.json {
             let mut o = Map::new();
-            o.insert("block_offset".into(), json!(b.handle.offset));
-            o.insert("stored_size".into(), json!(b.handle.size));
+            o.insert("block_offset".into(), json!(b.extent.handle.offset));
+            o.insert("stored_size".into(), json!(b.extent.handle.size));
             o.insert("size".into(), json!(b.bytes.len()));
             o.insert("compression".into(), json!(b.compression.name()));
             o.insert("entries".into(), json!(n));
@@ -226,8 +226,8 @@ pub(crate) async fn dump(file: &str, entries: bool, ui: Ui) -> Result<i32> {
         } else {
             lines.push(format!(
                 "  @{}+{} {} ({} bytes uncompressed): {} entries, {} .. {}",
-                b.handle.offset,
-                b.handle.size,
+                b.extent.handle.offset,
+                b.extent.handle.size,
                 b.compression.name(),
                 b.bytes.len(),
                 n,
@@ -290,12 +290,12 @@ pub(crate) async fn stats(file: &str, ui: Ui) -> Result<i32> {
     let mut compressed_blocks = 0u64;
     let bar = progress(ui, r.file_size(), "reading");
     r.for_each_data_block(|b| {
-        stored.add(b.handle.size as usize);
+        stored.add(b.extent.handle.size as usize);
         raw.add(b.bytes.len());
         if b.compression != sstkit_core::CompressionType::None {
             compressed_blocks += 1;
         }
-        bar.inc(b.handle.size + 5);
+        bar.inc(b.extent.stored_len());
         r.block_entries(&b, |e| {
             keys.add(e.user_key.len());
             values.add(e.value.len());
@@ -363,7 +363,7 @@ pub(crate) async fn verify(file: &str, ui: Ui) -> Result<i32> {
     let res = r
         .for_each_data_block(|b| {
             blocks += 1;
-            bar.inc(b.handle.size + 5);
+            bar.inc(b.extent.stored_len());
             r.block_entries(&b, |_| entries += 1)
         })
         .await;

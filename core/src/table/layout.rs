@@ -1,0 +1,336 @@
+//! A table's opened metadata as one view that answers every format question a reader has: which data blocks
+//! may hold a key or a range (with checked extents), how to decode and verify a fetched block, and what a
+//! point lookup returns given that block and the table's range tombstones.
+//!
+//! The in-memory [`Table`](crate::table::Table) and readers that fetch byte ranges (object stores) both go
+//! through [`TableLayout`], so the rules live once. A ranged reader keeps a [`MetaLayout`] next to its own
+//! buffers and builds a `TableLayout` over them when it needs one (cheap: no block is parsed again).
+
+use core::ops::{Bound, Range};
+
+use crate::block::{Block, BlockCursor, KeyOrder};
+use crate::error::{Error, Part, Result};
+use crate::footer::Footer;
+use crate::handle::BlockHandle;
+use crate::key::ValueType;
+use crate::keybuf::{DefaultKeyBuf, KeyBuf};
+use crate::table::cursor::Entry;
+use crate::table::lookup::{block_lookup, decode_entry};
+use crate::table::meta::MetaLayout;
+use crate::table::reader::{
+    read_block, BlockContents, IndexInfo, Lookup, RangeTombstones, ReadBuf, ReadOptions, TableFilter,
+};
+use crate::trailer::CompressionType;
+
+/// A block's place in the file: its handle and where its trailer ends, checked against the file size.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct BlockExtent {
+    /// The handle as the index (or footer, or metaindex) states it.
+    pub handle: BlockHandle,
+    /// Offset just past the block's trailer (≤ the file size).
+    pub end: u64,
+}
+
+impl BlockExtent {
+    /// Checks that the block at `handle` and its trailer lie inside a file of `file_len` bytes.
+    pub fn new(handle: BlockHandle, file_len: u64, part: Part) -> Result<Self> {
+        let end = handle.end_with_trailer().ok_or(Error::corrupt(part, handle.offset, "block handle overflows"))?;
+        if end > file_len {
+            return Err(Error::corrupt(part, handle.offset, "block extends past the end of the file"));
+        }
+        Ok(BlockExtent { handle, end })
+    }
+
+    /// Offset of the block's first byte.
+    pub fn start(&self) -> u64 {
+        self.handle.offset
+    }
+
+    /// Bytes the block takes in the file, trailer included.
+    pub fn stored_len(&self) -> u64 {
+        self.end - self.handle.offset
+    }
+
+    /// The file bytes to fetch for this block, trailer included.
+    pub fn range(&self) -> Range<u64> {
+        self.handle.offset..self.end
+    }
+}
+
+/// Where a decoded block's uncompressed bytes are.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BlockBytes<'f> {
+    /// The block was stored uncompressed: its body inside the fetched bytes.
+    Fetched(&'f [u8]),
+    /// The block was decompressed into the caller's buffer: its first `len` bytes.
+    Buffer(usize),
+}
+
+/// A fetched block, verified once and uncompressed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct DecodedBlock<'f> {
+    /// The block's handle.
+    pub handle: BlockHandle,
+    /// How it was stored.
+    pub compression: CompressionType,
+    /// Where the uncompressed bytes are.
+    pub bytes: BlockBytes<'f>,
+}
+
+/// The newest of a point entry and the newest range tombstone covering the same key (its seqno): the
+/// tombstone wins when it is strictly newer, as in RocksDB. The one place this rule is written.
+pub fn newest_of<'v>(point: Option<Lookup<'v>>, tombstone: Option<u64>) -> Option<Lookup<'v>> {
+    match (point, tombstone) {
+        (Some(p), Some(t)) if t > p.seqno => Some(Lookup { seqno: t, kind: ValueType::RangeDeletion, value: &[] }),
+        (None, Some(t)) => Some(Lookup { seqno: t, kind: ValueType::RangeDeletion, value: &[] }),
+        (p, _) => p,
+    }
+}
+
+/// A table's opened metadata over the bytes that hold it: `region` (the file from [`MetaLayout::base`] to
+/// its end) and the buffer a compressed index was decompressed into.
+#[derive(Debug, Clone)]
+pub struct TableLayout<'r> {
+    meta: MetaLayout,
+    opts: ReadOptions,
+    index: Block<'r>,
+    filter: Option<TableFilter<'r>>,
+    range_del: Option<Block<'r>>,
+}
+
+const EMPTY_BLOCK: Block<'static> = Block::empty();
+
+impl<'r> TableLayout<'r> {
+    /// The view over the `region` and `index_buf` that `meta` was parsed from
+    /// ([`MetaLayout::parse`]); `opts` say whether blocks read later are verified and how big they may be.
+    pub fn new(meta: &MetaLayout, region: &'r [u8], index_buf: &'r [u8], opts: ReadOptions) -> Result<Self> {
+        let index = meta.index(region, index_buf)?;
+        let filter = meta.filter(region);
+        let range_del = meta.range_del(region)?;
+        Ok(TableLayout { meta: *meta, opts, index, filter, range_del })
+    }
+
+    /// The metadata offsets this view was built from.
+    pub fn meta(&self) -> &MetaLayout {
+        &self.meta
+    }
+    /// The footer.
+    pub fn footer(&self) -> &Footer {
+        &self.meta.footer
+    }
+    /// The file size.
+    pub fn file_len(&self) -> u64 {
+        self.meta.file_len
+    }
+    /// The read options.
+    pub fn read_options(&self) -> &ReadOptions {
+        &self.opts
+    }
+    /// How the index is encoded.
+    pub fn index_info(&self) -> IndexInfo {
+        self.meta.index_info
+    }
+    /// The seqno every key is read with, if the table is an external file.
+    pub fn global_seqno(&self) -> Option<u64> {
+        self.meta.global_seqno
+    }
+    /// The index block.
+    pub fn index_block(&self) -> Block<'r> {
+        self.index
+    }
+    /// The filter, if any this crate can read.
+    pub fn filter(&self) -> Option<&TableFilter<'r>> {
+        self.filter.as_ref()
+    }
+    /// True if the table has a range-deletion block.
+    pub fn has_range_tombstones(&self) -> bool {
+        self.range_del.is_some()
+    }
+    /// The range tombstones, in stored order.
+    pub fn range_tombstones(&self) -> RangeTombstones<'r> {
+        RangeTombstones::new(self.range_del.unwrap_or(EMPTY_BLOCK), self.meta.global_seqno)
+    }
+
+    /// The extent of the block at `handle`, checked against the file size.
+    pub fn extent(&self, handle: BlockHandle, part: Part) -> Result<BlockExtent> {
+        BlockExtent::new(handle, self.meta.file_len, part)
+    }
+
+    /// False only if the full filter proves `user_key` absent from the table.
+    pub fn may_contain(&self, user_key: &[u8]) -> bool {
+        match &self.filter {
+            Some(TableFilter::Full(f)) => f.may_match(user_key),
+            _ => true,
+        }
+    }
+
+    fn index_err(&self, e: Error) -> Error {
+        e.at(Part::Index, self.meta.footer.index.offset)
+    }
+
+    /// The data block a point lookup of `user_key` must read, or `None` when the filter (full, or LevelDB's
+    /// per-block one) or the index proves the table holds no entry for it.
+    pub fn point_block(&self, user_key: &[u8]) -> Result<Option<BlockExtent>> {
+        if !self.may_contain(user_key) {
+            return Ok(None);
+        }
+        let mut cur = BlockCursor::new();
+        let order = self.meta.index_info.seek_order();
+        // Index keys are rebuilt on the stack when they fit (no allocation per lookup), else in a bigger buffer.
+        let mut small = heapless::Vec::<u8, 64>::new();
+        let found = match cur.seek(&self.index, &mut small, user_key, order) {
+            Err(Error::BufferTooSmall { .. }) => cur.seek(&self.index, &mut DefaultKeyBuf::new(), user_key, order),
+            r => r,
+        };
+        found.map_err(|e| self.index_err(e))?;
+        if !cur.valid() {
+            return Ok(None);
+        }
+        let handle = self.meta.index_info.handle(&cur, cur.value(&self.index)).map_err(|e| self.index_err(e))?;
+        if let Some(TableFilter::LevelDb(f)) = &self.filter {
+            if !f.may_match(handle.offset, user_key) {
+                return Ok(None);
+            }
+        }
+        self.extent(handle, Part::DataBlock).map(Some)
+    }
+
+    /// Calls `f` with the extent of each data block that may hold user keys in `range`, in file order, until
+    /// it returns false. Every extent is checked before `f` sees it.
+    pub fn for_each_block(
+        &self,
+        range: (Bound<&[u8]>, Bound<&[u8]>),
+        mut f: impl FnMut(BlockExtent) -> Result<bool>,
+    ) -> Result<()> {
+        let order = self.meta.index_info.seek_order();
+        let mut key = DefaultKeyBuf::new();
+        let mut cur = BlockCursor::new();
+        match range.0 {
+            Bound::Included(s) | Bound::Excluded(s) => cur.seek(&self.index, &mut key, s, order),
+            Bound::Unbounded => cur.seek_to_first(&self.index, &mut key),
+        }
+        .map_err(|e| self.index_err(e))?;
+        while cur.valid() {
+            let handle = self.meta.index_info.handle(&cur, cur.value(&self.index)).map_err(|e| self.index_err(e))?;
+            if !f(self.extent(handle, Part::DataBlock)?)? {
+                return Ok(());
+            }
+            // An index key is ≥ the user key of its block's last entry, and a user key's versions may go on in
+            // the next block: stop once the index key passes an included end or reaches an excluded one.
+            let past_end = match range.1 {
+                Bound::Included(e) => order.compare(key.as_slice(), e).is_gt(),
+                Bound::Excluded(e) => order.compare(key.as_slice(), e).is_ge(),
+                Bound::Unbounded => false,
+            };
+            if past_end {
+                return Ok(());
+            }
+            cur.next(&self.index, &mut key).map_err(|e| self.index_err(e))?;
+        }
+        Ok(())
+    }
+
+    /// Takes the block at `handle` out of `fetched` (file bytes starting at offset `fetched_at`) and verifies
+    /// it when the read options say so; not decompressed.
+    pub fn read_block<'f>(
+        &self,
+        fetched: &'f [u8],
+        fetched_at: u64,
+        handle: BlockHandle,
+        part: Part,
+    ) -> Result<BlockContents<'f>> {
+        read_block(fetched, fetched_at, handle, self.meta.footer.block_checksum(), self.opts.verify_checksums, part)
+    }
+
+    /// Takes the data block at `handle` out of `fetched` (file bytes starting at offset `fetched_at`),
+    /// verifies it once (when the read options say so) and uncompresses it: a stored-uncompressed block stays
+    /// in `fetched`, a compressed one goes to `buf`.
+    pub fn decode_block<'f, B: ReadBuf + ?Sized>(
+        &self,
+        fetched: &'f [u8],
+        fetched_at: u64,
+        handle: BlockHandle,
+        buf: &mut B,
+    ) -> Result<DecodedBlock<'f>> {
+        let contents = self.read_block(fetched, fetched_at, handle, Part::DataBlock)?;
+        let bytes = if contents.compression == CompressionType::None {
+            BlockBytes::Fetched(contents.body)
+        } else {
+            let fv = self.meta.footer.format_version;
+            BlockBytes::Buffer(contents.decompress_to(fv, self.opts.max_block_len, buf)?)
+        };
+        Ok(DecodedBlock { handle, compression: contents.compression, bytes })
+    }
+
+    /// The newest point entry for `user_key` in `block` (the uncompressed data block at `handle` that
+    /// [`point_block`](Self::point_block) named); range tombstones not applied.
+    pub fn point_in_block<'b>(
+        &self,
+        block: &'b [u8],
+        handle: BlockHandle,
+        user_key: &[u8],
+        key: &mut impl KeyBuf,
+    ) -> Result<Option<Lookup<'b>>> {
+        block_lookup(block, user_key, key, self.meta.global_seqno).map_err(|e| e.at(Part::DataBlock, handle.offset))
+    }
+
+    /// Applies the table's range tombstones to a point lookup's result for `user_key` ([`newest_of`]).
+    pub fn apply_tombstones<'v>(&self, user_key: &[u8], point: Option<Lookup<'v>>) -> Result<Option<Lookup<'v>>> {
+        let tomb = if self.range_del.is_some() { self.range_tombstones().covering(user_key)? } else { None };
+        Ok(newest_of(point, tomb))
+    }
+
+    /// The point-lookup decision: the newest entry for `user_key`, honouring range tombstones, given the
+    /// uncompressed data block [`point_block`](Self::point_block) named (`None` when it named none).
+    pub fn get_in_block<'b>(
+        &self,
+        block: Option<(&'b [u8], BlockHandle)>,
+        user_key: &[u8],
+        key: &mut impl KeyBuf,
+    ) -> Result<Option<Lookup<'b>>> {
+        let point = match block {
+            Some((bytes, handle)) => self.point_in_block(bytes, handle, user_key, key)?,
+            None => None,
+        };
+        self.apply_tombstones(user_key, point)
+    }
+
+    /// Calls `f` with the entries of one uncompressed data block whose user keys lie in `range`, in order,
+    /// until it returns false. Returns false when the walk should end (`f` said so, or the block reached the
+    /// range's end), true when the next block may hold more of the range.
+    pub fn for_each_entry_in_block(
+        &self,
+        block: &[u8],
+        handle: BlockHandle,
+        range: (Bound<&[u8]>, Bound<&[u8]>),
+        key: &mut impl KeyBuf,
+        mut f: impl FnMut(Entry<'_>) -> Result<bool>,
+    ) -> Result<bool> {
+        let global = self.meta.global_seqno;
+        let at = |e: Error| e.at(Part::DataBlock, handle.offset);
+        let parsed = Block::parse(block).map_err(at)?;
+        let mut cur = BlockCursor::new();
+        match range.0 {
+            Bound::Included(s) | Bound::Excluded(s) => cur.seek(&parsed, key, s, KeyOrder::InternalByUser),
+            Bound::Unbounded => cur.seek_to_first(&parsed, key),
+        }
+        .map_err(at)?;
+        while cur.valid() {
+            let e = decode_entry(key.as_slice(), cur.value(&parsed), global).map_err(at)?;
+            let before_end = match range.1 {
+                Bound::Included(k) => e.user_key <= k,
+                Bound::Excluded(k) => e.user_key < k,
+                Bound::Unbounded => true,
+            };
+            if !before_end {
+                return Ok(false);
+            }
+            let after_start = !matches!(range.0, Bound::Excluded(s) if e.user_key == s);
+            if after_start && !f(e)? {
+                return Ok(false);
+            }
+            cur.next(&parsed, key).map_err(at)?;
+        }
+        Ok(true)
+    }
+}
