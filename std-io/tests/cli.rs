@@ -33,11 +33,11 @@ fn build_then_scan_for_every_input_format() {
     let inputs = [
         (
             "in.txt",
-            "0x61 ==> 0x31\n0x62 ==> 0x00ff\n0x63 ==>\n0x64\n",
+            "0x61 ==> 0x31\n0x62 ==> 0x00ff\n0x63 ==>\n0x64 =/=>\n",
             vec!["--key-format", "hex", "--value-format", "hex"],
         ),
-        ("in.tsv", "a\tMQ==\nb\tAP8=\nc\t\nd\ne\tbQ==\tmerge\nx\tz\tdelete_range\n", vec!["--value-format", "base64"]),
-        ("in.csv", "a,31\nb,00ff\nc,\"\"\nd\ne,6d,merge\nx,z,delete_range\n", vec!["--value-format", "hex"]),
+        ("in.tsv", "a\tMQ==\nb\tAP8=\nc\t\nd\t\tdelete\ne\tbQ==\tmerge\nx\tz\tdelete_range\n", vec!["--value-format", "base64"]),
+        ("in.csv", "a,31\nb,00ff\nc,\"\"\nd,,delete\ne,6d,merge\nx,z,delete_range\n", vec!["--value-format", "hex"]),
         (
             "in.jsonl",
             "{\"key\":\"a\",\"value\":\"MQ==\"}\n{\"key\":\"b\",\"value\":\"AP8=\"}\n{\"key\":\"c\",\"value\":\"\"}\n\
@@ -71,7 +71,7 @@ fn unsorted_input_names_the_line_and_leaves_no_file() {
     let input = write(dir.path(), "in.tsv", "a\t1\nc\t2\nb\t3\n");
     let out = dir.path().join("o.sst");
     let r = sstkit(&["build", &input, out.to_str().unwrap()]);
-    assert_eq!(r.status.code(), Some(1));
+    assert_eq!(r.status.code(), Some(2));
     let err = String::from_utf8_lossy(&r.stderr);
     assert!(err.contains("line 3") && err.contains("key b") && err.contains("key c"), "{err}");
     assert_eq!(err.lines().count(), 1, "one clear line: {err}");
@@ -79,7 +79,7 @@ fn unsorted_input_names_the_line_and_leaves_no_file() {
     ok(&["build", "--sort", &input, out.to_str().unwrap()]);
     assert_eq!(ok(&["scan", out.to_str().unwrap()]), "a => 1\nb => 3\nc => 2\n");
     let bad = write(dir.path(), "bad.txt", "0xZZ ==> 1\n");
-    let r = sstkit(&["build", &bad, out.to_str().unwrap(), "--key-format", "hex"]);
+    let r = sstkit(&["build", &bad, out.to_str().unwrap(), "--key-format", "hex", "--force"]);
     assert!(String::from_utf8_lossy(&r.stderr).contains("line 1"));
     assert!(!r.status.success());
 }

@@ -399,19 +399,16 @@ pub(crate) async fn build(args: BuildArgs, ui: Ui) -> Result<i32> {
         }
     };
     let bar = progress(ui, total, "building");
-    let outcome = tokio::select! {
-        r = feed(&args, format, reader, &mut sink, &bar, ui) => Ok(r),
-        sig = interrupted => Err(sig),
-    };
+    let outcome = feed(&args, format, reader, &mut sink, &bar, ui, std::pin::pin!(interrupted)).await;
     bar.finish_and_clear();
     let fed = match outcome {
-        Ok(Ok(fed)) => fed,
-        Ok(Err(e)) => {
+        Ok(FeedEnd::Done(fed)) => fed,
+        Err(e) => {
             sink.abort(&args.output).await;
             cleanup_dirs(&args, &created);
             return Err(e);
         }
-        Err((code, name)) => {
+        Ok(FeedEnd::Interrupted(code, name)) => {
             sink.abort(&args.output).await;
             cleanup_dirs(&args, &created);
             eprintln!("sstkit: interrupted by {name}; removed the partial output");
@@ -476,6 +473,14 @@ struct Fed {
     bad: BadLines,
 }
 
+/// How feeding the input ended.
+enum FeedEnd {
+    /// The input was read and written.
+    Done(Fed),
+    /// A signal arrived: the exit status and the signal's name.
+    Interrupted(i32, &'static str),
+}
+
 /// Batches in flight between the parser thread and the writer.
 const IN_FLIGHT: usize = 4;
 
@@ -486,7 +491,8 @@ async fn feed(
     sink: &mut Sink,
     bar: &indicatif::ProgressBar,
     ui: Ui,
-) -> Result<Fed> {
+    mut interrupted: std::pin::Pin<&mut impl std::future::Future<Output = (i32, &'static str)>>,
+) -> Result<FeedEnd> {
     // Parse on a blocking thread, write here (object stores are async); a bounded channel keeps memory flat, and
     // the writer hands emptied batches back for reuse.
     let (tx, mut rx) = tokio::sync::mpsc::channel::<Result<Batch>>(IN_FLIGHT);
@@ -537,7 +543,19 @@ async fn feed(
     });
     let mut result = Ok(());
     let mut records = 0u64;
-    while let Some(b) = rx.recv().await {
+    let mut stopped = None;
+    loop {
+        // A signal is taken between batches, never in the middle of a write: a write cancelled half-way (a
+        // file being finished, say) could complete on its own after the cleanup and be left behind.
+        let next = tokio::select! {
+            biased;
+            sig = &mut interrupted => {
+                stopped = Some(sig);
+                break;
+            }
+            b = rx.recv() => b,
+        };
+        let Some(b) = next else { break };
         let b = match b {
             Ok(b) => b,
             Err(e) => {
@@ -556,8 +574,12 @@ async fn feed(
         let _ = recycle.send(b);
     }
     drop(rx);
+    if let Some((code, name)) = stopped {
+        // The parser may be blocked reading standard input: do not wait for it.
+        return Ok(FeedEnd::Interrupted(code, name));
+    }
     let bad = parser.await.unwrap_or_default();
-    result.map(|()| Fed { records, bad })
+    result.map(|()| FeedEnd::Done(Fed { records, bad }))
 }
 
 /// Sorts the records of `all` by key (stable: for equal keys the last record wins) and sends them in batches.
