@@ -36,7 +36,11 @@ fn build_then_scan_for_every_input_format() {
             "0x61 ==> 0x31\n0x62 ==> 0x00ff\n0x63 ==>\n0x64 =/=>\n",
             vec!["--key-format", "hex", "--value-format", "hex"],
         ),
-        ("in.tsv", "a\tMQ==\nb\tAP8=\nc\t\nd\t\tdelete\ne\tbQ==\tmerge\nx\tz\tdelete_range\n", vec!["--value-format", "base64"]),
+        (
+            "in.tsv",
+            "a\tMQ==\nb\tAP8=\nc\t\nd\t\tdelete\ne\tbQ==\tmerge\nx\tz\tdelete_range\n",
+            vec!["--value-format", "base64"],
+        ),
         ("in.csv", "a,31\nb,00ff\nc,\"\"\nd,,delete\ne,6d,merge\nx,z,delete_range\n", vec!["--value-format", "hex"]),
         (
             "in.jsonl",
@@ -248,8 +252,9 @@ fn names(dir: &Path) -> Vec<String> {
 fn a_line_that_does_not_parse_is_an_error_not_a_delete() {
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
-    let lines: String =
-        (0..1000).map(|i| if i == 700 { format!("key{i:06} => value-{i}\n") } else { format!("key{i:06} ==> v{i}\n") }).collect();
+    let lines: String = (0..1000)
+        .map(|i| if i == 700 { format!("key{i:06} => value-{i}\n") } else { format!("key{i:06} ==> v{i}\n") })
+        .collect();
     let input = write(d, "typo.txt", &lines);
     let out = d.join("typo.sst");
     let err = fails(&["build", &input, out.to_str().unwrap()], 2);
@@ -308,7 +313,8 @@ fn an_endless_line_fails_fast_with_bounded_memory() {
     let err = fails(&["build", "/dev/zero", out.to_str().unwrap()], 2);
     assert!(err.contains("line 1: longer than"), "{err}");
     assert!(started.elapsed() < std::time::Duration::from_secs(60), "took {:?}", started.elapsed());
-    let err = fails(&["build", "/dev/zero", out.to_str().unwrap(), "--max-key-size", "1K", "--max-value-size", "1K"], 2);
+    let err =
+        fails(&["build", "/dev/zero", out.to_str().unwrap(), "--max-key-size", "1K", "--max-value-size", "1K"], 2);
     assert!(err.contains("longer than 6144 bytes"), "{err}");
     assert!(names(dir.path()).is_empty(), "nothing left: {:?}", names(dir.path()));
     // A key over the limit names its line.
@@ -462,10 +468,14 @@ fn sigint_and_sigterm_leave_no_debris() {
         let dir = tempfile::tempdir().unwrap();
         let d = dir.path().to_path_buf();
         let out = d.join("t.sst");
-        let (status, err) = interrupt_build(&["build", "-", out.to_str().unwrap(), "--input-format", "tsv"], &[], signal, &|| {
-            // The temporary file holds several MB: the build is well under way.
-            std::fs::read_dir(&d).unwrap().flatten().any(|e| e.metadata().map(|m| m.len() > 4 << 20).unwrap_or(false))
-        });
+        let (status, err) =
+            interrupt_build(&["build", "-", out.to_str().unwrap(), "--input-format", "tsv"], &[], signal, &|| {
+                // The temporary file holds several MB: the build is well under way.
+                std::fs::read_dir(&d)
+                    .unwrap()
+                    .flatten()
+                    .any(|e| e.metadata().map(|m| m.len() > 4 << 20).unwrap_or(false))
+            });
         assert_eq!(status, code, "{err}");
         assert!(err.contains(&format!("interrupted by SIG{signal}")), "{err}");
         assert!(names(&d).is_empty(), "debris: {:?}", names(&d));
@@ -473,12 +483,10 @@ fn sigint_and_sigterm_leave_no_debris() {
         // A rolling build: finished files and the directory it made are removed too.
         let roll = d.join("roll");
         let r = roll.to_str().unwrap();
-        let (status, err) = interrupt_build(
-            &["build", "-", r, "--input-format", "tsv", "--target-size", "64K"],
-            &[],
-            signal,
-            &|| std::fs::read_dir(roll.join("0")).map(|r| r.count() > 5).unwrap_or(false),
-        );
+        let (status, err) =
+            interrupt_build(&["build", "-", r, "--input-format", "tsv", "--target-size", "64K"], &[], signal, &|| {
+                std::fs::read_dir(roll.join("0")).map(|r| r.count() > 5).unwrap_or(false)
+            });
         assert_eq!(status, code, "{err}");
         assert!(!has_files(&d), "debris: {:?}", names(&d));
         assert!(!roll.exists(), "the directory the build made is removed");
@@ -616,7 +624,10 @@ fn exit_codes_and_kinds_are_the_same_everywhere() {
     assert_eq!((v["key"].as_str(), v["value"].as_str(), v["encoding"].as_str()), (Some("61"), Some("31"), Some("hex")));
     // Scan uses the same names: key, value, kind, encoding.
     let first: serde_json::Value = serde_json::from_str(ok(&["scan", t_s, "--json"]).lines().next().unwrap()).unwrap();
-    assert_eq!((first["key"].as_str(), first["kind"].as_str(), first["encoding"].as_str()), (Some("a"), Some("put"), Some("utf8")));
+    assert_eq!(
+        (first["key"].as_str(), first["kind"].as_str(), first["encoding"].as_str()),
+        (Some("a"), Some("put"), Some("utf8"))
+    );
     let built: serde_json::Value =
         serde_json::from_str(ok(&["build", &input, d.join("t2.sst").to_str().unwrap(), "--json"]).trim()).unwrap();
     assert_eq!((built["first_key"].as_str(), built["encoding"].as_str()), (Some("a"), Some("utf8")));

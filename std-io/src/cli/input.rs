@@ -265,11 +265,7 @@ impl<R: Read> Parser<R> {
             _ => 1,
         };
         let per_byte = quoting * expansion(key_enc).max(expansion(value_enc));
-        let max_line = limits
-            .max_key
-            .saturating_add(limits.max_value)
-            .saturating_mul(per_byte)
-            .saturating_add(4096);
+        let max_line = limits.max_key.saturating_add(limits.max_value).saturating_mul(per_byte).saturating_add(4096);
         Parser {
             input,
             format,
@@ -362,7 +358,7 @@ impl<R: Read> Parser<R> {
                         // Unquoted fields are slices of the line; quoted ones with `""` were unescaped into
                         // `csv_unquoted`.
                         let field_bytes = |r: &std::ops::Range<usize>| -> &[u8] {
-                            if r.start >= l.len() + 1 {
+                            if r.start > l.len() {
                                 let s = r.start - (l.len() + 1);
                                 &self.csv_unquoted[s..s + r.len()]
                             } else {
@@ -400,11 +396,7 @@ impl<R: Read> Parser<R> {
 
     fn check_sizes(&self, kind: Kind, key: Span, value: Span) -> Result<(), String> {
         if key.len() > self.limits.max_key {
-            return Err(format!(
-                "the key is {} bytes, over --max-key-size {}",
-                key.len(),
-                self.limits.max_key
-            ));
+            return Err(format!("the key is {} bytes, over --max-key-size {}", key.len(), self.limits.max_key));
         }
         let (what, flag, max) = match kind {
             Kind::DeleteRange => ("range end key", "--max-key-size", self.limits.max_key),
@@ -479,11 +471,7 @@ fn looks_like(line: &[u8]) -> Option<Format> {
 /// Splits a CSV line into field ranges: ranges in `line`, or (for quoted fields holding `""`) ranges offset by
 /// `line.len() + 1` into `unquoted`. Strict RFC 4180 on one line: a quoted field starts and ends with a quote
 /// and is followed by a comma or the end of the line; a quote inside an unquoted field is an error.
-fn csv_split(
-    line: &[u8],
-    fields: &mut Vec<std::ops::Range<usize>>,
-    unquoted: &mut Vec<u8>,
-) -> Result<(), String> {
+fn csv_split(line: &[u8], fields: &mut Vec<std::ops::Range<usize>>, unquoted: &mut Vec<u8>) -> Result<(), String> {
     fields.clear();
     unquoted.clear();
     let base = line.len() + 1;
@@ -632,9 +620,7 @@ fn fields_to_entry(
 ) -> Result<(Kind, Span, Span), String> {
     let sep_name = if sep == '\t' { "<TAB>" } else { "," };
     match n {
-        1 => Err(format!(
-            "only one field (a put is KEY{sep_name}VALUE; a deletion is KEY{sep_name}{sep_name}delete)"
-        )),
+        1 => Err(format!("only one field (a put is KEY{sep_name}VALUE; a deletion is KEY{sep_name}{sep_name}delete)")),
         2 => {
             let key = field(raw, decoded, fields[0], key_enc, "key")?;
             Ok((Kind::Put, key, field(raw, decoded, fields[1], value_enc, "value")?))
@@ -731,8 +717,8 @@ fn json_to_op(line: &[u8], key_enc: Encoding, value_enc: Encoding) -> Result<Wri
             WriteOp::DeleteRange(key, end)
         }
         Kind::Put | Kind::Merge => {
-            let value = field("value", value_enc)?
-                .ok_or("missing \"value\" (a deletion is {\"key\": K, \"delete\": true})")?;
+            let value =
+                field("value", value_enc)?.ok_or("missing \"value\" (a deletion is {\"key\": K, \"delete\": true})")?;
             if obj.get("end").is_some() {
                 return Err("\"end\" belongs to delete_range".into());
             }
@@ -837,10 +823,7 @@ mod tests {
         use Encoding::*;
         assert_eq!(
             parse("\"a,b\",\"say \"\"hi\"\"\"\n\"\",x\n", Format::Csv, Utf8, Utf8).unwrap(),
-            vec![
-                WriteOp::Put(b"a,b".to_vec(), b"say \"hi\"".to_vec()),
-                WriteOp::Put(b"".to_vec(), b"x".to_vec())
-            ]
+            vec![WriteOp::Put(b"a,b".to_vec(), b"say \"hi\"".to_vec()), WriteOp::Put(b"".to_vec(), b"x".to_vec())]
         );
         let e = parse("a,1\nb,\"unterminated\nc,3\nd,4\n", Format::Csv, Utf8, Utf8).unwrap_err();
         assert!(e.starts_with("line 2: unterminated quote"), "{e}");
@@ -854,7 +837,8 @@ mod tests {
     fn skip_bad_lines_counts_them() {
         use Encoding::*;
         let l = Limits { skip_bad_lines: true, ..LIMITS };
-        let text: String = (0..10).map(|i| if i % 2 == 0 { format!("k{i} ==> v\n") } else { format!("bad{i}\n") }).collect();
+        let text: String =
+            (0..10).map(|i| if i % 2 == 0 { format!("k{i} ==> v\n") } else { format!("bad{i}\n") }).collect();
         let (ops, bad) = parse_with(text.as_bytes(), Format::Ldb, Utf8, Utf8, l).unwrap();
         assert_eq!(ops.len(), 5);
         assert_eq!(bad.count, 5);

@@ -46,10 +46,10 @@ Exit status (every command):
   1    the negative answer: get: the key is absent, deleted or not a plain value (merge operand, ...);
        verify: corruption found
   2    usage error: bad arguments, an input line that does not parse, unsorted input, an output that
-       exists (without --force) or is not a regular file
+       exists (without --force) or is not a regular file, a missing credential variable
   3    corrupt bytes met by any command but verify (not an SST file, checksum mismatch, ...)
   4    a valid table using a feature this build does not support (verify prints UNSUPPORTED: <what>)
-  5    I/O or object-store error (missing file, permission, network, credentials)
+  5    I/O or object-store error (a missing file, permissions, network)
   130  interrupted by SIGINT (Ctrl-C); 143: by SIGTERM. A build removes everything it wrote first.";
 
 /// Exit statuses (see [`EXIT_CODES`]).

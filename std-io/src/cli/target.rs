@@ -63,9 +63,11 @@ pub(crate) fn check_url(target: &str, need_key: bool, ui: Ui) -> Result<()> {
             "{target}: no {what} credentials in the environment: {}; or pass --instance-credentials to use the \
              cloud metadata service",
             match what {
-                "AWS" => "set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY (AWS_SKIP_SIGNATURE=true for a public bucket)",
+                "AWS" =>
+                    "set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY (AWS_SKIP_SIGNATURE=true for a public bucket)",
                 "GCS" => "set GOOGLE_SERVICE_ACCOUNT (a service-account key file) or GOOGLE_APPLICATION_CREDENTIALS",
-                _ => "set AZURE_STORAGE_ACCOUNT_NAME with AZURE_STORAGE_ACCOUNT_KEY (or AZURE_STORAGE_SAS_KEY, \
+                _ =>
+                    "set AZURE_STORAGE_ACCOUNT_NAME with AZURE_STORAGE_ACCOUNT_KEY (or AZURE_STORAGE_SAS_KEY, \
                       or AZURE_CLIENT_ID/AZURE_CLIENT_SECRET/AZURE_TENANT_ID)",
             }
         ))
@@ -83,10 +85,14 @@ pub(crate) fn check_url(target: &str, need_key: bool, ui: Ui) -> Result<()> {
             match (set("AWS_ACCESS_KEY_ID"), set("AWS_SECRET_ACCESS_KEY")) {
                 (true, true) => return Ok(()),
                 (true, false) => {
-                    return Err(Error::Invalid(format!("{target}: AWS_ACCESS_KEY_ID is set but AWS_SECRET_ACCESS_KEY is not")))
+                    return Err(Error::Invalid(format!(
+                        "{target}: AWS_ACCESS_KEY_ID is set but AWS_SECRET_ACCESS_KEY is not"
+                    )))
                 }
                 (false, true) => {
-                    return Err(Error::Invalid(format!("{target}: AWS_SECRET_ACCESS_KEY is set but AWS_ACCESS_KEY_ID is not")))
+                    return Err(Error::Invalid(format!(
+                        "{target}: AWS_SECRET_ACCESS_KEY is set but AWS_ACCESS_KEY_ID is not"
+                    )))
                 }
                 (false, false) => {}
             }
@@ -167,9 +173,7 @@ pub(crate) async fn open_reader(file: &str, ui: Ui) -> Result<SstReader> {
             ),
         });
     }
-    let mut opts = ReadOptions::default();
-    opts.file_size = Some(size);
-    SstReader::open(store, path, opts).await
+    SstReader::open(store, path, ReadOptions { file_size: Some(size), ..ReadOptions::default() }).await
 }
 
 #[cfg(unix)]
@@ -272,7 +276,11 @@ pub(crate) fn local_rolling_dir(output: &str, force: bool) -> Result<Vec<PathBuf
         Err(e) => return Err(io(e)),
         Ok(m) if m.is_dir() => {}
         Ok(m) if m.file_type().is_symlink() && std::fs::metadata(&dir).is_ok_and(|t| t.is_dir()) => {}
-        Ok(_) => return Err(Error::Invalid(format!("{output}: exists and is not a directory (--target-size writes a directory)"))),
+        Ok(_) => {
+            return Err(Error::Invalid(format!(
+                "{output}: exists and is not a directory (--target-size writes a directory)"
+            )))
+        }
     }
     let (mut set, mut foreign) = (Vec::new(), None);
     for e in std::fs::read_dir(&dir).map_err(io)? {
