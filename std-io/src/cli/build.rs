@@ -293,28 +293,45 @@ impl OrderCheck {
     }
 }
 
-/// Resolves when SIGINT or SIGTERM arrives, with the exit status for it. From the moment this is created the
-/// signals no longer end the process: the build sees them and cleans up.
-#[cfg(unix)]
-fn interrupts() -> Result<impl std::future::Future<Output = (i32, &'static str)>> {
-    use tokio::signal::unix::{signal, SignalKind};
-    let io = |e| Error::Io { context: "installing signal handlers".into(), source: e };
-    let mut int = signal(SignalKind::interrupt()).map_err(io)?;
-    let mut term = signal(SignalKind::terminate()).map_err(io)?;
-    Ok(async move {
-        tokio::select! {
-            _ = int.recv() => (exit::SIGINT, "SIGINT"),
-            _ = term.recv() => (exit::SIGTERM, "SIGTERM"),
-        }
-    })
+/// SIGINT and SIGTERM, caught: from the moment this is created the signals no longer end the process, the
+/// build sees them and cleans up.
+struct Interrupts {
+    #[cfg(unix)]
+    int: tokio::signal::unix::Signal,
+    #[cfg(unix)]
+    term: tokio::signal::unix::Signal,
 }
 
-#[cfg(not(unix))]
-fn interrupts() -> Result<impl std::future::Future<Output = (i32, &'static str)>> {
-    Ok(async {
-        let _ = tokio::signal::ctrl_c().await;
-        (exit::SIGINT, "Ctrl-C")
-    })
+impl Interrupts {
+    fn new() -> Result<Self> {
+        #[cfg(unix)]
+        {
+            use tokio::signal::unix::{signal, SignalKind};
+            let io = |e| Error::Io { context: "installing signal handlers".into(), source: e };
+            Ok(Interrupts {
+                int: signal(SignalKind::interrupt()).map_err(io)?,
+                term: signal(SignalKind::terminate()).map_err(io)?,
+            })
+        }
+        #[cfg(not(unix))]
+        Ok(Interrupts {})
+    }
+
+    /// The next signal: its exit status and name. Cancel-safe.
+    async fn next(&mut self) -> (i32, &'static str) {
+        #[cfg(unix)]
+        {
+            tokio::select! {
+                _ = self.int.recv() => (exit::SIGINT, "SIGINT"),
+                _ = self.term.recv() => (exit::SIGTERM, "SIGTERM"),
+            }
+        }
+        #[cfg(not(unix))]
+        {
+            let _ = tokio::signal::ctrl_c().await;
+            (exit::SIGINT, "Ctrl-C")
+        }
+    }
 }
 
 /// Where the output goes, checked before any work.
@@ -390,7 +407,7 @@ pub(crate) async fn build(args: BuildArgs, ui: Ui) -> Result<i32> {
     let (reader, total) = open_input(&args.input)?;
     let (plan, created) = plan(&args, ui).await?;
     // Catch the signals before anything exists that they could leave behind.
-    let interrupted = interrupts()?;
+    let mut interrupts = Interrupts::new()?;
     let mut sink = match open_sink(&args, plan, opts) {
         Ok(s) => s,
         Err(e) => {
@@ -399,7 +416,7 @@ pub(crate) async fn build(args: BuildArgs, ui: Ui) -> Result<i32> {
         }
     };
     let bar = progress(ui, total, "building");
-    let outcome = feed(&args, format, reader, &mut sink, &bar, ui, std::pin::pin!(interrupted)).await;
+    let outcome = feed(&args, format, reader, &mut sink, &bar, ui, &mut interrupts).await;
     bar.finish_and_clear();
     let fed = match outcome {
         Ok(FeedEnd::Done(fed)) => fed,
@@ -491,7 +508,7 @@ async fn feed(
     sink: &mut Sink,
     bar: &indicatif::ProgressBar,
     ui: Ui,
-    mut interrupted: std::pin::Pin<&mut impl std::future::Future<Output = (i32, &'static str)>>,
+    interrupts: &mut Interrupts,
 ) -> Result<FeedEnd> {
     // Parse on a blocking thread, write here (object stores are async); a bounded channel keeps memory flat, and
     // the writer hands emptied batches back for reuse.
@@ -549,7 +566,7 @@ async fn feed(
         // file being finished, say) could complete on its own after the cleanup and be left behind.
         let next = tokio::select! {
             biased;
-            sig = &mut interrupted => {
+            sig = interrupts.next() => {
                 stopped = Some(sig);
                 break;
             }
@@ -563,7 +580,33 @@ async fn feed(
                 break;
             }
         };
-        if let Err((line, e)) = sink.write_batch(&b).await {
+        let written = {
+            // A write can wait long on a store that stopped answering: a second signal quits at once.
+            let mut write = std::pin::pin!(sink.write_batch(&b));
+            loop {
+                tokio::select! {
+                    biased;
+                    r = &mut write => break r,
+                    sig = interrupts.next() => {
+                        if stopped.is_some() {
+                            eprintln!(
+                                "sstkit: {} again: quitting at once; {} may keep a temporary file or an incomplete \
+                                 multipart upload",
+                                sig.1, args.output
+                            );
+                            std::process::exit(sig.0);
+                        }
+                        eprintln!(
+                            "sstkit: {}: finishing the current write, then removing the output (send it again to \
+                             quit at once)",
+                            sig.1
+                        );
+                        stopped = Some(sig);
+                    }
+                }
+            }
+        };
+        if let Err((line, e)) = written {
             result = Err(match e {
                 Error::Codec { source, .. } => Error::Invalid(format!("{}: line {line}: {source}", args.input)),
                 other => other,
@@ -572,6 +615,9 @@ async fn feed(
         }
         records += b.len() as u64;
         let _ = recycle.send(b);
+        if stopped.is_some() {
+            break;
+        }
     }
     drop(rx);
     if let Some((code, name)) = stopped {
