@@ -666,6 +666,12 @@ fn exit_codes_and_kinds_are_the_same_everywhere() {
     // Usage errors are 2.
     fails(&["get", t_s], 2);
     fails(&["nonsense"], 2);
+    // Log lines reach stderr (a subscriber is installed; RUST_LOG filters, warnings by default).
+    let mut c = Command::new(env!("CARGO_BIN_EXE_sstkit"));
+    let logged =
+        c.args(["build", &input, d.join("log.sst").to_str().unwrap()]).env("RUST_LOG", "info").output().unwrap();
+    assert!(logged.status.success());
+    assert!(err_of(&logged).contains("sst written"), "{}", err_of(&logged));
     // The table is in --help.
     let help = ok(&["--help"]);
     assert!(help.contains("Exit status") && help.contains("130") && help.contains("UNSUPPORTED"), "{help}");

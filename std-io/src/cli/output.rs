@@ -81,3 +81,15 @@ pub(crate) fn progress(ui: Ui, len: Option<u64>, what: &str) -> indicatif::Progr
     bar.set_message(what.to_string());
     bar
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_progress_bar_without_a_size_has_no_total() {
+        let ui = Ui { json: false, hex: false, progress: true, instance_credentials: false };
+        assert_eq!(progress(ui, None, "building").length(), None);
+        assert_eq!(progress(ui, Some(10), "building").length(), Some(10));
+    }
+}
