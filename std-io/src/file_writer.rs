@@ -5,7 +5,8 @@
 //! [`FileWriter`] never leaves a partial file at its path: it writes a temporary file in the target
 //! directory, fsyncs it, renames it into place on [`close`](FileWriter::close) and fsyncs the directory. On an
 //! error, on [`abort`](FileWriter::abort) and when dropped unclosed it removes the temporary file. (A crash
-//! can leave a `.<name>.*.tmp` file behind, never a partial file at the path.)
+//! can leave a `.<name>.*.tmp` file behind (`.sstkit-<hash>.*.tmp` for names near the 255-byte limit), never a
+//! partial file at the path.)
 
 use std::fs::{File, OpenOptions};
 use std::io::{BufWriter, Write};
@@ -192,15 +193,22 @@ impl Drop for FileWriter {
     }
 }
 
-/// `.<name>.<pid>.<n>.tmp` next to `path`.
+/// `.<name>.<pid>.<n>.tmp` next to `path`; when that would exceed the usual 255-byte limit of a file name,
+/// `.sstkit-<hash of name>.<pid>.<n>.tmp` instead.
 fn temp_path(path: &Path) -> Result<PathBuf> {
+    use std::hash::{Hash, Hasher};
     static COUNTER: AtomicU64 = AtomicU64::new(0);
-    let name = path
-        .file_name()
-        .ok_or_else(|| Error::Invalid(format!("{}: not a file path", path.display())))?
-        .to_string_lossy();
+    const NAME_MAX: usize = 255;
+    let name = path.file_name().ok_or_else(|| Error::Invalid(format!("{}: not a file path", path.display())))?;
     let n = COUNTER.fetch_add(1, Ordering::Relaxed);
-    Ok(path.with_file_name(format!(".{name}.{}.{n}.tmp", std::process::id())))
+    let suffix = format!(".{}.{n}.tmp", std::process::id());
+    let long = format!(".{}{suffix}", name.to_string_lossy());
+    if long.len() <= NAME_MAX {
+        return Ok(path.with_file_name(long));
+    }
+    let mut h = std::collections::hash_map::DefaultHasher::new();
+    name.hash(&mut h);
+    Ok(path.with_file_name(format!(".sstkit-{:016x}{suffix}", h.finish())))
 }
 
 /// Writes one SST file into any [`std::io::Write`] (wrap unbuffered sinks in a `BufWriter`: the table comes
@@ -328,4 +336,19 @@ pub fn build_file<B: AsRef<[u8]>>(
         w.write(op)?;
     }
     w.close()
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn temp_names_fit_the_file_name_limit() {
+        let dir = std::path::Path::new("/some/dir");
+        let short = super::temp_path(&dir.join("t.sst")).unwrap();
+        assert!(short.file_name().unwrap().to_string_lossy().starts_with(".t.sst."));
+        let name = format!("{}.sst", "x".repeat(250));
+        let long = super::temp_path(&dir.join(&name)).unwrap();
+        let n = long.file_name().unwrap().to_string_lossy().into_owned();
+        assert!(n.len() <= 255 && n.starts_with(".sstkit-"), "{n}");
+        assert_eq!(long.parent(), Some(dir));
+    }
 }

@@ -33,11 +33,15 @@ fn build_then_scan_for_every_input_format() {
     let inputs = [
         (
             "in.txt",
-            "0x61 ==> 0x31\n0x62 ==> 0x00ff\n0x63 ==>\n0x64\n",
+            "0x61 ==> 0x31\n0x62 ==> 0x00ff\n0x63 ==>\n0x64 =/=>\n",
             vec!["--key-format", "hex", "--value-format", "hex"],
         ),
-        ("in.tsv", "a\tMQ==\nb\tAP8=\nc\t\nd\ne\tbQ==\tmerge\nx\tz\tdelete_range\n", vec!["--value-format", "base64"]),
-        ("in.csv", "a,31\nb,00ff\nc,\"\"\nd\ne,6d,merge\nx,z,delete_range\n", vec!["--value-format", "hex"]),
+        (
+            "in.tsv",
+            "a\tMQ==\nb\tAP8=\nc\t\nd\t\tdelete\ne\tbQ==\tmerge\nx\tz\tdelete_range\n",
+            vec!["--value-format", "base64"],
+        ),
+        ("in.csv", "a,31\nb,00ff\nc,\"\"\nd,,delete\ne,6d,merge\nx,z,delete_range\n", vec!["--value-format", "hex"]),
         (
             "in.jsonl",
             "{\"key\":\"a\",\"value\":\"MQ==\"}\n{\"key\":\"b\",\"value\":\"AP8=\"}\n{\"key\":\"c\",\"value\":\"\"}\n\
@@ -71,7 +75,7 @@ fn unsorted_input_names_the_line_and_leaves_no_file() {
     let input = write(dir.path(), "in.tsv", "a\t1\nc\t2\nb\t3\n");
     let out = dir.path().join("o.sst");
     let r = sstkit(&["build", &input, out.to_str().unwrap()]);
-    assert_eq!(r.status.code(), Some(1));
+    assert_eq!(r.status.code(), Some(2));
     let err = String::from_utf8_lossy(&r.stderr);
     assert!(err.contains("line 3") && err.contains("key b") && err.contains("key c"), "{err}");
     assert_eq!(err.lines().count(), 1, "one clear line: {err}");
@@ -79,7 +83,7 @@ fn unsorted_input_names_the_line_and_leaves_no_file() {
     ok(&["build", "--sort", &input, out.to_str().unwrap()]);
     assert_eq!(ok(&["scan", out.to_str().unwrap()]), "a => 1\nb => 3\nc => 2\n");
     let bad = write(dir.path(), "bad.txt", "0xZZ ==> 1\n");
-    let r = sstkit(&["build", &bad, out.to_str().unwrap(), "--key-format", "hex"]);
+    let r = sstkit(&["build", &bad, out.to_str().unwrap(), "--key-format", "hex", "--force"]);
     assert!(String::from_utf8_lossy(&r.stderr).contains("line 1"));
     assert!(!r.status.success());
 }
@@ -219,4 +223,456 @@ fn files_the_cli_writes_pass_rocksdb_tools() {
             assert_eq!(g.as_deref(), Some(format!("value{k}").as_bytes()), "variant {i} key {k}");
         }
     }
+}
+
+// ------------------------------------------------------------------------------------------------------------
+// Strict input, safe outputs, clean interrupts, exit codes (issue 10)
+// ------------------------------------------------------------------------------------------------------------
+
+fn err_of(out: &Output) -> String {
+    String::from_utf8_lossy(&out.stderr).into_owned()
+}
+
+/// Runs sstkit and checks its exit status; returns stderr.
+fn fails(args: &[&str], code: i32) -> String {
+    let out = sstkit(args);
+    assert_eq!(out.status.code(), Some(code), "sstkit {args:?}: {}", err_of(&out));
+    err_of(&out)
+}
+
+/// The names in `dir`, sorted.
+fn names(dir: &Path) -> Vec<String> {
+    let mut v: Vec<String> =
+        std::fs::read_dir(dir).unwrap().map(|e| e.unwrap().file_name().to_string_lossy().into_owned()).collect();
+    v.sort();
+    v
+}
+
+#[test]
+fn a_line_that_does_not_parse_is_an_error_not_a_delete() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let lines: String = (0..1000)
+        .map(|i| if i == 700 { format!("key{i:06} => value-{i}\n") } else { format!("key{i:06} ==> v{i}\n") })
+        .collect();
+    let input = write(d, "typo.txt", &lines);
+    let out = d.join("typo.sst");
+    let err = fails(&["build", &input, out.to_str().unwrap()], 2);
+    assert!(err.contains("line 701") && err.contains("\"key000700 => value-700\""), "{err}");
+    assert!(err.contains("a deletion is `KEY =/=>`"), "{err}");
+    assert_eq!(names(d), ["typo.txt"], "no output, no temporary file");
+
+    // TSV named .txt, ldb lines named .csv: the other format is named.
+    let tsv = write(d, "data.txt", "a\t1\nb\t2\n");
+    let err = fails(&["build", &tsv, out.to_str().unwrap()], 2);
+    assert!(err.contains("line 1") && err.contains("looks like tsv input, not ldb: use --input-format tsv"), "{err}");
+    let ldb = write(d, "data.csv", "a ==> 1\nb ==> 2\n");
+    let err = fails(&["build", &ldb, out.to_str().unwrap()], 2);
+    assert!(err.contains("looks like ldb input, not csv"), "{err}");
+    // A key alone is no deletion in TSV or CSV.
+    let lone = write(d, "lone.tsv", "a\t1\nb\n");
+    let err = fails(&["build", &lone, out.to_str().unwrap()], 2);
+    assert!(err.contains("line 2: only one field"), "{err}");
+    assert!(!out.exists());
+
+    // --skip-bad-lines counts them, like ldb, and the summary counts every kind.
+    let mixed = write(d, "mixed.tsv", "a\t1\nbad line\nc\t\tdelete\nd\tm\tmerge\ne\tf\tdelete_range\nnope\n");
+    let r = sstkit(&["build", &mixed, out.to_str().unwrap(), "--skip-bad-lines"]);
+    assert!(r.status.success(), "{}", err_of(&r));
+    let err = err_of(&r);
+    assert!(err.contains("2 bad lines skipped") && err.contains("line 2:") && err.contains("line 6:"), "{err}");
+    let summary = String::from_utf8_lossy(&r.stdout);
+    assert!(summary.contains("4 entries (1 puts, 1 deletes, 1 merges, 1 range deletions)"), "{summary}");
+    let scan = ok(&["scan", out.to_str().unwrap()]);
+    assert!(!scan.contains("bad") && !scan.contains("nope"), "{scan}");
+}
+
+#[test]
+fn csv_quoting_errors_are_errors() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let lines: String = (0..2000)
+        .map(|i| if i == 999 { format!("key{i:06},\"unterminated value\n") } else { format!("key{i:06},v{i}\n") })
+        .collect();
+    let input = write(d, "q.csv", &lines);
+    let out = d.join("q.sst");
+    let err = fails(&["build", &input, out.to_str().unwrap()], 2);
+    assert!(err.contains("line 1000: unterminated quote"), "{err}");
+    assert!(!out.exists());
+    // Proper quoting still works.
+    let good = write(d, "g.csv", "\"a,1\",\"say \"\"hi\"\"\"\n");
+    ok(&["build", &good, out.to_str().unwrap()]);
+    assert_eq!(ok(&["get", out.to_str().unwrap(), "a,1"]), "say \"hi\"\n");
+}
+
+#[test]
+fn an_endless_line_fails_fast_with_bounded_memory() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("zero.sst");
+    let started = std::time::Instant::now();
+    let err = fails(&["build", "/dev/zero", out.to_str().unwrap()], 2);
+    assert!(err.contains("line 1: longer than"), "{err}");
+    assert!(started.elapsed() < std::time::Duration::from_secs(60), "took {:?}", started.elapsed());
+    let err =
+        fails(&["build", "/dev/zero", out.to_str().unwrap(), "--max-key-size", "1K", "--max-value-size", "1K"], 2);
+    assert!(err.contains("longer than 6144 bytes"), "{err}");
+    assert!(names(dir.path()).is_empty(), "nothing left: {:?}", names(dir.path()));
+    // A key over the limit names its line.
+    let input = write(dir.path(), "k.txt", &format!("a ==> 1\n{} ==> 2\n", "k".repeat(2000)));
+    let err = fails(&["build", &input, out.to_str().unwrap(), "--max-key-size", "1K"], 2);
+    assert!(err.contains("line 2: the key is 2000 bytes, over --max-key-size 1024"), "{err}");
+}
+
+#[test]
+fn outputs_are_never_replaced_silently() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let input = write(d, "in.tsv", "a\t1\nb\t2\n");
+    let out = d.join("o.sst");
+    let out_s = out.to_str().unwrap();
+    ok(&["build", &input, out_s]);
+    let before = std::fs::read(&out).unwrap();
+    let other = write(d, "other.tsv", "x\t9\n");
+    let err = fails(&["build", &other, out_s], 2);
+    assert!(err.contains("exists; use --force"), "{err}");
+    assert_eq!(std::fs::read(&out).unwrap(), before);
+    ok(&["build", &other, out_s, "--force"]);
+    assert_eq!(ok(&["scan", out_s]), "x => 9\n");
+
+    // The input itself, a directory, devices: refused even with --force.
+    let err = fails(&["build", &input, &input, "--force"], 2);
+    assert!(err.contains("is the input file"), "{err}");
+    assert_eq!(std::fs::read_to_string(&input).unwrap(), "a\t1\nb\t2\n");
+    let err = fails(&["build", &input, d.to_str().unwrap(), "--force"], 2);
+    assert!(err.contains("is a directory"), "{err}");
+    let err = fails(&["build", &input, "/dev/full", "--force"], 2);
+    assert!(err.contains("not a regular file"), "{err}");
+    assert!(std::fs::metadata("/dev/full").unwrap().file_type().is_char_device_like());
+    let err = fails(&["build", &input, "/dev/null", "--force"], 2);
+    assert!(err.contains("not a regular file"), "{err}");
+    let err = fails(&["build", &input, "/dev/stdout"], 2);
+    assert!(err.contains("symbolic link"), "{err}");
+
+    // A symbolic link: refused, then with --force the table goes to its target and the link stays.
+    let target = d.join("target.sst");
+    std::fs::write(&target, b"old").unwrap();
+    let link = d.join("link.sst");
+    std::os::unix::fs::symlink(&target, &link).unwrap();
+    let err = fails(&["build", &input, link.to_str().unwrap()], 2);
+    assert!(err.contains("is a symbolic link") && err.contains("--force"), "{err}");
+    assert_eq!(std::fs::read(&target).unwrap(), b"old");
+    ok(&["build", &input, link.to_str().unwrap(), "--force"]);
+    assert!(std::fs::symlink_metadata(&link).unwrap().file_type().is_symlink());
+    assert_eq!(ok(&["scan", target.to_str().unwrap()]), "a => 1\nb => 2\n");
+
+    // A name of 254 bytes works (the temporary name must fit the 255-byte limit too).
+    let long = d.join(format!("{}.sst", "n".repeat(250)));
+    ok(&["build", &input, long.to_str().unwrap()]);
+    assert_eq!(ok(&["scan", long.to_str().unwrap()]), "a => 1\nb => 2\n");
+    assert!(!names(d).iter().any(|n| n.ends_with(".tmp")), "{:?}", names(d));
+}
+
+/// `is_char_device` without importing the unix trait at every call.
+trait CharDevice {
+    fn is_char_device_like(&self) -> bool;
+}
+
+impl CharDevice for std::fs::FileType {
+    fn is_char_device_like(&self) -> bool {
+        std::os::unix::fs::FileTypeExt::is_char_device(self)
+    }
+}
+
+#[test]
+fn rolling_builds_do_not_mix_runs() {
+    let dir = tempfile::tempdir().unwrap();
+    let lines: String = (0..40_000).map(|i| format!("key{i:08} ==> value-{i}\n")).collect();
+    let input = write(dir.path(), "in.txt", &lines);
+    let prefix = dir.path().join("r");
+    let p = prefix.to_str().unwrap();
+    ok(&["build", &input, p, "--target-size", "64K"]);
+    let first = names(&prefix.join("0"));
+    assert!(first.len() > 4, "{first:?}");
+    let err = fails(&["build", &input, p, "--target-size", "128K"], 2);
+    assert!(err.contains("is not empty") && err.contains("--force"), "{err}");
+    assert_eq!(names(&prefix.join("0")), first, "nothing touched");
+    // A staging file a killed upload left is part of the old set.
+    std::fs::write(prefix.join("0").join("000099.sst#1"), b"partial").unwrap();
+    let out = ok(&["build", &input, p, "--target-size", "128K", "--force"]);
+    let second = names(&prefix.join("0"));
+    assert!(second.len() < first.len(), "old set removed first: {second:?}");
+    assert!(out.contains(&format!("{} files under", second.len())), "{out}");
+    assert!(out.contains("40000 entries (40000 puts, 0 deletes, 0 merges, 0 range deletions)"), "{out}");
+    // A file that is not part of an output set is never removed.
+    std::fs::write(prefix.join("notes.txt"), b"mine").unwrap();
+    let err = fails(&["build", &input, p, "--target-size", "128K", "--force"], 2);
+    assert!(err.contains("notes.txt") && err.contains("not part of an sstkit output set"), "{err}");
+    assert_eq!(names(&prefix.join("0")), second);
+}
+
+#[test]
+fn numeric_options_have_bounds() {
+    let dir = tempfile::tempdir().unwrap();
+    let input = write(dir.path(), "in.tsv", "a\t1\n");
+    let out = dir.path().join("o.sst");
+    let o = out.to_str().unwrap();
+    let err = fails(&["build", &input, o, "--restart-interval", "40000000000"], 2);
+    assert!(err.contains("not in 1..=65536") && !err.contains("at least 1"), "{err}");
+    let err = fails(&["build", &input, o, "--target-size", "1K"], 2);
+    assert!(err.contains("too small: at least 64K"), "{err}");
+    let err = fails(&["build", &input, o, "--block-size", "0"], 2);
+    assert!(err.contains("not in 256..="), "{err}");
+    let err = fails(&["build", &input, o, "--bloom-bits", "1000"], 2);
+    assert!(err.contains("not in 0..=100"), "{err}");
+    let err = fails(&["build", &input, o, "--format-version", "9"], 2);
+    assert!(err.contains("format_version"), "{err}");
+    assert!(names(dir.path()) == ["in.tsv"]);
+}
+
+/// Starts a build reading standard input, feeds it until `ready` says the build is under way, sends `signal`
+/// and returns the exit status and stderr. Standard input stays open: the build is mid-way, not at its end.
+fn interrupt_build(args: &[&str], envs: &[(&str, String)], signal: &str, ready: &dyn Fn() -> bool) -> (i32, String) {
+    use std::io::Write;
+    let mut c = Command::new(env!("CARGO_BIN_EXE_sstkit"));
+    c.args(args).stdin(std::process::Stdio::piped()).stderr(std::process::Stdio::piped());
+    for (k, v) in envs {
+        c.env(k, v);
+    }
+    let mut child = c.spawn().unwrap();
+    let mut stdin = child.stdin.take().unwrap();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(120);
+    let mut i = 0u64;
+    while !ready() {
+        assert!(std::time::Instant::now() < deadline, "the build never got under way");
+        let chunk: String = (i..i + 5000).map(|j| format!("key{j:012}\t{j:0>100}\n")).collect();
+        stdin.write_all(chunk.as_bytes()).unwrap();
+        i += 5000;
+    }
+    let kill = Command::new("kill").args([&format!("-{signal}"), &child.id().to_string()]).status().unwrap();
+    assert!(kill.success());
+    let out = child.wait_with_output().unwrap();
+    drop(stdin);
+    (out.status.code().unwrap_or(-1), err_of(&out))
+}
+
+fn has_files(dir: &Path) -> bool {
+    fn walk(d: &Path) -> bool {
+        std::fs::read_dir(d).map(|r| r.flatten().any(|e| e.path().is_file() || walk(&e.path()))).unwrap_or(false)
+    }
+    walk(dir)
+}
+
+#[test]
+fn sigint_and_sigterm_leave_no_debris() {
+    for (signal, code) in [("INT", 130), ("TERM", 143)] {
+        let dir = tempfile::tempdir().unwrap();
+        let d = dir.path().to_path_buf();
+        let out = d.join("t.sst");
+        let (status, err) =
+            interrupt_build(&["build", "-", out.to_str().unwrap(), "--input-format", "tsv"], &[], signal, &|| {
+                // The temporary file holds several MB: the build is well under way.
+                std::fs::read_dir(&d)
+                    .unwrap()
+                    .flatten()
+                    .any(|e| e.metadata().map(|m| m.len() > 4 << 20).unwrap_or(false))
+            });
+        assert_eq!(status, code, "{err}");
+        assert!(err.contains(&format!("interrupted by SIG{signal}")), "{err}");
+        assert!(names(&d).is_empty(), "debris: {:?}", names(&d));
+
+        // A rolling build: finished files and the directory it made are removed too.
+        let roll = d.join("roll");
+        let r = roll.to_str().unwrap();
+        let (status, err) =
+            interrupt_build(&["build", "-", r, "--input-format", "tsv", "--target-size", "64K"], &[], signal, &|| {
+                std::fs::read_dir(roll.join("0")).map(|r| r.count() > 5).unwrap_or(false)
+            });
+        assert_eq!(status, code, "{err}");
+        assert!(!has_files(&d), "debris: {:?}", names(&d));
+        assert!(!roll.exists(), "the directory the build made is removed");
+    }
+}
+
+/// A multipart-upload listing from moto: the number of `<Upload>` entries.
+fn open_uploads(port: u16, bucket: &str) -> usize {
+    use std::io::{Read, Write};
+    let mut s = std::net::TcpStream::connect(("127.0.0.1", port)).unwrap();
+    write!(s, "GET /{bucket}?uploads HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nConnection: close\r\n\r\n").unwrap();
+    let mut buf = String::new();
+    s.read_to_string(&mut buf).unwrap();
+    assert!(buf.starts_with("HTTP/1.1 200"), "{buf:.300}");
+    buf.matches("<UploadId>").count()
+}
+
+#[test]
+fn sigint_during_an_s3_build_aborts_the_multipart_upload() {
+    let Some((server, store)) = support::moto_store() else { return };
+    let env = [
+        ("AWS_ENDPOINT", server.endpoint()),
+        ("AWS_ALLOW_HTTP", "true".to_string()),
+        ("AWS_ACCESS_KEY_ID", "testing".to_string()),
+        ("AWS_SECRET_ACCESS_KEY", "testing".to_string()),
+        ("AWS_REGION", "us-east-1".to_string()),
+        ("AWS_VIRTUAL_HOSTED_STYLE_REQUEST", "false".to_string()),
+    ];
+    let url = format!("s3://{}/sig/t.sst", support::MOTO_BUCKET);
+    let port = server.port;
+    assert_eq!(open_uploads(port, support::MOTO_BUCKET), 0);
+    let (status, err) = interrupt_build(&["build", "-", &url, "--input-format", "tsv"], &env, "INT", &|| {
+        open_uploads(port, support::MOTO_BUCKET) > 0
+    });
+    assert_eq!(status, 130, "{err}");
+    assert_eq!(open_uploads(port, support::MOTO_BUCKET), 0, "the multipart upload is aborted");
+    let rt = support::runtime();
+    let listed = rt.block_on(support::list_paths(&*store, None));
+    assert!(listed.is_empty(), "no object: {listed:?}");
+    // s3://bucket and s3://bucket/dir/ name no object: refused before any work.
+    for bad in [format!("s3://{}", support::MOTO_BUCKET), format!("s3://{}/dir/", support::MOTO_BUCKET)] {
+        let dir = tempfile::tempdir().unwrap();
+        let input = write(dir.path(), "in.tsv", "a\t1\n");
+        let mut c = Command::new(env!("CARGO_BIN_EXE_sstkit"));
+        c.args(["build", &input, &bad]);
+        for (k, v) in &env {
+            c.env(k, v);
+        }
+        let out = c.output().unwrap();
+        assert_eq!(out.status.code(), Some(2), "{}", err_of(&out));
+        assert!(err_of(&out).contains("object"), "{}", err_of(&out));
+    }
+    assert!(rt.block_on(support::list_paths(&*store, None)).is_empty());
+}
+
+/// sstkit with the AWS variables of the test's environment removed and `envs` set.
+fn sstkit_env(args: &[&str], envs: &[(&str, &str)]) -> Output {
+    let mut c = Command::new(env!("CARGO_BIN_EXE_sstkit"));
+    c.args(args);
+    for (k, _) in std::env::vars() {
+        if k.starts_with("AWS_") {
+            c.env_remove(k);
+        }
+    }
+    for (k, v) in envs {
+        c.env(k, v);
+    }
+    c.output().unwrap()
+}
+
+#[test]
+fn errors_say_what_to_do() {
+    let dir = tempfile::tempdir().unwrap();
+    let missing = dir.path().join("missing.sst");
+    let err = fails(&["scan", missing.to_str().unwrap()], 5);
+    assert!(err.contains("missing.sst: no such file") && !err.contains("HEAD"), "{err}");
+    let err = fails(&["build", missing.to_str().unwrap(), dir.path().join("o.sst").to_str().unwrap()], 5);
+    assert!(err.contains("no such file"), "{err}");
+    let empty = dir.path().join("empty.sst");
+    std::fs::write(&empty, b"").unwrap();
+    for cmd in ["scan", "props", "dump", "stats"] {
+        let err = fails(&[cmd, empty.to_str().unwrap()], 3);
+        assert!(err.contains("empty (0 bytes), too short to be an SST file"), "{cmd}: {err}");
+    }
+    // Credentials and plain HTTP: the variable to set is named, and nothing is asked of the metadata service
+    // (no 169.254.169.254 timeout: the answer is immediate).
+    let started = std::time::Instant::now();
+    let out = sstkit_env(&["scan", "s3://bucket/t.sst"], &[]);
+    assert_eq!(out.status.code(), Some(2));
+    let err = err_of(&out);
+    assert!(err.contains("AWS_ACCESS_KEY_ID") && err.contains("--instance-credentials"), "{err}");
+    assert!(started.elapsed() < std::time::Duration::from_secs(5));
+    let out = sstkit_env(
+        &["scan", "s3://bucket/t.sst"],
+        &[("AWS_ENDPOINT", "http://127.0.0.1:9"), ("AWS_ACCESS_KEY_ID", "k"), ("AWS_SECRET_ACCESS_KEY", "s")],
+    );
+    assert_eq!(out.status.code(), Some(2));
+    assert!(err_of(&out).contains("AWS_ALLOW_HTTP=true"), "{}", err_of(&out));
+    let out = sstkit_env(&["scan", "s3://bucket/t.sst"], &[("AWS_ACCESS_KEY_ID", "k")]);
+    assert!(err_of(&out).contains("AWS_SECRET_ACCESS_KEY is not"), "{}", err_of(&out));
+    let out = sstkit_env(&["scan", "s3://bucket"], &[("AWS_ACCESS_KEY_ID", "k"), ("AWS_SECRET_ACCESS_KEY", "s")]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(err_of(&out).contains("no object key"), "{}", err_of(&out));
+}
+
+#[test]
+fn exit_codes_and_kinds_are_the_same_everywhere() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let input = write(d, "in.tsv", "a\t1\nb\t\tdelete\nc\tm\tmerge\nd\tz\tdelete_range\n");
+    let t = d.join("t.sst");
+    let t_s = t.to_str().unwrap();
+    ok(&["build", &input, t_s]);
+    assert_eq!(ok(&["get", t_s, "a"]), "1\n");
+    let err = fails(&["get", t_s, "b"], 1);
+    assert!(err.contains("deleted (delete"), "{err}");
+    let out = sstkit(&["get", t_s, "c"]);
+    assert_eq!(out.status.code(), Some(1), "a merge operand is not a value");
+    assert!(out.stdout.is_empty());
+    assert!(err_of(&out).contains("merge operand"), "{}", err_of(&out));
+    let err = fails(&["get", t_s, "e"], 1);
+    assert!(err.contains("deleted (range_delete"), "{err}");
+    fails(&["get", t_s, "zz"], 1);
+    let j = |args: &[&str], code: i32| -> serde_json::Value {
+        let out = sstkit(args);
+        assert_eq!(out.status.code(), Some(code), "{args:?}: {}", err_of(&out));
+        serde_json::from_slice(&out.stdout).unwrap()
+    };
+    let v = j(&["get", t_s, "c", "--json"], 1);
+    assert_eq!((v["found"].as_bool(), v["kind"].as_str(), v["value"].as_str()), (Some(true), Some("merge"), Some("m")));
+    assert_eq!(v["encoding"], "utf8");
+    let v = j(&["get", t_s, "zz", "--json"], 1);
+    assert_eq!((v["found"].as_bool(), v["kind"].is_null(), v["key"].as_str()), (Some(false), true, Some("zz")));
+    let v = j(&["get", t_s, "a", "--json", "--hex"], 0);
+    assert_eq!((v["key"].as_str(), v["value"].as_str(), v["encoding"].as_str()), (Some("61"), Some("31"), Some("hex")));
+    // Scan uses the same names: key, value, kind, encoding.
+    let first: serde_json::Value = serde_json::from_str(ok(&["scan", t_s, "--json"]).lines().next().unwrap()).unwrap();
+    assert_eq!(
+        (first["key"].as_str(), first["kind"].as_str(), first["encoding"].as_str()),
+        (Some("a"), Some("put"), Some("utf8"))
+    );
+    let built: serde_json::Value =
+        serde_json::from_str(ok(&["build", &input, d.join("t2.sst").to_str().unwrap(), "--json"]).trim()).unwrap();
+    assert_eq!((built["first_key"].as_str(), built["encoding"].as_str()), (Some("a"), Some("utf8")));
+
+    // Corrupt bytes: 3 from get and scan, 1 (the negative answer) from verify.
+    let big: String = (0..5000).map(|i| format!("key{i:06}\tvalue{i}\n")).collect();
+    let big_in = write(d, "big.tsv", &big);
+    let c = d.join("c.sst");
+    let c_s = c.to_str().unwrap();
+    ok(&["build", &big_in, c_s]);
+    let mut bytes = std::fs::read(&c).unwrap();
+    bytes[100] ^= 0x10;
+    std::fs::write(&c, &bytes).unwrap();
+    let err = fails(&["get", c_s, "key000001"], 3);
+    assert!(err.contains("checksum") || err.contains("corrupt"), "{err}");
+    fails(&["scan", c_s], 3);
+    fails(&["verify", c_s], 1);
+
+    // A valid table using an unsupported feature (a block compressed with a codec this build lacks): 4
+    // everywhere, verify included, with UNSUPPORTED: <what>.
+    let u = d.join("u.sst");
+    let u_s = u.to_str().unwrap();
+    ok(&["build", &big_in, u_s, "--checksum", "none"]);
+    let dump: serde_json::Value = serde_json::from_str(ok(&["dump", u_s, "--json"]).lines().next().unwrap()).unwrap();
+    let first_block = &dump["index"][0];
+    let trailer = (first_block["offset"].as_u64().unwrap() + first_block["size"].as_u64().unwrap()) as usize;
+    let mut bytes = std::fs::read(&u).unwrap();
+    assert_eq!(bytes[trailer], 0, "an uncompressed block");
+    bytes[trailer] = 0x03; // BZip2
+    std::fs::write(&u, &bytes).unwrap();
+    let err = fails(&["verify", u_s], 4);
+    assert!(err.contains("UNSUPPORTED:"), "{err}");
+    fails(&["get", u_s, "key000001"], 4);
+    fails(&["scan", u_s], 4);
+    fails(&["stats", u_s], 4);
+    // Usage errors are 2.
+    fails(&["get", t_s], 2);
+    fails(&["nonsense"], 2);
+    // Log lines reach stderr (a subscriber is installed; RUST_LOG filters, warnings by default).
+    let mut c = Command::new(env!("CARGO_BIN_EXE_sstkit"));
+    let logged =
+        c.args(["build", &input, d.join("log.sst").to_str().unwrap()]).env("RUST_LOG", "info").output().unwrap();
+    assert!(logged.status.success());
+    assert!(err_of(&logged).contains("sst written"), "{}", err_of(&logged));
+    // The table is in --help.
+    let help = ok(&["--help"]);
+    assert!(help.contains("Exit status") && help.contains("130") && help.contains("UNSUPPORTED"), "{help}");
 }

@@ -1,13 +1,16 @@
 //! `sstkit build`: text input → SST file(s), locally or on an object store.
 
 use std::io::Read;
+use std::sync::Arc;
 
+use object_store::{ObjectStore, ObjectStoreExt};
 use serde_json::json;
 use sstkit_core::{ChecksumType, CompressionType};
 
-use super::input::{Batch, Format, Parser};
-use super::output::{progress, text};
-use super::{Encoding, Ui};
+use super::input::{BadLines, Batch, Format, Limits, Parser};
+use super::output::{progress, put_bytes, text};
+use super::target::{self, check_url, is_local};
+use super::{exit, Encoding, Ui};
 use crate::error::{Error, Result};
 use crate::file_writer::FileWriter;
 use crate::rolling::{RollingOptions, RollingWriter};
@@ -39,14 +42,24 @@ pub(crate) enum Checksum {
 
 /// Arguments of `build`.
 ///
-/// Input records: a put (key and value), a deletion (a key alone), or with an op column / JSON "op" a merge or
-/// a range deletion. Keys must be sorted (bytewise, strictly ascending) unless --sort is given; --sort reads
-/// the whole input into memory, so use it only for inputs that fit (for equal keys the last record wins).
+/// Input records: a put (key and value), a deletion (only by the format's explicit marker), or with an op
+/// column / JSON "op" a merge or a range deletion. Parsing is strict: a line that does not follow the format is
+/// an error naming it (see --skip-bad-lines). Keys must be sorted (bytewise, strictly ascending) unless --sort
+/// is given; --sort reads the whole input into memory, so use it only for inputs that fit (for equal keys the
+/// last record wins).
+///
+/// Deletion markers: ldb `KEY =/=>`; TSV `KEY<TAB><TAB>delete`; CSV `KEY,,delete`; JSON lines
+/// `{"key": K, "delete": true}` or `"op": "delete"`.
+///
+/// The output is never replaced silently: an existing file (or, with --target-size, a non-empty directory or
+/// prefix) is refused unless --force; devices, directories, the input itself are always refused. On an error,
+/// SIGINT or SIGTERM nothing is left behind (temporary files removed, uploads aborted, finished files of a
+/// rolling build deleted).
 #[derive(Debug, clap::Args)]
 pub(crate) struct BuildArgs {
     /// Input file (`-` for standard input).
     input: String,
-    /// Output file (path or URL); with --target-size, the prefix (directory or URL) the files go under.
+    /// Output file (path or URL); with --target-size, the directory or URL prefix the files go under.
     output: String,
     /// Input format.
     #[arg(long, value_enum, default_value = "auto")]
@@ -57,24 +70,39 @@ pub(crate) struct BuildArgs {
     /// Encoding of values in the input.
     #[arg(long, value_enum, default_value_t)]
     value_format: Encoding,
+    /// Skip lines that do not parse (counting them and printing the first few) instead of failing, like
+    /// `ldb write_extern_sst`.
+    #[arg(long)]
+    skip_bad_lines: bool,
+    /// Largest key (after decoding) accepted, in bytes (K, M, G suffixes; at most 1G); a longer one is an error
+    /// naming its line, found without reading the whole line.
+    #[arg(long, value_parser = parse_limit, default_value = "64M")]
+    max_key_size: u64,
+    /// Largest value (after decoding) accepted, in bytes (K, M, G suffixes; at most 1G).
+    #[arg(long, value_parser = parse_limit, default_value = "64M")]
+    max_value_size: u64,
+    /// Replace an existing output file (a symbolic link: the file it points to); with --target-size, remove
+    /// the earlier output set in the directory or prefix first.
+    #[arg(long)]
+    force: bool,
     /// Sort the input in memory first (it must fit).
     #[arg(long)]
     sort: bool,
-    /// Data block size in bytes.
-    #[arg(long, default_value_t = 4096)]
-    block_size: usize,
-    /// Restart interval of data blocks.
-    #[arg(long, default_value_t = 16)]
-    restart_interval: usize,
-    /// Restart interval of the index block (1, RocksDB's default, stores every index key whole; larger values
-    /// make the index smaller).
-    #[arg(long, default_value_t = 1)]
-    index_restart_interval: usize,
+    /// Data block size in bytes (256 to 1073741824).
+    #[arg(long, default_value_t = 4096, value_parser = clap::value_parser!(u64).range(256..=1 << 30))]
+    block_size: u64,
+    /// Restart interval of data blocks (1 to 65536).
+    #[arg(long, default_value_t = 16, value_parser = clap::value_parser!(u64).range(1..=65536))]
+    restart_interval: u64,
+    /// Restart interval of the index block (1 to 65536; 1, RocksDB's default, stores every index key whole;
+    /// larger values make the index smaller).
+    #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u64).range(1..=65536))]
+    index_restart_interval: u64,
     /// Block compression.
     #[arg(long, value_enum, default_value = "none")]
     compression: Compression,
-    /// Bloom filter bits per key (0 = no filter).
-    #[arg(long, default_value_t = 10)]
+    /// Bloom filter bits per key (0 = no filter, at most 100).
+    #[arg(long, default_value_t = 10, value_parser = clap::value_parser!(u32).range(0..=100))]
     bloom_bits: u32,
     /// Block checksum.
     #[arg(long, value_enum, default_value = "crc32c")]
@@ -82,15 +110,16 @@ pub(crate) struct BuildArgs {
     /// Footer format_version (0–7; the writer supports 2–7. 6 is readable by RocksDB ≥ 8.6, 7 by ≥ 10.4).
     #[arg(long, default_value_t = 5, value_parser = clap::value_parser!(u32).range(0..=7))]
     format_version: u32,
-    /// Sequence number of every entry; non-zero writes a non-external table (not ingestible by RocksDB).
+    /// Sequence number of every entry (below 2^56); non-zero writes a non-external table (not ingestible by
+    /// RocksDB).
     #[arg(long, default_value_t = 0)]
     seqno: u64,
-    /// Cut the output into files of about this many bytes (accepts K, M, G suffixes), named
+    /// Cut the output into files of about this many bytes (K, M, G suffixes; 64K to 1024G), named
     /// OUTPUT/<level>/<id>.sst.
-    #[arg(long, value_parser = parse_size)]
+    #[arg(long, value_parser = parse_target_size)]
     target_size: Option<u64>,
-    /// Level written into rolled file names.
-    #[arg(long, default_value_t = 0)]
+    /// Level written into rolled file names (0 to 63).
+    #[arg(long, default_value_t = 0, value_parser = clap::value_parser!(u32).range(0..=63))]
     level: u32,
 }
 
@@ -102,16 +131,42 @@ fn parse_size(s: &str) -> Result<u64, String> {
         Some('G') => (&t[..t.len() - 1], 1 << 30),
         _ => (t, 1),
     };
-    let n: u64 = num.trim().parse().map_err(|_| format!("bad size {s:?}"))?;
-    n.checked_mul(mult).filter(|&v| v > 0).ok_or_else(|| format!("bad size {s:?}"))
+    let n: u64 = num.trim().parse().map_err(|_| format!("bad size {s:?} (a number with an optional K, M or G)"))?;
+    n.checked_mul(mult).ok_or_else(|| format!("size {s:?} is too large"))
+}
+
+/// The smallest `--target-size`: below it a large input makes an absurd number of files.
+const MIN_TARGET_SIZE: u64 = 64 << 10;
+/// The largest `--target-size`.
+const MAX_TARGET_SIZE: u64 = 1 << 40;
+/// The largest `--max-key-size` / `--max-value-size`.
+const MAX_LIMIT: u64 = 1 << 30;
+
+fn parse_target_size(s: &str) -> Result<u64, String> {
+    match parse_size(s)? {
+        n if n < MIN_TARGET_SIZE => Err(format!(
+            "{n} bytes is too small: at least 64K ({MIN_TARGET_SIZE} bytes), or a large input makes a huge number of \
+             files"
+        )),
+        n if n > MAX_TARGET_SIZE => Err(format!("{n} bytes is too large: at most 1024G")),
+        n => Ok(n),
+    }
+}
+
+fn parse_limit(s: &str) -> Result<u64, String> {
+    match parse_size(s)? {
+        0 => Err("must be at least 1 byte".into()),
+        n if n > MAX_LIMIT => Err(format!("{n} bytes is too large: at most 1G")),
+        n => Ok(n),
+    }
 }
 
 impl BuildArgs {
     fn writer_options(&self) -> Result<WriterOptions> {
         let mut o = WriterOptions::default()
-            .block_size(self.block_size)
-            .restart_interval(self.restart_interval)
-            .index_restart_interval(self.index_restart_interval)
+            .block_size(self.block_size as usize)
+            .restart_interval(self.restart_interval as usize)
+            .index_restart_interval(self.index_restart_interval as usize)
             .compression(match self.compression {
                 Compression::None => CompressionType::None,
                 Compression::Lz4 => CompressionType::Lz4,
@@ -165,7 +220,8 @@ impl Sink {
         Ok(())
     }
 
-    async fn abort(self) {
+    /// Removes everything written; a cleanup that fails is printed with what it leaves behind.
+    async fn abort(self, output: &str) {
         let r = match self {
             Sink::File(w) => {
                 (*w).abort();
@@ -175,7 +231,11 @@ impl Sink {
             Sink::Rolling(w) => (*w).abort().await,
         };
         if let Err(e) = r {
-            tracing::warn!(error = %e, "cleaning up after a failed build");
+            eprintln!(
+                "sstkit: warning: cleaning up {output} failed, something may be left there (an incomplete multipart \
+                 upload: list and abort it with `aws s3api list-multipart-uploads` / `abort-multipart-upload`): {}",
+                super::one_line(&e)
+            );
         }
     }
 
@@ -233,58 +293,209 @@ impl OrderCheck {
     }
 }
 
+/// SIGINT and SIGTERM, caught: from the moment this is created the signals no longer end the process, the
+/// build sees them and cleans up.
+struct Interrupts {
+    #[cfg(unix)]
+    int: tokio::signal::unix::Signal,
+    #[cfg(unix)]
+    term: tokio::signal::unix::Signal,
+}
+
+impl Interrupts {
+    fn new() -> Result<Self> {
+        #[cfg(unix)]
+        {
+            use tokio::signal::unix::{signal, SignalKind};
+            let io = |e| Error::Io { context: "installing signal handlers".into(), source: e };
+            Ok(Interrupts {
+                int: signal(SignalKind::interrupt()).map_err(io)?,
+                term: signal(SignalKind::terminate()).map_err(io)?,
+            })
+        }
+        #[cfg(not(unix))]
+        Ok(Interrupts {})
+    }
+
+    /// The next signal: its exit status and name. Cancel-safe.
+    async fn next(&mut self) -> (i32, &'static str) {
+        #[cfg(unix)]
+        {
+            tokio::select! {
+                _ = self.int.recv() => (exit::SIGINT, "SIGINT"),
+                _ = self.term.recv() => (exit::SIGTERM, "SIGTERM"),
+            }
+        }
+        #[cfg(not(unix))]
+        {
+            let _ = tokio::signal::ctrl_c().await;
+            (exit::SIGINT, "Ctrl-C")
+        }
+    }
+}
+
+/// Where the output goes, checked before any work.
+enum Plan {
+    /// A local file at this path (a symbolic link's target with --force).
+    File(std::path::PathBuf),
+    /// One object.
+    Object(Arc<dyn ObjectStore>, object_store::path::Path),
+    /// A rolling build into a store under a prefix.
+    Rolling(Arc<dyn ObjectStore>, object_store::path::Path),
+}
+
+async fn plan(args: &BuildArgs, ui: Ui) -> Result<(Plan, Vec<std::path::PathBuf>)> {
+    let out = &args.output;
+    if args.target_size.is_some() {
+        if !is_local(out) {
+            check_url(out, false, ui)?;
+            let (store, prefix) = crate::location::resolve(out)?;
+            target::store_rolling_prefix(out, &store, &prefix, args.force).await?;
+            return Ok((Plan::Rolling(store, prefix), Vec::new()));
+        }
+        let created = target::local_rolling_dir(out, args.force)?;
+        let dir = target::local_path(out);
+        let store = object_store::local::LocalFileSystem::new_with_prefix(&dir)
+            .map_err(|e| Error::Store { context: out.clone(), source: e })?;
+        let store: Arc<dyn ObjectStore> = Arc::new(store);
+        return Ok((Plan::Rolling(store, object_store::path::Path::from("")), created));
+    }
+    if !is_local(out) {
+        check_url(out, true, ui)?;
+        let (store, path) = crate::location::resolve(out)?;
+        match store.head(&path).await {
+            Ok(_) if !args.force => {
+                return Err(Error::Invalid(format!("{out}: exists; use --force to replace it")));
+            }
+            Ok(_) | Err(object_store::Error::NotFound { .. }) => {}
+            Err(e) => return Err(Error::Store { context: format!("{out}: HEAD"), source: e }),
+        }
+        return Ok((Plan::Object(store, path), Vec::new()));
+    }
+    let path = target::local_output(&args.input, out, args.force)?;
+    let created = match path.parent().filter(|d| !d.as_os_str().is_empty()) {
+        Some(dir) => target::create_dirs(dir)?,
+        None => Vec::new(),
+    };
+    Ok((Plan::File(path), created))
+}
+
+fn open_input(input: &str) -> Result<(Box<dyn Read + Send>, Option<u64>)> {
+    if input == "-" {
+        return Ok((Box::new(std::io::stdin()), None));
+    }
+    let io = |e: std::io::Error| match e.kind() {
+        std::io::ErrorKind::NotFound => Error::Io {
+            context: input.to_string(),
+            source: std::io::Error::new(std::io::ErrorKind::NotFound, "no such file"),
+        },
+        _ => Error::Io { context: input.to_string(), source: e },
+    };
+    let f = std::fs::File::open(input).map_err(io)?;
+    let m = f.metadata().map_err(io)?;
+    if m.is_dir() {
+        return Err(Error::Invalid(format!("{input}: is a directory, not an input file")));
+    }
+    // Pipes and devices have no size to show progress against.
+    let total = m.is_file().then_some(m.len());
+    Ok((Box::new(f), total))
+}
+
 pub(crate) async fn build(args: BuildArgs, ui: Ui) -> Result<i32> {
     let opts = args.writer_options()?;
     let format = args.input_format.resolve(&args.input);
-    let total = if args.input == "-" { 0 } else { std::fs::metadata(&args.input).map(|m| m.len()).unwrap_or(0) };
-    // The parser reads in large chunks itself: no BufReader.
-    let reader: Box<dyn Read + Send> = if args.input == "-" {
-        Box::new(std::io::stdin())
-    } else {
-        let f = std::fs::File::open(&args.input).map_err(|e| Error::Io { context: args.input.clone(), source: e })?;
-        Box::new(f)
+    let (reader, total) = open_input(&args.input)?;
+    let (plan, created) = plan(&args, ui).await?;
+    // Catch the signals before anything exists that they could leave behind.
+    let mut interrupts = Interrupts::new()?;
+    let mut sink = match open_sink(&args, plan, opts) {
+        Ok(s) => s,
+        Err(e) => {
+            target::remove_dirs(&created);
+            return Err(e);
+        }
     };
-
-    let mut sink = open_sink(&args, opts).await?;
     let bar = progress(ui, total, "building");
-    let result = feed(&args, format, reader, &mut sink, &bar, ui).await;
+    let outcome = feed(&args, format, reader, &mut sink, &bar, ui, &mut interrupts).await;
     bar.finish_and_clear();
-    if let Err(e) = result {
-        sink.abort().await;
-        return Err(e);
+    let fed = match outcome {
+        Ok(FeedEnd::Done(fed)) => fed,
+        Err(e) => {
+            sink.abort(&args.output).await;
+            cleanup_dirs(&args, &created);
+            return Err(e);
+        }
+        Ok(FeedEnd::Interrupted(code, name)) => {
+            sink.abort(&args.output).await;
+            cleanup_dirs(&args, &created);
+            eprintln!("sstkit: interrupted by {name}; removed the partial output");
+            return Ok(code);
+        }
+    };
+    report_bad_lines(&fed.bad);
+    if fed.records == 0 && fed.bad.count > 0 {
+        sink.abort(&args.output).await;
+        cleanup_dirs(&args, &created);
+        return Err(Error::Invalid(format!(
+            "{}: no line parsed ({} bad lines); the first: {}",
+            args.input,
+            fed.bad.count,
+            fed.bad.first.first().map_or("", String::as_str)
+        )));
     }
-    let files = sink.close().await?;
-    report(&args.output, &files, ui);
-    Ok(0)
+    let files = match sink.close().await {
+        Ok(f) => f,
+        Err(e) => {
+            cleanup_dirs(&args, &created);
+            return Err(e);
+        }
+    };
+    report(&args.output, &files, &fed.bad, ui);
+    Ok(exit::OK)
 }
 
-async fn open_sink(args: &BuildArgs, opts: WriterOptions) -> Result<Sink> {
-    if let Some(target) = args.target_size {
-        let (store, prefix) = if crate::location::is_url(&args.output) {
-            crate::location::resolve(&args.output)?
-        } else {
-            std::fs::create_dir_all(&args.output)
-                .map_err(|e| Error::Io { context: format!("{}: creating the directory", args.output), source: e })?;
-            let store = object_store::local::LocalFileSystem::new_with_prefix(&args.output)
-                .map_err(|e| Error::Store { context: args.output.clone(), source: e })?;
-            (
-                std::sync::Arc::new(store) as std::sync::Arc<dyn object_store::ObjectStore>,
-                object_store::path::Path::from(""),
-            )
-        };
-        let ro = RollingOptions::new(prefix).level(args.level).target_file_size(target).writer(opts);
-        return Ok(Sink::Rolling(Box::new(RollingWriter::new(store, ro)?)));
+/// Removes the directories a failed build made (a rolling build's level directory too), if empty.
+fn cleanup_dirs(args: &BuildArgs, created: &[std::path::PathBuf]) {
+    if args.target_size.is_some() && is_local(&args.output) {
+        let _ = std::fs::remove_dir(target::local_path(&args.output).join(args.level.to_string()));
     }
-    if crate::location::is_url(&args.output) && !args.output.starts_with("file://") {
-        let (store, path) = crate::location::resolve(&args.output)?;
-        return Ok(Sink::Object(Box::new(SstWriter::new(store, path, opts)?)));
+    target::remove_dirs(created);
+}
+
+fn report_bad_lines(bad: &BadLines) {
+    if bad.count == 0 {
+        return;
     }
-    let path = args.output.strip_prefix("file://").unwrap_or(&args.output);
-    if let Some(dir) = std::path::Path::new(path).parent().filter(|d| !d.as_os_str().is_empty()) {
-        std::fs::create_dir_all(dir)
-            .map_err(|e| Error::Io { context: format!("{}: creating the directory", dir.display()), source: e })?;
+    eprintln!("sstkit: warning: {} bad lines skipped (--skip-bad-lines); the first:", bad.count);
+    for m in &bad.first {
+        eprintln!("  {m}");
     }
-    Ok(Sink::File(Box::new(FileWriter::create(path, opts)?)))
+}
+
+fn open_sink(args: &BuildArgs, plan: Plan, opts: WriterOptions) -> Result<Sink> {
+    Ok(match plan {
+        Plan::Rolling(store, prefix) => {
+            let target = args.target_size.unwrap_or(MIN_TARGET_SIZE);
+            let ro = RollingOptions::new(prefix).level(args.level).target_file_size(target).writer(opts);
+            Sink::Rolling(Box::new(RollingWriter::new(store, ro)?))
+        }
+        Plan::Object(store, path) => Sink::Object(Box::new(SstWriter::new(store, path, opts)?)),
+        Plan::File(path) => Sink::File(Box::new(FileWriter::create(path, opts)?)),
+    })
+}
+
+/// What feeding the input gave.
+struct Fed {
+    records: u64,
+    bad: BadLines,
+}
+
+/// How feeding the input ended.
+enum FeedEnd {
+    /// The input was read and written.
+    Done(Fed),
+    /// A signal arrived: the exit status and the signal's name.
+    Interrupted(i32, &'static str),
 }
 
 /// Batches in flight between the parser thread and the writer.
@@ -297,15 +508,21 @@ async fn feed(
     sink: &mut Sink,
     bar: &indicatif::ProgressBar,
     ui: Ui,
-) -> Result<()> {
+    interrupts: &mut Interrupts,
+) -> Result<FeedEnd> {
     // Parse on a blocking thread, write here (object stores are async); a bounded channel keeps memory flat, and
     // the writer hands emptied batches back for reuse.
     let (tx, mut rx) = tokio::sync::mpsc::channel::<Result<Batch>>(IN_FLIGHT);
     let (recycle, reuse) = std::sync::mpsc::channel::<Batch>();
     let (sort, key_enc, value_enc, input) = (args.sort, args.key_format, args.value_format, args.input.clone());
+    let limits = Limits {
+        max_key: usize::try_from(args.max_key_size).unwrap_or(usize::MAX),
+        max_value: usize::try_from(args.max_value_size).unwrap_or(usize::MAX),
+        skip_bad_lines: args.skip_bad_lines,
+    };
     let bar2 = bar.clone();
     let parser = tokio::task::spawn_blocking(move || {
-        let mut parser = Parser::new(reader, format, key_enc, value_enc);
+        let mut parser = Parser::new(reader, format, key_enc, value_enc, limits);
         let mut order = OrderCheck::default();
         let mut all: Vec<Batch> = Vec::new();
         loop {
@@ -316,21 +533,21 @@ async fn feed(
                 // The records before a bad line come first: an order error among them is the one to report.
                 if let Err(e) = order.check(&batch, ui) {
                     let _ = tx.blocking_send(Err(Error::Invalid(format!("{input}: {e}"))));
-                    return;
+                    return parser.bad_lines().clone();
                 }
             }
             let more = match filled {
                 Ok(more) => more,
                 Err(e) => {
                     let _ = tx.blocking_send(Err(Error::Invalid(format!("{input}: {e}"))));
-                    return;
+                    return parser.bad_lines().clone();
                 }
             };
             if sort {
                 all.push(batch);
             } else if !batch.is_empty() && tx.blocking_send(Ok(batch)).is_err() {
                 // The writer stopped (it failed): stop parsing too.
-                return;
+                return parser.bad_lines().clone();
             }
             if !more {
                 break;
@@ -339,9 +556,23 @@ async fn feed(
         if sort {
             send_sorted(&all, &tx);
         }
+        parser.bad_lines().clone()
     });
     let mut result = Ok(());
-    while let Some(b) = rx.recv().await {
+    let mut records = 0u64;
+    let mut stopped = None;
+    loop {
+        // A signal is taken between batches, never in the middle of a write: a write cancelled half-way (a
+        // file being finished, say) could complete on its own after the cleanup and be left behind.
+        let next = tokio::select! {
+            biased;
+            sig = interrupts.next() => {
+                stopped = Some(sig);
+                break;
+            }
+            b = rx.recv() => b,
+        };
+        let Some(b) = next else { break };
         let b = match b {
             Ok(b) => b,
             Err(e) => {
@@ -349,18 +580,52 @@ async fn feed(
                 break;
             }
         };
-        if let Err((line, e)) = sink.write_batch(&b).await {
+        let written = {
+            // A write can wait long on a store that stopped answering: a second signal quits at once.
+            let mut write = std::pin::pin!(sink.write_batch(&b));
+            loop {
+                tokio::select! {
+                    biased;
+                    r = &mut write => break r,
+                    sig = interrupts.next() => {
+                        if stopped.is_some() {
+                            eprintln!(
+                                "sstkit: {} again: quitting at once; {} may keep a temporary file or an incomplete \
+                                 multipart upload",
+                                sig.1, args.output
+                            );
+                            std::process::exit(sig.0);
+                        }
+                        eprintln!(
+                            "sstkit: {}: finishing the current write, then removing the output (send it again to \
+                             quit at once)",
+                            sig.1
+                        );
+                        stopped = Some(sig);
+                    }
+                }
+            }
+        };
+        if let Err((line, e)) = written {
             result = Err(match e {
                 Error::Codec { source, .. } => Error::Invalid(format!("{}: line {line}: {source}", args.input)),
                 other => other,
             });
             break;
         }
+        records += b.len() as u64;
         let _ = recycle.send(b);
+        if stopped.is_some() {
+            break;
+        }
     }
     drop(rx);
-    let _ = parser.await;
-    result
+    if let Some((code, name)) = stopped {
+        // The parser may be blocked reading standard input: do not wait for it.
+        return Ok(FeedEnd::Interrupted(code, name));
+    }
+    let bad = parser.await.unwrap_or_default();
+    result.map(|()| FeedEnd::Done(Fed { records, bad }))
 }
 
 /// Sorts the records of `all` by key (stable: for equal keys the last record wins) and sends them in batches.
@@ -394,49 +659,64 @@ fn send_sorted(all: &[Batch], tx: &tokio::sync::mpsc::Sender<Result<Batch>>) {
     let _ = tx.blocking_send(Ok(batch));
 }
 
-fn report(output: &str, files: &[SstMetadata], ui: Ui) {
+fn report(output: &str, files: &[SstMetadata], bad: &BadLines, ui: Ui) {
     if ui.json {
         for m in files {
-            let v = json!({
-                "location": m.location,
-                "file_size": m.file_size,
-                "entries": m.num_entries(),
-                "puts": m.num_puts,
-                "deletes": m.num_deletes,
-                "merges": m.num_merges,
-                "range_deletions": m.num_range_deletions,
-                "data_blocks": m.num_data_blocks,
-                "first_key_hex": m.first_user_key.as_deref().map(hex::encode),
-                "last_key_hex": m.last_user_key.as_deref().map(hex::encode),
-            });
-            println!("{v}");
+            let mut o = serde_json::Map::new();
+            o.insert("location".into(), json!(m.location));
+            o.insert("file_size".into(), json!(m.file_size));
+            o.insert("entries".into(), json!(m.num_entries()));
+            o.insert("puts".into(), json!(m.num_puts));
+            o.insert("deletes".into(), json!(m.num_deletes));
+            o.insert("merges".into(), json!(m.num_merges));
+            o.insert("range_deletions".into(), json!(m.num_range_deletions));
+            o.insert("data_blocks".into(), json!(m.num_data_blocks));
+            o.insert("skipped_lines".into(), json!(bad.count));
+            let (first, last) = (m.first_user_key.as_deref().unwrap_or(&[]), m.last_user_key.as_deref().unwrap_or(&[]));
+            put_bytes(&mut o, &[("first_key", first), ("last_key", last)], ui);
+            println!("{}", serde_json::Value::Object(o));
         }
     } else {
         for m in files {
             println!(
-                "wrote {}: {} entries, {} bytes, {} data blocks",
+                "wrote {}: {} entries ({} puts, {} deletes, {} merges, {} range deletions), {} bytes, {} data blocks",
                 m.location,
                 m.num_entries(),
+                m.num_puts,
+                m.num_deletes,
+                m.num_merges,
+                m.num_range_deletions,
                 m.file_size,
                 m.num_data_blocks
             );
         }
         if files.len() > 1 {
-            println!("{} files under {output}", files.len());
+            let sum = |f: fn(&SstMetadata) -> u64| files.iter().map(f).sum::<u64>();
+            println!(
+                "{} files under {output}: {} entries ({} puts, {} deletes, {} merges, {} range deletions)",
+                files.len(),
+                sum(SstMetadata::num_entries),
+                sum(|m| m.num_puts),
+                sum(|m| m.num_deletes),
+                sum(|m| m.num_merges),
+                sum(|m| m.num_range_deletions)
+            );
         }
     }
 }
 
 #[cfg(test)]
 mod tests {
-    use super::parse_size;
+    use super::{parse_size, parse_target_size};
 
     #[test]
     fn sizes() {
         assert_eq!(parse_size("64M"), Ok(64 << 20));
         assert_eq!(parse_size("10k"), Ok(10 << 10));
         assert_eq!(parse_size("123"), Ok(123));
-        assert!(parse_size("0").is_err());
         assert!(parse_size("x").is_err());
+        assert!(parse_target_size("1K").unwrap_err().contains("at least 64K"));
+        assert_eq!(parse_target_size("64K"), Ok(64 << 10));
+        assert!(parse_target_size("2000G").unwrap_err().contains("at most"));
     }
 }

@@ -5,6 +5,7 @@ mod build;
 mod input;
 mod output;
 mod read;
+mod target;
 
 use std::ffi::OsString;
 
@@ -16,9 +17,10 @@ use crate::error::Error;
 ///
 /// FILE and OUTPUT may be local paths or URLs (s3://bucket/key, gs://, az://, file://, memory://); cloud
 /// credentials and endpoints come from the usual environment variables (AWS_ENDPOINT, AWS_ACCESS_KEY_ID,
-/// AWS_SECRET_ACCESS_KEY, AWS_REGION, AWS_ALLOW_HTTP, ...).
+/// AWS_SECRET_ACCESS_KEY, AWS_REGION, AWS_ALLOW_HTTP, ...). Credentials from the cloud metadata service
+/// (instance roles) are used only with --instance-credentials.
 #[derive(Debug, Parser)]
-#[command(name = "sstkit", version, about, long_about)]
+#[command(name = "sstkit", version, about, long_about, after_help = EXIT_CODES)]
 pub struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -31,6 +33,56 @@ pub struct Cli {
     /// No progress bars.
     #[arg(long, short, global = true)]
     quiet: bool,
+    /// Allow cloud credentials from the instance metadata service (169.254.169.254); without this flag a
+    /// missing AWS/GCS/Azure credential is an error naming the variable to set, and no metadata request is made.
+    #[arg(long, global = true)]
+    instance_credentials: bool,
+}
+
+/// The exit status table, shown by `--help` and in the README.
+pub const EXIT_CODES: &str = "\
+Exit status (every command):
+  0    success (get: the key has a value)
+  1    the negative answer: get: the key is absent, deleted or not a plain value (merge operand, ...);
+       verify: corruption found
+  2    usage error: bad arguments, an input line that does not parse, unsorted input, an output that
+       exists (without --force) or is not a regular file, a missing credential variable
+  3    corrupt bytes met by any command but verify (not an SST file, checksum mismatch, ...)
+  4    a valid table using a feature this build does not support (verify prints UNSUPPORTED: <what>)
+  5    I/O or object-store error (a missing file, permissions, network)
+  130  interrupted by SIGINT (Ctrl-C); 143: by SIGTERM. A build removes everything it wrote first.";
+
+/// Exit statuses (see [`EXIT_CODES`]).
+pub(crate) mod exit {
+    /// Success.
+    pub const OK: i32 = 0;
+    /// The negative answer (get: absent; verify: corrupt).
+    pub const NO: i32 = 1;
+    /// Usage or input error.
+    pub const USAGE: i32 = 2;
+    /// Corrupt bytes.
+    pub const CORRUPT: i32 = 3;
+    /// A feature this build does not support.
+    pub const UNSUPPORTED: i32 = 4;
+    /// I/O or object-store error.
+    pub const IO: i32 = 5;
+    /// SIGINT.
+    pub const SIGINT: i32 = 130;
+    /// SIGTERM.
+    pub const SIGTERM: i32 = 143;
+}
+
+/// The exit status for an error, by its kind.
+pub(crate) fn exit_code(e: &Error) -> i32 {
+    match e {
+        Error::Codec { source, .. } => match source {
+            sstkit_core::Error::Unsupported { .. } => exit::UNSUPPORTED,
+            sstkit_core::Error::OutOfOrder { .. } | sstkit_core::Error::InvalidArgument { .. } => exit::USAGE,
+            _ => exit::CORRUPT,
+        },
+        Error::Store { .. } | Error::Io { .. } => exit::IO,
+        Error::Invalid(_) => exit::USAGE,
+    }
 }
 
 #[derive(Debug, Subcommand)]
@@ -39,7 +91,8 @@ enum Command {
     Build(build::BuildArgs),
     /// Print entries, optionally in a key range.
     Scan(ScanArgs),
-    /// Look one key up.
+    /// Look one key up: prints the value (exit 0); a deletion, merge operand or other kind is reported with
+    /// its kind (exit 1), as is an absent key.
     Get(GetArgs),
     /// Show the file's structure: footer, meta blocks, index entries, data blocks (like `sst_dump --command=raw`).
     Dump(DumpArgs),
@@ -47,7 +100,8 @@ enum Command {
     Props(FileArgs),
     /// Block counts, sizes, key and value size distributions, compression ratio.
     Stats(FileArgs),
-    /// Check every block's checksum; exit status 1 with the offset and block on corruption.
+    /// Check every block's checksum; exit status 1 with the offset and block on corruption, 4 (printing
+    /// UNSUPPORTED: <what>) for a valid table this build cannot read.
     Verify(FileArgs),
 }
 
@@ -113,6 +167,7 @@ pub(crate) struct Ui {
     pub json: bool,
     pub hex: bool,
     pub progress: bool,
+    pub instance_credentials: bool,
 }
 
 /// Runs the CLI with these arguments (the first is the program name); returns the exit status.
@@ -125,19 +180,31 @@ where
         Ok(c) => c,
         Err(e) => {
             let _ = e.print();
-            return if e.use_stderr() { 2 } else { 0 };
+            return if e.use_stderr() { exit::USAGE } else { exit::OK };
         }
     };
+    let terminal = std::io::IsTerminal::is_terminal(&std::io::stderr());
+    // Warnings (a cleanup that failed, say) must reach the user: RUST_LOG filters, default `warn`.
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn"));
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_ansi(terminal)
+        .with_target(false)
+        .without_time()
+        .try_init();
     let ui = Ui {
         json: cli.json,
         hex: cli.hex,
-        progress: !cli.quiet && std::io::IsTerminal::is_terminal(&std::io::stderr()),
+        progress: !cli.quiet && terminal,
+        instance_credentials: cli.instance_credentials,
     };
     let rt = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
         Ok(rt) => rt,
         Err(e) => {
             eprintln!("sstkit: cannot start the async runtime: {e}");
-            return 1;
+            return exit::IO;
         }
     };
     let result = rt.block_on(async {
@@ -151,17 +218,19 @@ where
             Command::Verify(a) => read::verify(&a.file, ui).await,
         }
     });
+    // A parser thread may still sit in a read of standard input: do not wait for it.
+    rt.shutdown_background();
     match result {
         Ok(code) => code,
         Err(e) => {
             eprintln!("sstkit: {}", one_line(&e));
-            1
+            exit_code(&e)
         }
     }
 }
 
 /// The error and its causes on one line.
-fn one_line(e: &Error) -> String {
+pub(crate) fn one_line(e: &Error) -> String {
     let mut s = e.to_string();
     let mut src = std::error::Error::source(e);
     while let Some(c) = src {

@@ -21,16 +21,16 @@ pub(crate) fn text(bytes: &[u8], ui: Ui) -> String {
     s
 }
 
-/// Puts `bytes` into a JSON object as `name` (UTF-8 text) or `name_hex` (with `--hex`, or when not UTF-8).
-pub(crate) fn put_bytes(obj: &mut Map<String, Value>, name: &str, bytes: &[u8], ui: Ui) {
-    match std::str::from_utf8(bytes) {
-        Ok(s) if !ui.hex => {
-            obj.insert(name.to_string(), json!(s));
-        }
-        _ => {
-            obj.insert(format!("{name}_hex"), json!(hex::encode(bytes)));
-        }
+/// Puts byte strings into a JSON object under their names, with one `"encoding"` field for all of them: `"utf8"`
+/// (the strings as they are) when every one is UTF-8 and `--hex` is not given, otherwise `"hex"`. The names are
+/// the same in every command (`key`, `value`, `first_key`, ...); only `encoding` says how to read them.
+pub(crate) fn put_bytes(obj: &mut Map<String, Value>, fields: &[(&str, &[u8])], ui: Ui) {
+    let utf8 = !ui.hex && fields.iter().all(|(_, b)| std::str::from_utf8(b).is_ok());
+    for (name, bytes) in fields {
+        let v = if utf8 { String::from_utf8_lossy(bytes).into_owned() } else { hex::encode(bytes) };
+        obj.insert((*name).to_string(), json!(v));
     }
+    obj.insert("encoding".into(), json!(if utf8 { "utf8" } else { "hex" }));
 }
 
 /// The name of an entry type as printed.
@@ -52,10 +52,9 @@ pub(crate) fn kind_name(kind: ValueType) -> &'static str {
 pub(crate) fn entry_line(key: &[u8], seqno: u64, kind: ValueType, value: &[u8], ui: Ui) -> String {
     if ui.json {
         let mut o = Map::new();
-        put_bytes(&mut o, "key", key, ui);
+        put_bytes(&mut o, &[("key", key), ("value", value)], ui);
         o.insert("seqno".into(), json!(seqno));
-        o.insert("type".into(), json!(kind_name(kind)));
-        put_bytes(&mut o, "value", value, ui);
+        o.insert("kind".into(), json!(kind_name(kind)));
         Value::Object(o).to_string()
     } else if kind == ValueType::Value {
         format!("{} => {}", text(key, ui), text(value, ui))
@@ -64,17 +63,34 @@ pub(crate) fn entry_line(key: &[u8], seqno: u64, kind: ValueType, value: &[u8], 
     }
 }
 
-/// A progress bar on stderr when the UI allows it, hidden otherwise.
-pub(crate) fn progress(ui: Ui, len: u64, what: &str) -> indicatif::ProgressBar {
+/// A progress bar on stderr when the UI allows it, hidden otherwise. `len` is `None` when the size is unknown
+/// (standard input, a pipe): then only the bytes done and the rate are shown.
+pub(crate) fn progress(ui: Ui, len: Option<u64>, what: &str) -> indicatif::ProgressBar {
     if !ui.progress {
         return indicatif::ProgressBar::hidden();
     }
-    let bar = indicatif::ProgressBar::new(len);
-    let style =
-        indicatif::ProgressStyle::with_template("{msg} [{bar:30}] {bytes}/{total_bytes} ({bytes_per_sec}, {eta})")
-            .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar())
-            .progress_chars("=> ");
+    let (bar, template) = match len {
+        Some(len) => {
+            (indicatif::ProgressBar::new(len), "{msg} [{bar:30}] {bytes}/{total_bytes} ({bytes_per_sec}, {eta})")
+        }
+        None => (indicatif::ProgressBar::no_length(), "{msg} {spinner} {bytes} ({bytes_per_sec})"),
+    };
+    let style = indicatif::ProgressStyle::with_template(template)
+        .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar())
+        .progress_chars("=> ");
     bar.set_style(style);
     bar.set_message(what.to_string());
     bar
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_progress_bar_without_a_size_has_no_total() {
+        let ui = Ui { json: false, hex: false, progress: true, instance_credentials: false };
+        assert_eq!(progress(ui, None, "building").length(), None);
+        assert_eq!(progress(ui, Some(10), "building").length(), Some(10));
+    }
 }

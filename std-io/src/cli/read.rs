@@ -7,13 +7,12 @@ use serde_json::{json, Map, Value};
 use sstkit_core::key::ValueType;
 
 use super::output::{entry_line, kind_name, progress, put_bytes, text};
-use super::{decode, Encoding, Ui};
+use super::{decode, exit, Encoding, Ui};
 use crate::error::{Error, Result};
-use crate::reader::{ReadOptions, SstReader};
+use crate::reader::SstReader;
 
-async fn open(file: &str) -> Result<SstReader> {
-    let (store, path) = crate::location::resolve(file)?;
-    SstReader::open(store, path, ReadOptions::default()).await
+async fn open(file: &str, ui: Ui) -> Result<SstReader> {
+    super::target::open_reader(file, ui).await
 }
 
 fn arg(text: &str, enc: Encoding, what: &str) -> Result<Vec<u8>> {
@@ -28,7 +27,7 @@ pub(crate) async fn scan(
     enc: Encoding,
     ui: Ui,
 ) -> Result<i32> {
-    let r = open(file).await?;
+    let r = open(file, ui).await?;
     let start = match from {
         Some(k) => Bound::Included(arg(&k, enc, "--from")?),
         None => Bound::Unbounded,
@@ -70,41 +69,63 @@ fn flush(out: &mut impl std::io::Write) -> Result<()> {
     }
 }
 
+/// Looks a key up. Only a plain value counts as found (exit 0, the value on stdout); a deletion (point or
+/// range), a merge operand (whose value depends on the merge operator) and the other kinds are reported with
+/// their kind on stderr (exit 1), as is an absent key. `--json` prints `found`, `kind` and the value.
 pub(crate) async fn get(file: &str, key: &str, enc: Encoding, ui: Ui) -> Result<i32> {
-    let r = open(file).await?;
+    let r = open(file, ui).await?;
     let k = arg(key, enc, "KEY")?;
     let found = r.get(&k).await?;
     let mut out = std::io::stdout().lock();
-    match found {
-        Some(f) if ui.json => {
-            writeln_or_quit(&mut out, &entry_line(&k, f.seqno, f.kind, &f.value, ui))?;
-            Ok(if f.is_deleted() { 1 } else { 0 })
+    let code = match &found {
+        Some(f) if f.kind == ValueType::Value => exit::OK,
+        _ => exit::NO,
+    };
+    if ui.json {
+        let mut o = Map::new();
+        o.insert("found".into(), json!(found.is_some()));
+        match &found {
+            Some(f) => {
+                put_bytes(&mut o, &[("key", &k), ("value", &f.value)], ui);
+                o.insert("kind".into(), json!(kind_name(f.kind)));
+                o.insert("seqno".into(), json!(f.seqno));
+            }
+            None => {
+                put_bytes(&mut o, &[("key", &k)], ui);
+                o.insert("kind".into(), Value::Null);
+            }
         }
-        Some(f) if !f.is_deleted() => {
+        writeln_or_quit(&mut out, &Value::Object(o).to_string())?;
+        return Ok(code);
+    }
+    match found {
+        Some(f) if f.kind == ValueType::Value => {
             let v = if ui.hex { hex::encode(&f.value) } else { String::from_utf8_lossy(&f.value).into_owned() };
             writeln_or_quit(&mut out, &v)?;
-            Ok(0)
         }
-        Some(f) => {
+        Some(f) if f.is_deleted() => {
             eprintln!("{}: deleted ({} at seq {})", text(&k, ui), kind_name(f.kind), f.seqno);
-            Ok(1)
         }
-        None if ui.json => {
-            let mut o = Map::new();
-            put_bytes(&mut o, "key", &k, ui);
-            o.insert("found".into(), json!(false));
-            writeln_or_quit(&mut out, &Value::Object(o).to_string())?;
-            Ok(1)
-        }
-        None => {
-            eprintln!("{}: not found", text(&k, ui));
-            Ok(1)
-        }
+        Some(f) if f.kind == ValueType::Merge => eprintln!(
+            "{}: a merge operand at seq {}, not a value (the value depends on the merge operator): {}",
+            text(&k, ui),
+            f.seqno,
+            text(&f.value, ui)
+        ),
+        Some(f) => eprintln!(
+            "{}: a {} entry at seq {}, not a plain value: {}",
+            text(&k, ui),
+            kind_name(f.kind),
+            f.seqno,
+            text(&f.value, ui)
+        ),
+        None => eprintln!("{}: not found", text(&k, ui)),
     }
+    Ok(code)
 }
 
 pub(crate) async fn props(file: &str, ui: Ui) -> Result<i32> {
-    let r = open(file).await?;
+    let r = open(file, ui).await?;
     let list = r.properties_list()?;
     let mut out = std::io::BufWriter::new(std::io::stdout().lock());
     if ui.json {
@@ -132,7 +153,7 @@ pub(crate) async fn props(file: &str, ui: Ui) -> Result<i32> {
 }
 
 pub(crate) async fn dump(file: &str, entries: bool, ui: Ui) -> Result<i32> {
-    let r = open(file).await?;
+    let r = open(file, ui).await?;
     let l = *r.layout();
     let mut out = std::io::BufWriter::new(std::io::stdout().lock());
     let info = l.index_info;
@@ -144,7 +165,7 @@ pub(crate) async fn dump(file: &str, entries: bool, ui: Ui) -> Result<i32> {
             .into_iter()
             .map(|e| {
                 let mut o = Map::new();
-                put_bytes(&mut o, "key", &e.key, ui);
+                put_bytes(&mut o, &[("key", &e.key)], ui);
                 o.insert("offset".into(), json!(e.handle.offset));
                 o.insert("size".into(), json!(e.handle.size));
                 Value::Object(o)
@@ -220,8 +241,8 @@ pub(crate) async fn dump(file: &str, entries: bool, ui: Ui) -> Result<i32> {
             o.insert("size".into(), json!(b.bytes.len()));
             o.insert("compression".into(), json!(b.compression.name()));
             o.insert("entries".into(), json!(n));
-            put_bytes(&mut o, "first_key", first.as_deref().unwrap_or(&[]), ui);
-            put_bytes(&mut o, "last_key", last.as_deref().unwrap_or(&[]), ui);
+            let (first, last) = (first.as_deref().unwrap_or(&[]), last.as_deref().unwrap_or(&[]));
+            put_bytes(&mut o, &[("first_key", first), ("last_key", last)], ui);
             lines.push(Value::Object(o).to_string());
         } else {
             lines.push(format!(
@@ -283,12 +304,12 @@ impl Dist {
 }
 
 pub(crate) async fn stats(file: &str, ui: Ui) -> Result<i32> {
-    let r = open(file).await?;
+    let r = open(file, ui).await?;
     let (mut keys, mut values, mut stored, mut raw) =
         (Dist::default(), Dist::default(), Dist::default(), Dist::default());
     let mut kinds = std::collections::BTreeMap::<&'static str, u64>::new();
     let mut compressed_blocks = 0u64;
-    let bar = progress(ui, r.file_size(), "reading");
+    let bar = progress(ui, Some(r.file_size()), "reading");
     r.for_each_data_block(|b| {
         stored.add(b.extent.handle.size as usize);
         raw.add(b.bytes.len());
@@ -350,14 +371,12 @@ fn print_tree(out: &mut impl std::io::Write, v: &Value, depth: usize) -> Result<
 }
 
 pub(crate) async fn verify(file: &str, ui: Ui) -> Result<i32> {
-    let (store, path) = crate::location::resolve(file)?;
-    let opts = ReadOptions::default();
     // Opening verifies the footer and every meta block (metaindex, properties, index, filter, range deletions).
-    let r = match SstReader::open(store, path, opts).await {
+    let r = match open(file, ui).await {
         Ok(r) => r,
-        Err(e) => return report_corruption(file, &e, ui),
+        Err(e) => return report_corruption(file, e, ui),
     };
-    let bar = progress(ui, r.file_size(), "verifying");
+    let bar = progress(ui, Some(r.file_size()), "verifying");
     let mut blocks = r.meta_blocks().map(|m| m.len() as u64 + 2).unwrap_or(2);
     let mut entries = 0u64;
     let res = r
@@ -369,7 +388,7 @@ pub(crate) async fn verify(file: &str, ui: Ui) -> Result<i32> {
         .await;
     bar.finish_and_clear();
     if let Err(e) = res {
-        return report_corruption(file, &e, ui);
+        return report_corruption(file, e, ui);
     }
     let mut out = std::io::stdout().lock();
     if ui.json {
@@ -378,26 +397,27 @@ pub(crate) async fn verify(file: &str, ui: Ui) -> Result<i32> {
     } else {
         writeln_or_quit(&mut out, &format!("{file}: ok ({blocks} blocks, {entries} entries checked)"))?;
     }
-    Ok(0)
+    Ok(exit::OK)
 }
 
-fn report_corruption(file: &str, e: &Error, ui: Ui) -> Result<i32> {
+/// Verify's answer for an error: corruption is the negative answer (exit 1, with the offset and block), an
+/// unsupported feature is `UNSUPPORTED: <what>` (exit 4); anything else (I/O, a missing file) is an error.
+fn report_corruption(file: &str, e: Error, ui: Ui) -> Result<i32> {
+    let unsupported = matches!(e.codec(), Some(sstkit_core::Error::Unsupported { .. }));
     let (offset, block) = match e.codec() {
         Some(sstkit_core::Error::ChecksumMismatch { part, offset, .. })
         | Some(sstkit_core::Error::Corruption { part, offset, .. }) => (Some(*offset), Some(part.to_string())),
+        Some(sstkit_core::Error::Unsupported { part, .. }) => (None, Some(part.to_string())),
         _ => (None, None),
     };
-    if matches!(e, Error::Store { .. } | Error::Io { .. }) {
-        return Err(clone_err(e));
+    if e.codec().is_none() || super::exit_code(&e) == exit::USAGE {
+        return Err(e);
     }
+    let (status, code) = if unsupported { ("UNSUPPORTED", exit::UNSUPPORTED) } else { ("CORRUPT", exit::NO) };
     if ui.json {
-        let v = json!({"file": file, "ok": false, "offset": offset, "block": block, "error": e.to_string()});
+        let v = json!({"file": file, "ok": false, "status": status, "offset": offset, "block": block, "error": e.to_string()});
         println!("{v}");
     }
-    eprintln!("sstkit: {file}: CORRUPT: {e}");
-    Ok(1)
-}
-
-fn clone_err(e: &Error) -> Error {
-    Error::Invalid(e.to_string())
+    eprintln!("sstkit: {file}: {status}: {e}");
+    Ok(code)
 }
