@@ -425,7 +425,9 @@ fn numeric_options_have_bounds() {
     let err = fails(&["build", &input, o, "--bloom-bits", "1000"], 2);
     assert!(err.contains("not in 0..=100"), "{err}");
     let err = fails(&["build", &input, o, "--format-version", "9"], 2);
-    assert!(err.contains("format_version"), "{err}");
+    assert!(err.contains("--format-version") && err.contains("not in 2..=7"), "{err}");
+    let err = fails(&["build", &input, o, "--format-version", "1"], 2);
+    assert!(err.contains("not in 2..=7"), "{err}");
     assert!(names(dir.path()) == ["in.tsv"]);
 }
 

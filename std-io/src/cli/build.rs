@@ -107,8 +107,8 @@ pub(crate) struct BuildArgs {
     /// Block checksum.
     #[arg(long, value_enum, default_value = "crc32c")]
     checksum: Checksum,
-    /// Footer format_version (0–7; the writer supports 2–7. 6 is readable by RocksDB ≥ 8.6, 7 by ≥ 10.4).
-    #[arg(long, default_value_t = 5, value_parser = clap::value_parser!(u32).range(0..=7))]
+    /// Footer format_version, 2–7 (5 is read by RocksDB 6.6 through 11.x; 6 by RocksDB ≥ 8.6; 7 by ≥ 10.4).
+    #[arg(long, default_value_t = 5, value_parser = clap::value_parser!(u32).range(2..=7))]
     format_version: u32,
     /// Sequence number of every entry (below 2^56); non-zero writes a non-external table (not ingestible by
     /// RocksDB).
