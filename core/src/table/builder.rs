@@ -80,6 +80,28 @@ impl TableStats {
     pub fn num_entries(&self) -> u64 {
         self.num_puts + self.num_deletions + self.num_merges + self.num_other + self.num_range_deletions
     }
+
+    /// Smallest and largest sequence number of the entries, `None` while the table is empty.
+    pub fn seqno_range(&self) -> Option<(u64, u64)> {
+        (self.min_seqno <= self.max_seqno).then_some((self.min_seqno, self.max_seqno))
+    }
+}
+
+/// Where a finished table's meta blocks are: what [`TableBuilder::handles`] reports once the footer was handed
+/// out, so a caller can describe the file without reading it back.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct TableHandles {
+    /// The index block.
+    pub index: BlockHandle,
+    /// The full filter block, if one was written.
+    pub filter: Option<BlockHandle>,
+    /// The range-deletion block, if one was written.
+    pub range_del: Option<BlockHandle>,
+    /// The properties block.
+    pub properties: BlockHandle,
+    /// The metaindex block.
+    pub metaindex: BlockHandle,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -251,6 +273,50 @@ impl<W: Workspace> TableBuilder<W> {
     /// True when the table is complete and every byte was handed out.
     pub fn is_done(&self) -> bool {
         self.stage == Stage::Done && self.output.is_none_or(|o| o.handed_out)
+    }
+
+    /// The handles of the meta blocks, once the table is complete ([`is_done`](Self::is_done)).
+    pub fn handles(&self) -> Option<TableHandles> {
+        self.is_done().then_some(TableHandles {
+            index: self.index_handle,
+            filter: self.filter_handle,
+            range_del: self.range_del_handle,
+            properties: self.properties_handle,
+            metaindex: self.metaindex_handle,
+        })
+    }
+
+    /// Calls `f` with each property the properties block holds (name, encoded value), once the table is
+    /// complete ([`is_done`](Self::is_done)); the same list the block was built from, in no particular order.
+    pub fn for_each_property(&self, mut f: impl FnMut(&str, &[u8])) -> Result<()> {
+        if !self.is_done() {
+            return Err(Error::InvalidArgument { reason: "properties asked before the table was finished" });
+        }
+        for (name, value) in self.property_list()? {
+            let mut tmp = [0u8; 10];
+            f(name, value.encode(&mut tmp)?);
+        }
+        Ok(())
+    }
+
+    /// The smallest range-deletion start and the largest (exclusive) range-deletion end, if any.
+    pub fn range_deletion_bounds(&self) -> Option<(&[u8], &[u8])> {
+        let ws = self.ws.bytes();
+        let mut bounds: Option<(&[u8], &[u8])> = None;
+        let mut p = 2 * self.block_cap;
+        while p < self.log_end {
+            let (tag, _, next) = read_record(ws, p).ok()?;
+            if tag == TAG_TOMBSTONE {
+                let (_, start, end) = parse_tombstone(ws, p).ok()?;
+                // Starts increase, so the first is the smallest; ends do not.
+                bounds = Some(match bounds {
+                    None => (start, end),
+                    Some((s, e)) => (s, e.max(end)),
+                });
+            }
+            p = next;
+        }
+        bounds
     }
 
     /// Adds a value. User keys must strictly increase across `put`, `delete` and `merge`.
@@ -970,13 +1036,14 @@ impl<W: Workspace> TableBuilder<W> {
         longest
     }
 
-    fn build_properties(&mut self) -> Result<usize> {
+    /// The properties this table is written with (read once the stats and the filter are final).
+    fn property_list(&self) -> Result<heapless::Vec<(&'static str, PropValue<'static>), 40>> {
         let s = self.stats;
         let o = &self.opts;
         let compression = if o.compression == CompressionType::None { "NoCompression" } else { o.compression.name() };
         let user_keys = u64::from(self.user_key_index());
         let delta = u64::from(o.format_version >= 4);
-        let mut props: heapless::Vec<(&str, PropValue<'_>), 40> = heapless::Vec::new();
+        let mut props: heapless::Vec<(&'static str, PropValue<'static>), 40> = heapless::Vec::new();
         let list = [
             (names::DATA_SIZE, PropValue::Num(s.data_size)),
             (names::INDEX_SIZE, PropValue::Num(s.index_size)),
@@ -1027,6 +1094,11 @@ enabled=0; max_dict_buffer_bytes=0; use_zstd_dict_trainer=1; ",
             props.push((names::EXTERNAL_SST_VERSION, PropValue::Fixed32(2))).map_err(full)?;
             props.push((names::GLOBAL_SEQNO, PropValue::Fixed64(0))).map_err(full)?;
         }
+        Ok(props)
+    }
+
+    fn build_properties(&mut self) -> Result<usize> {
+        let mut props = self.property_list()?;
         let at = self.log_end;
         let ws = self.ws.bytes_mut();
         let end = ws.len() - BLOCK_TRAILER_LEN;
