@@ -339,6 +339,12 @@ impl<W: Workspace, S: Sink> TableWriter<W, S> {
         &self.sink
     }
 
+    /// The sink, to take bytes out between calls (an upload cutting full parts off a buffer). Whatever is taken
+    /// is the caller's to keep in order.
+    pub fn sink_mut(&mut self) -> &mut S {
+        &mut self.sink
+    }
+
     /// Counts and sizes so far; `file_size` is the number of bytes written to the sink.
     pub fn stats(&self) -> &TableStats {
         self.builder.stats()

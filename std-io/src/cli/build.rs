@@ -116,7 +116,7 @@ impl BuildArgs {
                 Compression::None => CompressionType::None,
                 Compression::Lz4 => CompressionType::Lz4,
             })
-            .filter_bits_per_key((self.bloom_bits > 0).then_some(self.bloom_bits))
+            .bloom_bits_per_key(self.bloom_bits)
             .checksum(match self.checksum {
                 Checksum::None => ChecksumType::None,
                 Checksum::Crc32c => ChecksumType::Crc32c,
@@ -399,13 +399,13 @@ fn report(output: &str, files: &[SstMetadata], ui: Ui) {
         for m in files {
             let v = json!({
                 "location": m.location,
-                "file_size": m.file_size,
-                "entries": m.num_entries(),
-                "puts": m.num_puts,
-                "deletes": m.num_deletes,
-                "merges": m.num_merges,
-                "range_deletions": m.num_range_deletions,
-                "data_blocks": m.num_data_blocks,
+                "file_size": m.stats.file_size,
+                "entries": m.stats.num_entries(),
+                "puts": m.stats.num_puts,
+                "deletes": m.stats.num_deletions,
+                "merges": m.stats.num_merges,
+                "range_deletions": m.stats.num_range_deletions,
+                "data_blocks": m.stats.num_data_blocks,
                 "first_key_hex": m.first_user_key.as_deref().map(hex::encode),
                 "last_key_hex": m.last_user_key.as_deref().map(hex::encode),
             });
@@ -416,9 +416,9 @@ fn report(output: &str, files: &[SstMetadata], ui: Ui) {
             println!(
                 "wrote {}: {} entries, {} bytes, {} data blocks",
                 m.location,
-                m.num_entries(),
-                m.file_size,
-                m.num_data_blocks
+                m.stats.num_entries(),
+                m.stats.file_size,
+                m.stats.num_data_blocks
             );
         }
         if files.len() > 1 {
