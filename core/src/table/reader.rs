@@ -14,7 +14,7 @@ use crate::key::{split_internal_key, ValueType};
 use crate::keybuf::{DefaultKeyBuf, KeyBuf};
 use crate::metaindex::Metaindex;
 use crate::properties::Properties;
-use crate::trailer::{ChecksumType, CompressionType, BLOCK_TRAILER_LEN};
+use crate::trailer::{ChecksumType, CompressionType};
 
 /// How a table is read.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -592,9 +592,3 @@ fn find_whole<'a>(data: &'a [u8], at: usize, key: &[u8]) -> Option<&'a [u8]> {
     let k = data.get(start..start + non_shared - crate::key::INTERNAL_KEY_TRAILER_LEN)?;
     (k == key).then_some(k)
 }
-
-/// Bytes of an empty block (no entries, one restart), for tables without a range-deletion block.
-pub const EMPTY_BLOCK_BYTES: [u8; 8] = [0, 0, 0, 0, 1, 0, 0, 0];
-
-#[allow(dead_code)]
-const _: usize = BLOCK_TRAILER_LEN;
