@@ -38,7 +38,6 @@ fn build(opts: Options) -> Vec<u8> {
     w.finish().unwrap().1
 }
 
-
 /// Opens a damaged table and verifies it; returns true if `Table::open` + `verify_all` reported an error.
 /// Reads the whole table too when `full` (and always when the damage went unnoticed).
 ///

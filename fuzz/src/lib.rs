@@ -4,7 +4,6 @@
 use std::collections::BTreeMap;
 
 use arbitrary::Arbitrary;
-use sstkit_core::handle::BlockHandle;
 use sstkit_core::key::{ValueType, MAX_SEQNO};
 use sstkit_core::keybuf::SliceKeyBuf;
 use sstkit_core::table::{Options, ReadOptions, Table, TableBuilder};

@@ -210,7 +210,10 @@ impl RollingWriter {
             if key < last {
                 return Err(Error::Codec {
                     context: format!("{}: {}", self.opts.prefix, op.name()),
-                    source: sstkit_core::Error::OutOfOrder { previous: KeyExcerpt::new(last), key: KeyExcerpt::new(key) },
+                    source: sstkit_core::Error::OutOfOrder {
+                        previous: KeyExcerpt::new(last),
+                        key: KeyExcerpt::new(key),
+                    },
                 });
             }
         }

@@ -107,7 +107,10 @@ async fn large_table_streams_equal_parts_in_memory() {
     assert!(*last > 0 && *last <= part);
     assert_eq!(c.part_bytes(), meta.stats.file_size);
     let p = progress.get();
-    assert_eq!((p.parts_uploaded, p.bytes_uploaded, p.bytes_written), (c.parts, meta.stats.file_size, meta.stats.file_size));
+    assert_eq!(
+        (p.parts_uploaded, p.bytes_uploaded, p.bytes_written),
+        (c.parts, meta.stats.file_size, meta.stats.file_size)
+    );
     let bytes = read_object(&*mem, &Path::from("big.sst")).await;
     check_table(&bytes, &ops);
     check_metadata(&meta, &bytes, &ops);
