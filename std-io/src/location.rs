@@ -134,7 +134,7 @@ mod tests {
     #[cfg(not(feature = "aws"))]
     #[test]
     fn s3_urls_name_the_missing_feature() {
-        let e = resolve("s3://bucket/t.sst").err().expect("no aws backend");
+        let e = resolve("s3://bucket/t.sst").expect_err("no aws backend");
         assert!(e.to_string().contains("built without the `aws` feature"), "{e}");
     }
 }
