@@ -599,6 +599,8 @@ pub fn moto_store() -> Option<(MotoServer, Arc<dyn ObjectStore>)> {
             Err(_) => std::thread::sleep(Duration::from_millis(100)),
         }
     }
+    // The cloud backends' HTTP client has no TLS provider of its own (see `install_tls_provider`).
+    sstkit::location::install_tls_provider();
     let store = object_store::aws::AmazonS3Builder::new()
         .with_endpoint(server.endpoint())
         .with_allow_http(true)
