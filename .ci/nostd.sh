@@ -8,7 +8,7 @@ step() { echo "--- $* ($(( $(date +%s) - start ))s)"; "$@"; }
 
 rustup target add thumbv7em-none-eabihf wasm32-unknown-unknown >/dev/null 2>&1 || true
 step cargo build -p sstkit-core --no-default-features --target thumbv7em-none-eabihf
-step cargo build -p sstkit-core --no-default-features --features lz4,snappy,zlib --target thumbv7em-none-eabihf
+step cargo build -p sstkit-core --no-default-features --features lz4,snappy,zlib,embedded-io --target thumbv7em-none-eabihf
 step cargo build -p sstkit-core --no-default-features --features lz4 --target wasm32-unknown-unknown
 (cd examples/nostd-smoke && step cargo build --release --target thumbv7em-none-eabihf)
 echo "--- no_std builds and the no-allocator smoke binary: ok ($(( $(date +%s) - start ))s)"

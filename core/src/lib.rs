@@ -31,7 +31,11 @@ pub use checksum::BlockChecksum;
 pub use error::{Error, ErrorKind, KeyExcerpt, Part, Result};
 pub use handle::BlockHandle;
 pub use key::{InternalKey, ValueType};
-pub use sink::{EmbeddedIo, Sink, SliceSink, TableWriter, WriteError};
+#[cfg(feature = "embedded-io")]
+pub use sink::EmbeddedIo;
+#[cfg(feature = "std")]
+pub use sink::StdIo;
+pub use sink::{Sink, SliceSink, TableWriter, WriteError};
 pub use trailer::{BlockTrailer, ChecksumType, CompressionType};
 
 /// The README's example, compiled and run as a doctest.

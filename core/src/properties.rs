@@ -396,6 +396,27 @@ pub enum PropValue<'v> {
     Bytes(&'v [u8]),
 }
 
+impl<'v> PropValue<'v> {
+    /// The value as the properties block stores it; numbers are encoded into `tmp`.
+    pub fn encode<'a>(&'a self, tmp: &'a mut [u8; 10]) -> Result<&'a [u8]> {
+        Ok(match *self {
+            PropValue::Num(n) => {
+                let k = encode_varint64(n, tmp)?;
+                &tmp[..k]
+            }
+            PropValue::Fixed32(n) => {
+                tmp[..4].copy_from_slice(&n.to_le_bytes());
+                &tmp[..4]
+            }
+            PropValue::Fixed64(n) => {
+                tmp[..8].copy_from_slice(&n.to_le_bytes());
+                &tmp[..8]
+            }
+            PropValue::Bytes(s) => s,
+        })
+    }
+}
+
 /// Writes a properties block from `(name, value)` pairs (sorted here; names must be distinct) into `out`.
 pub fn build_properties(props: &mut [(&str, PropValue<'_>)], out: &mut [u8]) -> Result<usize> {
     props.sort_unstable_by(|a, b| a.0.cmp(b.0));
@@ -408,21 +429,7 @@ pub fn build_properties(props: &mut [(&str, PropValue<'_>)], out: &mut [u8]) -> 
     let mut b = BlockBuilder::new(out, usize::MAX);
     for (name, v) in props.iter() {
         let mut tmp = [0u8; 10];
-        let bytes: &[u8] = match *v {
-            PropValue::Num(n) => {
-                let k = encode_varint64(n, &mut tmp)?;
-                &tmp[..k]
-            }
-            PropValue::Fixed32(n) => {
-                tmp[..4].copy_from_slice(&n.to_le_bytes());
-                &tmp[..4]
-            }
-            PropValue::Fixed64(n) => {
-                tmp[..8].copy_from_slice(&n.to_le_bytes());
-                &tmp[..8]
-            }
-            PropValue::Bytes(s) => s,
-        };
+        let bytes = v.encode(&mut tmp)?;
         b.add(name.as_bytes(), bytes)?;
     }
     Ok(b.finish().len())

@@ -4,7 +4,9 @@
 //! before the next call. A [`TableWriter`] owns a builder and a [`Sink`] and does that after every entry:
 //!
 //! - [`SliceSink`] writes the whole table into one caller buffer (no allocator);
-//! - [`EmbeddedIo`] writes through any [`embedded_io::Write`] (a UART, a flash driver, an SD card);
+//! - `EmbeddedIo` (feature `embedded-io`) writes through any `embedded_io::Write` (a UART, a flash driver, an
+//!   SD card);
+//! - `StdIo` (feature `std`) writes through any `std::io::Write`;
 //! - with the `alloc` feature, `Vec<u8>` collects the table;
 //! - `&mut S` is a sink whenever `S` is, so a writer can borrow a sink it does not own.
 //!
@@ -98,9 +100,11 @@ impl Sink for SliceSink<'_> {
 
 /// A [`Sink`] over any [`embedded_io::Write`]: drives the builder over a serial port, a flash or SD driver, a
 /// socket, or `&mut [u8]` (which implements `embedded_io::Write`). [`flush`](Sink::flush) flushes the writer.
+#[cfg(feature = "embedded-io")]
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct EmbeddedIo<W>(pub W);
 
+#[cfg(feature = "embedded-io")]
 impl<W> EmbeddedIo<W> {
     /// Gives back the writer.
     pub fn into_inner(self) -> W {
@@ -108,8 +112,35 @@ impl<W> EmbeddedIo<W> {
     }
 }
 
+#[cfg(feature = "embedded-io")]
 impl<W: embedded_io::Write> Sink for EmbeddedIo<W> {
     type Error = W::Error;
+    fn write_all(&mut self, bytes: &[u8]) -> Result<(), Self::Error> {
+        self.0.write_all(bytes)
+    }
+    fn flush(&mut self) -> Result<(), Self::Error> {
+        self.0.flush()
+    }
+}
+
+/// A [`Sink`] over any [`std::io::Write`] (a file, a socket, a `BufWriter`), as embedded-io-adapters wraps
+/// std; [`flush`](Sink::flush) flushes the writer. Wrap unbuffered writers in a `BufWriter`: the table comes
+/// out in block-sized chunks.
+#[cfg(feature = "std")]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct StdIo<W>(pub W);
+
+#[cfg(feature = "std")]
+impl<W> StdIo<W> {
+    /// Gives back the writer.
+    pub fn into_inner(self) -> W {
+        self.0
+    }
+}
+
+#[cfg(feature = "std")]
+impl<W: std::io::Write> Sink for StdIo<W> {
+    type Error = std::io::Error;
     fn write_all(&mut self, bytes: &[u8]) -> Result<(), Self::Error> {
         self.0.write_all(bytes)
     }
@@ -275,6 +306,29 @@ impl<W: Workspace, S: Sink> TableWriter<W, S> {
         Ok((*self.builder.stats(), self.sink))
     }
 
+    /// Ends the table one chunk at a time, for sinks that must act between chunks (an async upload that sends
+    /// full parts): the first call ends the table, each call writes at most one finished chunk into the sink.
+    /// Returns `false` once every byte was written; then the builder reports its
+    /// [`handles`](TableBuilder::handles) and [`finish`](Self::finish) only flushes.
+    pub fn finish_step(&mut self) -> Result<bool, WriteError<S::Error>> {
+        self.check()?;
+        if !self.builder.is_finishing() {
+            // Anything still waiting from before goes first, then the table ends.
+            self.drain()?;
+            self.builder.finish()?;
+        }
+        let chunk = match self.builder.next_output() {
+            Ok(Some(chunk)) => chunk,
+            Ok(None) => return Ok(false),
+            Err(e) => return Err(WriteError::Codec(e)),
+        };
+        if let Err(e) = self.sink.write_all(chunk) {
+            self.broken = true;
+            return Err(WriteError::Sink(e));
+        }
+        Ok(true)
+    }
+
     /// The builder (options, first and last keys, ...).
     pub fn builder(&self) -> &TableBuilder<W> {
         &self.builder
@@ -283,6 +337,12 @@ impl<W: Workspace, S: Sink> TableWriter<W, S> {
     /// The sink (for a [`SliceSink`], [`written`](SliceSink::written) shows the bytes so far).
     pub fn sink(&self) -> &S {
         &self.sink
+    }
+
+    /// The sink, to take bytes out between calls (an upload cutting full parts off a buffer). Whatever is taken
+    /// is the caller's to keep in order.
+    pub fn sink_mut(&mut self) -> &mut S {
+        &mut self.sink
     }
 
     /// Counts and sizes so far; `file_size` is the number of bytes written to the sink.
@@ -339,6 +399,7 @@ mod tests {
     use super::*;
     use crate::key::ValueType;
     use crate::table::{Options, Table};
+    use crate::trailer::BLOCK_TRAILER_LEN;
     use crate::CompressionType;
     use std::vec;
     use std::vec::Vec;
@@ -547,16 +608,19 @@ mod tests {
     }
 
     /// A byte-at-a-time embedded-io writer that counts flushes.
+    #[cfg(feature = "embedded-io")]
     struct Trickle<'a> {
         buf: &'a mut [u8],
         len: usize,
         flushes: u32,
     }
 
+    #[cfg(feature = "embedded-io")]
     impl embedded_io::ErrorType for Trickle<'_> {
         type Error = embedded_io::ErrorKind;
     }
 
+    #[cfg(feature = "embedded-io")]
     impl embedded_io::Write for Trickle<'_> {
         fn write(&mut self, buf: &[u8]) -> Result<usize, Self::Error> {
             let Some(&b) = buf.first() else { return Ok(0) };
@@ -571,6 +635,7 @@ mod tests {
         }
     }
 
+    #[cfg(feature = "embedded-io")]
     #[test]
     fn embedded_io_writer() {
         let expected = by_hand(500);
@@ -586,6 +651,7 @@ mod tests {
         assert_eq!(&t.buf[..t.len], &expected[..]);
     }
 
+    #[cfg(feature = "embedded-io")]
     #[test]
     fn embedded_io_slice_and_errors() {
         let expected = by_hand(500);
@@ -607,6 +673,63 @@ mod tests {
         let msg = std::format!("{err}");
         assert!(msg.contains("Full"), "{msg}");
         let _: &dyn core::error::Error = &err;
+    }
+
+    #[test]
+    fn finish_step_writes_one_chunk_at_a_time() {
+        let expected = by_hand(500);
+        let mut ws = [0u8; 64 * 1024];
+        let mut file = vec![0u8; 64 * 1024];
+        let b = TableBuilder::new(&mut ws[..], opts()).unwrap();
+        let mut w = TableWriter::new(b, SliceSink::new(&mut file));
+        write_all(&mut w, 500).unwrap();
+        let before = w.sink().len();
+        assert!(w.builder().handles().is_none(), "no handles before the footer is out");
+        let mut steps = 0;
+        let mut last = before;
+        while w.finish_step().unwrap() {
+            steps += 1;
+            assert!(w.sink().len() > last, "each step writes a chunk");
+            last = w.sink().len();
+        }
+        // Last data block, filter, index, range deletions, properties, metaindex, footer.
+        assert_eq!(steps, 7);
+        assert!(!w.finish_step().unwrap(), "stays done");
+        let h = w.builder().handles().expect("done");
+        assert!(h.filter.is_some() && h.range_del.is_some());
+        assert_eq!(h.metaindex.offset + h.metaindex.size + BLOCK_TRAILER_LEN as u64, w.stats().file_size - 53);
+        assert_eq!(w.builder().range_deletion_bounds(), Some((&b"key-000005x"[..], &b"key-000006"[..])));
+        let mut props = Vec::new();
+        w.builder().for_each_property(|n, v| props.push((n.as_bytes().to_vec(), v.to_vec()))).unwrap();
+        let (stats, sink) = w.finish().unwrap();
+        assert_eq!(sink.written(), &expected[..]);
+        assert_eq!(stats.file_size, expected.len() as u64);
+        // The properties reported are the ones the block holds, byte for byte.
+        let t = Table::open(sink.written()).unwrap();
+        let mut read = Vec::new();
+        t.properties().for_each(|n, v| read.push((n.to_vec(), v.to_vec()))).unwrap();
+        props.sort();
+        assert_eq!(props, read);
+        assert_eq!(stats.seqno_range(), Some((0, 0)));
+    }
+
+    #[cfg(feature = "std")]
+    #[test]
+    fn std_io_sink() {
+        let expected = by_hand(500);
+        let b = TableBuilder::new(vec![0u8; 64 * 1024], opts()).unwrap();
+        let mut w = TableWriter::new(b, StdIo(std::io::BufWriter::new(Vec::new())));
+        write_all(&mut w, 500).unwrap();
+        let (_, sink) = w.finish().unwrap();
+        assert_eq!(sink.into_inner().into_inner().unwrap(), expected);
+
+        // A full writer's error comes through as the sink's, and later calls fail.
+        let mut small = [0u8; 700];
+        let b = TableBuilder::new(vec![0u8; 64 * 1024], opts()).unwrap();
+        let mut w = TableWriter::new(b, StdIo(&mut small[..]));
+        let err = write_all(&mut w, 500).unwrap_err();
+        assert_eq!(err.sink().map(std::io::Error::kind), Some(std::io::ErrorKind::WriteZero));
+        assert_eq!(w.put(b"zzz", b"v").unwrap_err().codec(), Some(&BROKEN));
     }
 
     #[test]

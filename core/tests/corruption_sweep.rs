@@ -15,12 +15,11 @@
 
 use std::panic::{catch_unwind, AssertUnwindSafe};
 
-use sstkit_core::block::EntryFormat;
-use sstkit_core::handle::BlockHandle;
-use sstkit_core::metaindex::{Metaindex, PROPERTIES};
+use sstkit_test_support::checksummed_ranges;
+
 use sstkit_core::sink::TableWriter;
 use sstkit_core::table::{Options, Table, TableBuilder};
-use sstkit_core::{ChecksumType, CompressionType, Part};
+use sstkit_core::{ChecksumType, CompressionType};
 
 /// A small table with puts, deletes, merges and a range deletion, spread over several data blocks.
 fn build(opts: Options) -> Vec<u8> {
@@ -37,51 +36,6 @@ fn build(opts: Options) -> Vec<u8> {
         }
     }
     w.finish().unwrap().1
-}
-
-/// The byte ranges covered by a block checksum: body and trailer of every block the table references, minus the
-/// 8-byte global seqno value in the properties block.
-fn checksummed_ranges(file: &[u8]) -> Vec<(usize, usize)> {
-    let t = Table::open(file).unwrap();
-    let mut handles = vec![t.footer().metaindex, t.footer().index];
-    let meta = t.block(t.footer().metaindex, Part::Metaindex).unwrap();
-    let mut props = None;
-    Metaindex::parse(meta.body)
-        .unwrap()
-        .for_each(|name, h| {
-            if name == PROPERTIES {
-                props = Some(h);
-            }
-            handles.push(h);
-            Ok(())
-        })
-        .unwrap();
-    let mut it = t.index_block().iter(t.index_info().seek_order(), Vec::new());
-    it.seek_to_first().unwrap();
-    while it.valid() {
-        handles.push(match t.index_info().format {
-            EntryFormat::DeltaHandle { .. } => it.handle(),
-            EntryFormat::LengthPrefixed => BlockHandle::decode(it.value()).unwrap().0,
-        });
-        it.next().unwrap();
-    }
-    let skip = props.and_then(|h| t.properties().global_seqno_value_offset.map(|at| h.offset as usize + at));
-    let mut ranges = Vec::new();
-    if t.footer().format_version >= 6 {
-        // The footer's own checksum covers everything up to the format_version.
-        ranges.push((file.len() - 53, file.len() - 12));
-    }
-    for h in handles {
-        let (s, e) = (h.offset as usize, h.end_with_trailer().unwrap() as usize);
-        match skip {
-            Some(at) if s <= at && at < e => {
-                ranges.push((s, at));
-                ranges.push((at + 8, e));
-            }
-            _ => ranges.push((s, e)),
-        }
-    }
-    ranges
 }
 
 /// Opens a damaged table and verifies it; returns true if `Table::open` + `verify_all` reported an error.

@@ -7,13 +7,12 @@ pub mod reader;
 use std::collections::BTreeMap;
 
 use arbitrary::Arbitrary;
-use sstkit_core::block::EntryFormat;
-use sstkit_core::handle::BlockHandle;
 use sstkit_core::key::{ValueType, MAX_SEQNO};
 use sstkit_core::keybuf::SliceKeyBuf;
-use sstkit_core::metaindex::{Metaindex, PROPERTIES};
 use sstkit_core::table::{Options, ReadOptions, Table, TableBuilder};
 use sstkit_core::{ChecksumType, CompressionType, Error};
+/// Shared with the core tests: which bytes a block checksum covers.
+pub use sstkit_test_support::{checksummed_ranges, covered};
 
 /// Upper bound on cursor steps per direction, so a target's run time stays bounded whatever the input.
 pub const MAX_STEPS: usize = 20_000;
@@ -339,56 +338,6 @@ pub fn exercise_table(t: &Table<'_>, probes: &[&[u8]]) {
     let _ = t.properties().for_each(|_, _| {});
     let _ = t.properties().get("rocksdb.comparator");
     let _ = t.verify_all();
-}
-
-/// Every byte range covered by a block checksum in a valid table (body + trailer of each block), minus the
-/// 8 bytes of the global seqno property (RocksDB rewrites them without fixing the checksum, so a reader accepts
-/// any value there).
-pub fn checksummed_ranges(file: &[u8]) -> Vec<(usize, usize)> {
-    let t = Table::open(file).expect("valid table");
-    let mut handles: Vec<BlockHandle> = vec![t.footer().metaindex, t.footer().index];
-    let meta = t.block(t.footer().metaindex, sstkit_core::Part::Metaindex).unwrap();
-    let mut props = None;
-    Metaindex::parse(meta.body)
-        .unwrap()
-        .for_each(|name, h| {
-            if name == PROPERTIES {
-                props = Some(h);
-            }
-            handles.push(h);
-            Ok(())
-        })
-        .unwrap();
-    let ib = t.index_block();
-    let mut it = ib.iter(t.index_info().seek_order(), Vec::new());
-    it.seek_to_first().unwrap();
-    while it.valid() {
-        let h = match t.index_info().format {
-            EntryFormat::DeltaHandle { .. } => it.handle(),
-            EntryFormat::LengthPrefixed => BlockHandle::decode(it.value()).unwrap().0,
-        };
-        handles.push(h);
-        it.next().unwrap();
-    }
-    let mut ranges = Vec::new();
-    let skip = props.and_then(|h| t.properties().global_seqno_value_offset.map(|at| h.offset as usize + at));
-    for h in handles {
-        let (s, e) = (h.offset as usize, h.end_with_trailer().unwrap() as usize);
-        match skip {
-            Some(at) if s <= at && at < e => {
-                ranges.push((s, at));
-                ranges.push((at + 8, e));
-            }
-            _ => ranges.push((s, e)),
-        }
-    }
-    ranges.sort_unstable();
-    ranges
-}
-
-/// True if `pos` lies in one of the (sorted) `ranges`.
-pub fn covered(ranges: &[(usize, usize)], pos: usize) -> bool {
-    ranges.iter().any(|&(s, e)| s <= pos && pos < e)
 }
 
 /// The ranged-reader path over a possibly hostile file: `meta_start` on a tail, `MetaLayout::parse` on the region

@@ -124,7 +124,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     while let Some(a) = args.next() {
         match a.as_str() {
             "--entries" => entries = args.next().ok_or("--entries N")?.parse()?,
-            "--no-filter" => opts = opts.filter_bits_per_key(None),
+            "--no-filter" => opts = opts.bloom_bits_per_key(0),
             "--expected-keys" => expected = true,
             "--part-size-mib" => opts = opts.part_size(args.next().ok_or("--part-size-mib M")?.parse::<usize>()? << 20),
             "--parts-in-flight" => opts = opts.parts_in_flight(args.next().ok_or("--parts-in-flight P")?.parse()?),
@@ -132,7 +132,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         }
     }
     if expected {
-        opts = opts.expected_keys(Some(entries));
+        opts = opts.expected_keys(entries);
     }
     let baseline = status_kib("VmRSS");
     let store = Arc::new(DiscardStore::default());
@@ -167,24 +167,24 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     println!("entries            {entries}");
     println!(
         "file size          {} bytes ({:.1} MiB), uploaded {} bytes in {} parts",
-        meta.file_size,
-        meta.file_size as f64 / 1048576.0,
+        meta.stats.file_size,
+        meta.stats.file_size as f64 / 1048576.0,
         bytes.load(Ordering::Relaxed),
         parts.load(Ordering::Relaxed)
     );
     println!(
         "  data {} / index {} / filter {} bytes, {} data blocks",
-        meta.data_size, meta.index_size, meta.filter_size, meta.num_data_blocks
+        meta.stats.data_size, meta.stats.index_size, meta.stats.filter_size, meta.stats.num_data_blocks
     );
     println!(
-        "options            part_size {} MiB, parts_in_flight {}, filter {:?} bits/key, expected_keys {:?}, block {} B",
+        "options            part_size {} MiB, parts_in_flight {}, filter {} millibits/key, expected_keys {:?}, block {} B",
         opts.part_size >> 20,
         opts.parts_in_flight,
-        opts.filter_bits_per_key,
-        opts.expected_keys,
-        opts.block_size
+        opts.table.bloom_millibits_per_key,
+        opts.table.expected_keys,
+        opts.table.block_size
     );
-    println!("time               {secs:.1} s ({:.0} MiB/s)", meta.file_size as f64 / 1048576.0 / secs);
+    println!("time               {secs:.1} s ({:.0} MiB/s)", meta.stats.file_size as f64 / 1048576.0 / secs);
     println!("RSS baseline       {:.1} MiB", mib(baseline));
     println!("RSS at 90% of puts {:.1} MiB", mib(rss_at_90pct));
     println!("RSS before close   {:.1} MiB", mib(before_close));

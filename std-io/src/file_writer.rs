@@ -1,6 +1,6 @@
 //! Synchronous writers: [`FileWriter`] to a local file and [`IoWriter`] over any [`std::io::Write`], for
-//! servers without tokio and for the CLI. Both return the same [`SstMetadata`] as the async
-//! [`SstWriter`](crate::writer::SstWriter).
+//! servers without tokio and for the CLI. Both drive core's `TableWriter` over a [`StdIo`] sink, the same
+//! driver as the async [`SstWriter`](crate::writer::SstWriter), and return the same [`SstMetadata`].
 //!
 //! [`FileWriter`] never leaves a partial file at its path: it writes a temporary file in the target
 //! directory, fsyncs it, renames it into place on [`close`](FileWriter::close) and fsyncs the directory. On an
@@ -13,8 +13,10 @@ use std::io::{BufWriter, Write};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 
+use sstkit_core::StdIo;
+
 use crate::error::{Context, Error, Result};
-use crate::writer::{Encoder, SstMetadata, WriteOp, WriterOptions};
+use crate::writer::{located, Driver, SstMetadata, WriteOp, WriterOptions};
 
 /// Buffer between the builder's block-sized chunks and the file.
 const FILE_BUFFER: usize = 256 * 1024;
@@ -30,18 +32,16 @@ const FILE_BUFFER: usize = 256 * 1024;
 /// w.put(b"apple", b"red")?;
 /// w.delete_range(b"b", b"c")?;
 /// let meta = w.close()?;
-/// assert_eq!(meta.file_size, std::fs::metadata(&path)?.len());
+/// assert_eq!(meta.stats.file_size, std::fs::metadata(&path)?.len());
 /// assert_eq!(meta.location, path.display().to_string());
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 #[derive(Debug)]
 pub struct FileWriter {
-    enc: Encoder,
-    file: Option<BufWriter<File>>,
+    /// `None` once closed or given up (the file is closed before its removal).
+    drv: Option<Driver<StdIo<BufWriter<File>>>>,
     tmp: PathBuf,
     path: PathBuf,
-    failed: Option<String>,
-    entries: u64,
 }
 
 impl FileWriter {
@@ -51,21 +51,18 @@ impl FileWriter {
         let path = path.as_ref().to_path_buf();
         let span = tracing::info_span!("file_writer.open", path = %path.display());
         let _e = span.enter();
-        let enc = Encoder::new(&opts)?;
+        // Check the options before a temporary file exists.
+        opts.core_options().map_err(|e| located(e, &path.display().to_string()))?;
         let tmp = temp_path(&path)?;
         let file = OpenOptions::new()
             .write(true)
             .create_new(true)
             .open(&tmp)
             .context(|| format!("{}: creating the temporary file", tmp.display()))?;
-        Ok(FileWriter {
-            enc,
-            file: Some(BufWriter::with_capacity(FILE_BUFFER, file)),
-            tmp,
-            path,
-            failed: None,
-            entries: 0,
-        })
+        let mut w = FileWriter { drv: None, tmp, path };
+        let sink = StdIo(BufWriter::with_capacity(FILE_BUFFER, file));
+        w.drv = Some(Driver::new(&opts, sink, w.path.display().to_string())?);
+        Ok(w)
     }
 
     /// Adds a value.
@@ -91,25 +88,12 @@ impl FileWriter {
     /// Adds one op. A rejected op (out of order, bad range) is an error and changes nothing; an I/O error
     /// makes every later call fail.
     pub fn write<B: AsRef<[u8]>>(&mut self, op: WriteOp<B>) -> Result<()> {
-        if let Some(why) = &self.failed {
-            return Err(Error::Invalid(format!("{}: the writer failed earlier: {why}", self.path.display())));
-        }
-        let op = op.as_slices();
-        self.enc.apply(op).context(|| format!("{}: {}", self.path.display(), op.name()))?;
-        self.entries += 1;
-        let r = self.drain();
-        if let Err(e) = &r {
-            self.failed = Some(e.to_string());
-        }
-        r
+        self.drv_mut()?.write(op.as_slices())
     }
 
-    fn drain(&mut self) -> Result<()> {
-        let file = self.file.as_mut().ok_or_else(|| Error::Invalid("file already closed".into()))?;
-        while let Some(chunk) = self.enc.next_output()? {
-            file.write_all(chunk).context(|| format!("{}: write", self.tmp.display()))?;
-        }
-        Ok(())
+    fn drv_mut(&mut self) -> Result<&mut Driver<StdIo<BufWriter<File>>>> {
+        let path = &self.path;
+        self.drv.as_mut().ok_or_else(|| Error::Invalid(format!("{}: the writer is closed", path.display())))
     }
 
     /// Finishes the table, fsyncs it and renames it into place. On error nothing is left at the path (and
@@ -117,9 +101,6 @@ impl FileWriter {
     pub fn close(mut self) -> Result<SstMetadata> {
         let span = tracing::info_span!("file_writer.close", path = %self.path.display());
         let _e = span.enter();
-        if let Some(why) = &self.failed {
-            return Err(Error::Invalid(format!("{}: the writer failed earlier: {why}", self.path.display())));
-        }
         let r = self.close_inner();
         if r.is_err() {
             self.remove_temp();
@@ -128,14 +109,9 @@ impl FileWriter {
     }
 
     fn close_inner(&mut self) -> Result<SstMetadata> {
-        let where_ = || self.path.display().to_string();
-        self.enc.finish().map_err(|e| match e {
-            Error::Invalid(m) => Error::Invalid(format!("{}: {m}", where_())),
-            other => other,
-        })?;
-        self.drain()?;
-        let meta = self.enc.metadata(self.path.display().to_string())?;
-        let file = self.file.take().ok_or_else(|| Error::Invalid("file already closed".into()))?;
+        let drv = self.drv.take().ok_or_else(|| Error::Invalid("file already closed".into()))?;
+        drv.check_open()?;
+        let (meta, StdIo(file)) = drv.finish()?;
         let file =
             file.into_inner().map_err(|e| e.into_error()).context(|| format!("{}: flush", self.tmp.display()))?;
         file.sync_all().context(|| format!("{}: fsync", self.tmp.display()))?;
@@ -149,7 +125,7 @@ impl FileWriter {
             }
         }
         self.tmp = PathBuf::new();
-        tracing::info!(path = %self.path.display(), bytes = meta.file_size, "sst written");
+        tracing::info!(path = %self.path.display(), bytes = meta.stats.file_size, "sst written");
         Ok(meta)
     }
 
@@ -159,7 +135,7 @@ impl FileWriter {
     }
 
     fn remove_temp(&mut self) {
-        self.file = None;
+        self.drv = None;
         if !self.tmp.as_os_str().is_empty() {
             let _ = std::fs::remove_file(&self.tmp);
             self.tmp = PathBuf::new();
@@ -173,17 +149,17 @@ impl FileWriter {
 
     /// The file size if the table were finished now (roughly).
     pub fn estimated_size(&self) -> u64 {
-        self.enc.estimated_size()
+        self.drv.as_ref().map_or(0, Driver::estimated_size)
     }
 
     /// Ops accepted so far.
     pub fn entries(&self) -> u64 {
-        self.entries
+        self.drv.as_ref().map_or(0, Driver::entries)
     }
 
     /// Table bytes produced so far.
     pub fn bytes_written(&self) -> u64 {
-        self.enc.written()
+        self.drv.as_ref().map_or(0, Driver::bytes_written)
     }
 }
 
@@ -220,28 +196,25 @@ fn temp_path(path: &Path) -> Result<PathBuf> {
 /// let mut w = IoWriter::new(Vec::new(), WriterOptions::default())?;
 /// w.put(b"k", b"v")?;
 /// let (bytes, meta) = w.finish()?;
-/// assert_eq!(bytes.len() as u64, meta.file_size);
+/// assert_eq!(bytes.len() as u64, meta.stats.file_size);
 /// let table = sstkit::core::table::Table::open(&bytes)?;
 /// assert_eq!(table.properties().num_entries, Some(1));
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 #[derive(Debug)]
 pub struct IoWriter<W: Write> {
-    enc: Encoder,
-    out: W,
-    location: String,
-    failed: Option<String>,
+    drv: Driver<StdIo<W>>,
 }
 
 impl<W: Write> IoWriter<W> {
     /// A writer into `out`.
     pub fn new(out: W, opts: WriterOptions) -> Result<Self> {
-        Ok(IoWriter { enc: Encoder::new(&opts)?, out, location: String::new(), failed: None })
+        Ok(IoWriter { drv: Driver::new(&opts, StdIo(out), String::new())? })
     }
 
     /// Names the output (for error messages and [`SstMetadata::location`]).
     pub fn with_location(mut self, location: impl Into<String>) -> Self {
-        self.location = location.into();
+        self.drv.set_location(location.into());
         self
     }
 
@@ -267,35 +240,13 @@ impl<W: Write> IoWriter<W> {
 
     /// Adds one op; see [`FileWriter::write`].
     pub fn write<B: AsRef<[u8]>>(&mut self, op: WriteOp<B>) -> Result<()> {
-        if let Some(why) = &self.failed {
-            return Err(Error::Invalid(format!("{}: the writer failed earlier: {why}", self.location)));
-        }
-        let op = op.as_slices();
-        self.enc.apply(op).context(|| format!("{}: {}", self.location, op.name()))?;
-        let r = self.drain();
-        if let Err(e) = &r {
-            self.failed = Some(e.to_string());
-        }
-        r
-    }
-
-    fn drain(&mut self) -> Result<()> {
-        while let Some(chunk) = self.enc.next_output()? {
-            self.out.write_all(chunk).context(|| format!("{}: write", self.location))?;
-        }
-        Ok(())
+        self.drv.write(op.as_slices())
     }
 
     /// Finishes the table and flushes the output; returns the output and the metadata.
-    pub fn finish(mut self) -> Result<(W, SstMetadata)> {
-        if let Some(why) = &self.failed {
-            return Err(Error::Invalid(format!("{}: the writer failed earlier: {why}", self.location)));
-        }
-        self.enc.finish()?;
-        self.drain()?;
-        self.out.flush().context(|| format!("{}: flush", self.location))?;
-        let meta = self.enc.metadata(self.location.clone())?;
-        Ok((self.out, meta))
+    pub fn finish(self) -> Result<(W, SstMetadata)> {
+        let (meta, StdIo(out)) = self.drv.finish()?;
+        Ok((out, meta))
     }
 
     /// [`finish`](Self::finish), dropping the output.
@@ -305,12 +256,12 @@ impl<W: Write> IoWriter<W> {
 
     /// The file size if the table were finished now (roughly).
     pub fn estimated_size(&self) -> u64 {
-        self.enc.estimated_size()
+        self.drv.estimated_size()
     }
 
     /// Table bytes produced so far.
     pub fn bytes_written(&self) -> u64 {
-        self.enc.written()
+        self.drv.bytes_written()
     }
 }
 
@@ -323,7 +274,7 @@ impl<W: Write> IoWriter<W> {
 /// let dir = tempfile::tempdir()?;
 /// let ops = [WriteOp::Put(&b"a"[..], &b"1"[..]), WriteOp::Delete(b"b"), WriteOp::DeleteRange(b"c", b"d")];
 /// let meta = build_file(dir.path().join("t.sst"), WriterOptions::default(), ops)?;
-/// assert_eq!(meta.num_entries(), 3);
+/// assert_eq!(meta.stats.num_entries(), 3);
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 pub fn build_file<B: AsRef<[u8]>>(

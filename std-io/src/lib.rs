@@ -13,6 +13,7 @@
 #![allow(clippy::result_large_err)]
 
 pub mod cache;
+#[cfg(feature = "cli")]
 pub mod cli;
 pub mod error;
 pub mod file_writer;

@@ -23,6 +23,7 @@ pub fn resolve(target: &str) -> Result<(Arc<dyn ObjectStore>, Path)> {
         return local(std::path::Path::new(target));
     }
     let url = url::Url::parse(target).map_err(|e| Error::Invalid(format!("{target}: not a valid URL: {e}")))?;
+    #[cfg(feature = "cloud")]
     let bad = |e: object_store::Error| Error::Store { context: format!("{target}: cannot open the store"), source: e };
     let (scheme, path) = object_store::ObjectStoreScheme::parse(&url)
         .map_err(|e| Error::Invalid(format!("{target}: unsupported object store URL: {e}")))?;
@@ -31,21 +32,62 @@ pub fn resolve(target: &str) -> Result<(Arc<dyn ObjectStore>, Path)> {
         object_store::ObjectStoreScheme::Local => return local(std::path::Path::new(url.path())),
         object_store::ObjectStoreScheme::Memory => Arc::new(object_store::memory::InMemory::new()),
         object_store::ObjectStoreScheme::AmazonS3 => {
-            Arc::new(object_store::aws::AmazonS3Builder::from_env().with_url(target).build().map_err(bad)?)
+            #[cfg(feature = "aws")]
+            {
+                install_tls_provider();
+                Arc::new(object_store::aws::AmazonS3Builder::from_env().with_url(target).build().map_err(bad)?)
+            }
+            #[cfg(not(feature = "aws"))]
+            return Err(missing(target, "aws"));
         }
         object_store::ObjectStoreScheme::GoogleCloudStorage => {
-            Arc::new(object_store::gcp::GoogleCloudStorageBuilder::from_env().with_url(target).build().map_err(bad)?)
+            #[cfg(feature = "gcp")]
+            {
+                install_tls_provider();
+                Arc::new(
+                    object_store::gcp::GoogleCloudStorageBuilder::from_env().with_url(target).build().map_err(bad)?,
+                )
+            }
+            #[cfg(not(feature = "gcp"))]
+            return Err(missing(target, "gcp"));
         }
         object_store::ObjectStoreScheme::MicrosoftAzure => {
-            Arc::new(object_store::azure::MicrosoftAzureBuilder::from_env().with_url(target).build().map_err(bad)?)
+            #[cfg(feature = "azure")]
+            {
+                install_tls_provider();
+                Arc::new(object_store::azure::MicrosoftAzureBuilder::from_env().with_url(target).build().map_err(bad)?)
+            }
+            #[cfg(not(feature = "azure"))]
+            return Err(missing(target, "azure"));
         }
         object_store::ObjectStoreScheme::Http => {
-            let base = &url[..url::Position::BeforePath];
-            Arc::new(object_store::http::HttpBuilder::new().with_url(base).build().map_err(bad)?)
+            #[cfg(feature = "http")]
+            {
+                install_tls_provider();
+                let base = &url[..url::Position::BeforePath];
+                Arc::new(object_store::http::HttpBuilder::new().with_url(base).build().map_err(bad)?)
+            }
+            #[cfg(not(feature = "http"))]
+            return Err(missing(target, "http"));
         }
         other => return Err(Error::Invalid(format!("{target}: unsupported store scheme {other:?}"))),
     };
     Ok((store, path))
+}
+
+/// Makes rustls's ring provider the process default, once, unless one was installed already: the cloud
+/// backends' HTTP client is built without a provider of its own (the default one, aws-lc-rs, needs a C
+/// compiler). Call it before building an object_store cloud client yourself.
+#[cfg(feature = "cloud")]
+pub fn install_tls_provider() {
+    // Err means a provider is installed already, which is as good.
+    let _ = rustls::crypto::ring::default_provider().install_default();
+}
+
+/// The error for a URL whose backend was left out of the build.
+#[cfg(not(all(feature = "aws", feature = "gcp", feature = "azure", feature = "http")))]
+fn missing(target: &str, feature: &str) -> Error {
+    Error::Invalid(format!("{target}: sstkit was built without the `{feature}` feature"))
 }
 
 /// A local file as a store rooted at its directory (created if missing) and the file name in it.
@@ -80,5 +122,19 @@ mod tests {
         let f = dir.path().join("t.sst");
         let (_, p) = resolve(f.to_str().unwrap()).unwrap();
         assert_eq!(p.as_ref(), "t.sst");
+    }
+
+    #[cfg(feature = "aws")]
+    #[test]
+    fn s3_urls_build_a_client() {
+        let (_, p) = resolve("s3://bucket/dir/t.sst").unwrap();
+        assert_eq!(p.as_ref(), "dir/t.sst");
+    }
+
+    #[cfg(not(feature = "aws"))]
+    #[test]
+    fn s3_urls_name_the_missing_feature() {
+        let e = resolve("s3://bucket/t.sst").expect_err("no aws backend");
+        assert!(e.to_string().contains("built without the `aws` feature"), "{e}");
     }
 }

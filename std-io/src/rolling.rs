@@ -42,7 +42,9 @@ use object_store::path::Path;
 use object_store::{ObjectStore, ObjectStoreExt};
 
 use crate::error::{Error, Result};
-use crate::writer::{out_of_order, SstMetadata, SstWriter, WriteOp, WriterOptions};
+use sstkit_core::KeyExcerpt;
+
+use crate::writer::{SstMetadata, SstWriter, WriteOp, WriterOptions};
 
 /// Settings of a [`RollingWriter`].
 #[derive(Debug, Clone, PartialEq)]
@@ -109,27 +111,6 @@ impl RollingOptions {
     }
 }
 
-/// Summary of one file of a rolling write.
-#[derive(Debug, Clone, PartialEq, Eq)]
-#[non_exhaustive]
-pub struct FileStats {
-    /// Point entries (puts, deletes, merges).
-    pub rows: u64,
-    /// File size.
-    pub bytes: u64,
-    /// Point deletions plus range deletions.
-    pub tombstones: u64,
-    /// Smallest user key (point key or range-deletion start).
-    pub min_key: Vec<u8>,
-    /// Largest user key: the last point key, or a range-deletion end beyond it (then exclusive, see
-    /// [`max_key_exclusive`](Self::max_key_exclusive)).
-    pub max_key: Vec<u8>,
-    /// `max_key` is a range-deletion end, itself not in the file.
-    pub max_key_exclusive: bool,
-    /// Smallest and largest seqno.
-    pub seqno_range: (u64, u64),
-}
-
 /// One file written by a [`RollingWriter`].
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
@@ -140,26 +121,9 @@ pub struct FileDescriptor {
     pub level: u32,
     /// The object path.
     pub path: Path,
-    /// Counts and key range.
-    pub stats: FileStats,
-    /// Everything the writer reported.
+    /// Everything the writer reported: counts and sizes in `metadata.stats`, the key range through
+    /// [`SstMetadata::smallest_key`] and [`SstMetadata::largest_key`].
     pub metadata: SstMetadata,
-}
-
-impl FileDescriptor {
-    fn new(id: u64, level: u32, path: Path, meta: SstMetadata) -> Self {
-        let (max_key, max_key_exclusive) = meta.largest_key().map_or((Vec::new(), false), |(k, x)| (k.to_vec(), x));
-        let stats = FileStats {
-            rows: meta.num_puts + meta.num_deletes + meta.num_merges,
-            bytes: meta.file_size,
-            tombstones: meta.num_deletes + meta.num_range_deletions,
-            min_key: meta.smallest_key().map(<[u8]>::to_vec).unwrap_or_default(),
-            max_key,
-            max_key_exclusive,
-            seqno_range: meta.seqno_range.unwrap_or((0, 0)),
-        };
-        FileDescriptor { id, level, path, stats, metadata: meta }
-    }
 }
 
 /// Writes a sorted stream of ops as a run of non-overlapping files (see the module docs).
@@ -183,7 +147,8 @@ impl FileDescriptor {
 /// assert!(files.len() > 3);
 /// assert_eq!(files[0].path.as_ref(), "load/6/000007.sst");
 /// for pair in files.windows(2) {
-///     assert!(pair[0].stats.max_key <= pair[1].stats.min_key);   // non-overlapping
+///     let (max, _) = pair[0].metadata.largest_key().unwrap();
+///     assert!(max <= pair[1].metadata.smallest_key().unwrap());   // non-overlapping
 /// }
 /// # Ok(())
 /// # }
@@ -196,6 +161,8 @@ pub struct RollingWriter {
     next_id: u64,
     /// Key of the last op accepted.
     last_key: Option<Vec<u8>>,
+    /// Whether that op was a range deletion.
+    last_was_range: bool,
     /// The union of the range deletions not yet given to a file.
     open_range: Option<(Vec<u8>, Vec<u8>)>,
     done: Vec<FileDescriptor>,
@@ -216,6 +183,7 @@ impl RollingWriter {
             current: None,
             next_id,
             last_key: None,
+            last_was_range: false,
             open_range: None,
             done: Vec::new(),
             failed: None,
@@ -234,11 +202,22 @@ impl RollingWriter {
         }
         let op = op.as_slices();
         let key = op.key();
-        if let Some(last) = &self.last_key {
-            if key < last.as_slice() {
-                return Err(out_of_order(format!("{}: {}", self.opts.prefix, op.name()), last, key));
+        let is_range = matches!(op, WriteOp::DeleteRange(..));
+        // The builder checks point keys against point keys. Across kinds it allows anything, but a cut needs
+        // every key of a file before the next file's first key, so a key must not go back past the last op's.
+        // (Range deletions are merged here before the builder sees them, so they are checked here too.)
+        if let Some(last) = self.last_key.as_deref().filter(|_| is_range || self.last_was_range) {
+            if key < last {
+                return Err(Error::Codec {
+                    context: format!("{}: {}", self.opts.prefix, op.name()),
+                    source: sstkit_core::Error::OutOfOrder {
+                        previous: KeyExcerpt::new(last),
+                        key: KeyExcerpt::new(key),
+                    },
+                });
             }
         }
+        // A range deletion waits here before the builder sees it: reject an empty one now, not at a later op.
         if let WriteOp::DeleteRange(s, e) = op {
             if s >= e {
                 return Err(Error::Invalid(format!("{}: delete_range needs start < end", self.opts.prefix)));
@@ -294,6 +273,7 @@ impl RollingWriter {
             }
             None => self.last_key = Some(key.to_vec()),
         }
+        self.last_was_range = matches!(op, WriteOp::DeleteRange(..));
         Ok(())
     }
 
@@ -319,7 +299,7 @@ impl RollingWriter {
         let Some(w) = self.current.take() else { return Ok(()) };
         let path = w.path().clone();
         let meta = w.close().await?;
-        self.done.push(FileDescriptor::new(self.next_id, self.opts.level, path, meta));
+        self.done.push(FileDescriptor { id: self.next_id, level: self.opts.level, path, metadata: meta });
         self.next_id += 1;
         Ok(())
     }

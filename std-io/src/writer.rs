@@ -1,6 +1,7 @@
 //! [`SstWriter`]: an async writer that streams a table through an `object_store` upload with bounded memory.
 //!
-//! The writer feeds entries to the core [`TableBuilder`] and copies every finished block into a part buffer.
+//! The writer drives core's [`TableWriter`] into a part buffer (the same driver as the synchronous writers of
+//! [`crate::file_writer`]).
 //! While the table is smaller than [`WriterOptions::part_size`] nothing is sent; [`SstWriter::close`] then
 //! uploads it with one `PUT`. Once a part is full the writer starts a multipart upload and sends parts as they
 //! fill, keeping at most [`WriterOptions::parts_in_flight`] uploads running (it waits for the oldest before
@@ -11,10 +12,11 @@
 //! [`SstWriter::abort`], and dropping a writer that was not closed (the abort is spawned on the current tokio
 //! runtime). A key out of order is an error naming both keys, and the writer stays usable.
 //!
-//! The same encoder drives the synchronous writers of [`crate::file_writer`]; they all return an
-//! [`SstMetadata`].
+//! Every writer returns an [`SstMetadata`]: the builder's own account of the table (counts, meta-block
+//! handles, properties), nothing parsed back from the written bytes.
 
 use std::collections::{BTreeMap, VecDeque};
+use std::convert::Infallible;
 use std::fmt;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
@@ -23,21 +25,12 @@ use bytes::{Bytes, BytesMut};
 use futures::{Stream, StreamExt};
 use object_store::path::Path;
 use object_store::{MultipartUpload, ObjectStore, ObjectStoreExt, PutPayload, PutResult};
-use sstkit_core::footer::Footer;
-use sstkit_core::metaindex::Metaindex;
-use sstkit_core::properties::Properties;
-use sstkit_core::table::meta::read_properties_block;
-use sstkit_core::table::{read_block, Options, TableBuilder, TableStats};
-use sstkit_core::{ChecksumType, CompressionType, KeyExcerpt, Part};
+use sstkit_core::table::{Options, TableBuilder, TableHandles, TableStats};
+use sstkit_core::{ChecksumType, CompressionType, Sink, TableWriter, WriteError};
 use tokio::task::JoinHandle;
 use tracing::Instrument;
 
 use crate::error::{Context, Error, Result};
-
-/// How many bytes of the table's end the encoder keeps to read the properties back. The blocks it reads (the
-/// properties, the metaindex and the footer) are the last three and a few KiB; blocks larger than this are
-/// never copied.
-const TAIL_KEEP: usize = 64 * 1024;
 
 /// One write, for the "build in one call" functions and the [`crate::rolling::RollingWriter`].
 ///
@@ -83,131 +76,81 @@ impl<B: AsRef<[u8]>> WriteOp<B> {
     }
 }
 
-/// How a table is written: the codec's settings and the upload's.
+/// How a table is written: the codec's [`Options`] plus what the upload and the file need.
 ///
 /// The defaults write what RocksDB's `SstFileWriter` writes (format_version 5, CRC32C, 4 KiB blocks, a 10
 /// bits/key Bloom filter, external-file properties with seqno 0), uncompressed, and upload in 8 MiB parts
-/// with 2 in flight.
+/// with 2 in flight. The setters of the codec's settings set [`table`](Self::table).
 ///
 /// ```
 /// use sstkit::writer::WriterOptions;
 /// use sstkit::core::CompressionType;
 /// let opts = WriterOptions::default()
 ///     .compression(CompressionType::Lz4)
-///     .filter_bits_per_key(None)
+///     .bloom_bits_per_key(0)
 ///     .part_size(16 << 20);
-/// assert_eq!(opts.core_options()?.bloom_millibits_per_key, 0);
+/// assert_eq!(opts.table.bloom_millibits_per_key, 0);
+/// assert_eq!(opts.core_options()?.compression, CompressionType::Lz4);
 /// # Ok::<(), sstkit::Error>(())
 /// ```
 #[derive(Debug, Clone, PartialEq)]
 #[non_exhaustive]
 pub struct WriterOptions {
-    /// Target size of a data block before compression (bytes).
-    pub block_size: usize,
-    /// A restart point every this many data-block entries.
-    pub restart_interval: usize,
-    /// A restart point every this many index entries (RocksDB's `index_block_restart_interval`, default 1);
-    /// see [`sstkit_core::table::Options::index_restart_interval`].
-    pub index_restart_interval: usize,
-    /// [`CompressionType::None`] or [`CompressionType::Lz4`]; a block is stored compressed only when that pays.
-    pub compression: CompressionType,
-    /// Bloom filter bits per key, `None` for no filter.
-    pub filter_bits_per_key: Option<u32>,
-    /// Expected number of distinct keys, if known: the filter is then built as keys arrive (about 1.25 bytes
-    /// per key at 10 bits/key) instead of from 8-byte hashes held until close. Over-estimates cost filter
-    /// space, under-estimates a higher false-positive rate; correctness is unaffected.
-    pub expected_keys: Option<u64>,
-    /// Block checksum type.
-    pub checksum: ChecksumType,
-    /// Footer format_version, 2 to 7 (6 needs RocksDB ≥ 8.6 to read, 7 RocksDB ≥ 10.4).
-    pub format_version: u32,
-    /// Base context checksum for format_version ≥ 6 (non-zero); `None` draws a random one per file at
-    /// [`core_options`](Self::core_options) time, as RocksDB does. Set it for byte-identical output.
-    pub base_context_checksum: Option<u32>,
+    /// The codec's settings: blocks, compression, checksum, filter, format_version, seqno, ... Its
+    /// `file_creation_time` and `base_context_checksum` are replaced by the fields of the same names here.
+    pub table: Options,
     /// Size of each multipart part but the last (bytes). S3 (and moto) reject parts under 5 MiB except the
     /// last; a table smaller than one part goes up as a single `PUT`.
     pub part_size: usize,
     /// How many parts may upload at once; the writer waits for the oldest before sending another.
     pub parts_in_flight: usize,
-    /// Sequence number of every entry. Must be 0 for external files (RocksDB assigns one on ingestion): set
-    /// [`external_file`](Self::external_file) to false to write another.
-    pub seqno: u64,
-    /// Write `rocksdb.external_sst_file.version` = 2 and `global_seqno` = 0 so RocksDB can ingest the file.
-    pub external_file: bool,
     /// `rocksdb.file.creation.time` (seconds since the epoch); `None` takes the clock at [`core_options`]
-    /// time. Set it for byte-identical output across runs.
+    /// time (core has no clock). Set it for byte-identical output across runs.
     ///
     /// [`core_options`]: Self::core_options
     pub file_creation_time: Option<u64>,
+    /// The base context checksum of format_version ≥ 6 files (must be non-zero); `None` draws a fresh random
+    /// one per file at [`core_options`](Self::core_options) time, as RocksDB does. Pin it for byte-identical
+    /// output.
+    pub base_context_checksum: Option<u32>,
 }
 
 impl Default for WriterOptions {
     fn default() -> Self {
-        WriterOptions {
-            block_size: 4096,
-            restart_interval: 16,
-            index_restart_interval: 1,
-            compression: CompressionType::None,
-            filter_bits_per_key: Some(10),
-            expected_keys: None,
-            checksum: ChecksumType::Crc32c,
-            format_version: 5,
-            base_context_checksum: None,
-            part_size: 8 << 20,
-            parts_in_flight: 2,
-            seqno: 0,
-            external_file: true,
-            file_creation_time: None,
-        }
+        WriterOptions::new(Options::default())
     }
 }
 
+/// Setters that set the codec option of the same name.
+macro_rules! table_setters {
+    ($($name:ident: $t:ty),* $(,)?) => {$(
+        #[doc = concat!("Sets [`Options::", stringify!($name), "`].")]
+        pub fn $name(mut self, v: $t) -> Self {
+            self.table = self.table.$name(v);
+            self
+        }
+    )*};
+}
+
 impl WriterOptions {
-    /// Sets the data block size.
-    pub fn block_size(mut self, v: usize) -> Self {
-        self.block_size = v;
-        self
+    /// These codec options with the default upload settings and the clock's file creation time.
+    pub fn new(table: Options) -> Self {
+        WriterOptions { table, part_size: 8 << 20, parts_in_flight: 2, file_creation_time: None, base_context_checksum: None }
     }
-    /// Sets the data-block restart interval.
-    pub fn restart_interval(mut self, v: usize) -> Self {
-        self.restart_interval = v;
-        self
+
+    table_setters! {
+        block_size: usize,
+        restart_interval: usize,
+        index_restart_interval: usize,
+        compression: CompressionType,
+        checksum: ChecksumType,
+        format_version: u32,
+        bloom_bits_per_key: u32,
+        expected_keys: u64,
+        seqno: u64,
+        external_file: bool,
     }
-    /// Sets the index-block restart interval.
-    pub fn index_restart_interval(mut self, v: usize) -> Self {
-        self.index_restart_interval = v;
-        self
-    }
-    /// Sets the compression.
-    pub fn compression(mut self, v: CompressionType) -> Self {
-        self.compression = v;
-        self
-    }
-    /// Sets the Bloom filter bits per key (`None`: no filter).
-    pub fn filter_bits_per_key(mut self, v: Option<u32>) -> Self {
-        self.filter_bits_per_key = v;
-        self
-    }
-    /// Sets the expected number of distinct keys (see [`WriterOptions::expected_keys`]).
-    pub fn expected_keys(mut self, v: Option<u64>) -> Self {
-        self.expected_keys = v;
-        self
-    }
-    /// Sets the checksum type.
-    pub fn checksum(mut self, v: ChecksumType) -> Self {
-        self.checksum = v;
-        self
-    }
-    /// Sets the format_version (2..=7).
-    pub fn format_version(mut self, v: u32) -> Self {
-        self.format_version = v;
-        self
-    }
-    /// Sets the base context checksum of format_version ≥ 6 files (`None`: random per file).
-    pub fn base_context_checksum(mut self, v: Option<u32>) -> Self {
-        self.base_context_checksum = v;
-        self
-    }
+
     /// Sets the multipart part size.
     pub fn part_size(mut self, v: usize) -> Self {
         self.part_size = v;
@@ -218,44 +161,26 @@ impl WriterOptions {
         self.parts_in_flight = v;
         self
     }
-    /// Sets the seqno of every entry (non-zero needs `external_file(false)`).
-    pub fn seqno(mut self, v: u64) -> Self {
-        self.seqno = v;
+    /// Sets the base context checksum of format_version ≥ 6 files (`None`: random per file).
+    pub fn base_context_checksum(mut self, v: Option<u32>) -> Self {
+        self.base_context_checksum = v;
         self
     }
-    /// Sets whether the external-file properties are written.
-    pub fn external_file(mut self, v: bool) -> Self {
-        self.external_file = v;
-        self
-    }
-    /// Sets `rocksdb.file.creation.time`.
+    /// Sets `rocksdb.file.creation.time` (`None`: the clock).
     pub fn file_creation_time(mut self, v: Option<u64>) -> Self {
         self.file_creation_time = v;
         self
     }
 
-    /// The codec's options for these settings, checked.
+    /// The codec's options with the file creation time filled in, checked.
     pub fn core_options(&self) -> Result<Options> {
         let now = || std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_secs());
-        let bits = self.filter_bits_per_key.unwrap_or(0);
-        let mut o = Options::default()
-            .block_size(self.block_size)
-            .restart_interval(self.restart_interval)
-            .index_restart_interval(self.index_restart_interval)
-            .compression(self.compression)
-            .checksum(self.checksum)
-            .format_version(self.format_version)
-            .bloom_bits_per_key(bits)
-            .seqno(self.seqno)
-            .external_file(self.external_file);
-        if self.format_version >= 6 {
-            o = o.base_context_checksum(self.base_context_checksum.unwrap_or_else(random_base));
+        let mut o = self.table.clone();
+        if o.format_version >= 6 {
+            // As RocksDB: a fresh random base per file unless the caller pinned one.
+            o.base_context_checksum = self.base_context_checksum.unwrap_or_else(random_base);
         }
         o.file_creation_time = self.file_creation_time.unwrap_or_else(now);
-        o.expected_keys = self.expected_keys;
-        if self.filter_bits_per_key == Some(0) {
-            return Err(Error::Invalid("filter_bits_per_key must be None or 1..=100".into()));
-        }
         o.validate().context(|| "writer options".to_string())?;
         Ok(o)
     }
@@ -271,61 +196,36 @@ impl WriterOptions {
     }
 }
 
-/// What a finished table holds and where it went.
+/// What a finished table holds and where it went: the builder's own account, nothing read back.
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct SstMetadata {
     /// Where the table was written: the object path, the file path, or the label given to an
     /// [`IoWriter`](crate::file_writer::IoWriter).
     pub location: String,
-    /// File size in bytes.
-    pub file_size: u64,
     /// The store's entity tag of the object, if it returned one.
     pub e_tag: Option<String>,
-    /// Values written (`put`).
-    pub num_puts: u64,
-    /// Point deletions written.
-    pub num_deletes: u64,
-    /// Merge operands written.
-    pub num_merges: u64,
-    /// Range deletions written.
-    pub num_range_deletions: u64,
+    /// Counts and sizes; `stats.file_size` is the file size.
+    pub stats: TableStats,
+    /// Where the index, filter, range-deletion, properties and metaindex blocks are.
+    pub handles: TableHandles,
     /// The first user key of the point entries, if any.
     pub first_user_key: Option<Vec<u8>>,
     /// The last user key of the point entries, if any.
     pub last_user_key: Option<Vec<u8>>,
     /// The smallest range-deletion start and the largest (exclusive) range-deletion end, if any.
     pub range_deletion_bounds: Option<(Vec<u8>, Vec<u8>)>,
-    /// Smallest and largest sequence number of the entries (`None` for an empty table).
-    pub seqno_range: Option<(u64, u64)>,
-    /// Data blocks.
-    pub num_data_blocks: u64,
-    /// Bytes of the data blocks, trailers included.
-    pub data_size: u64,
-    /// Bytes of the index block, trailer included.
-    pub index_size: u64,
-    /// Bytes of the filter block contents.
-    pub filter_size: u64,
-    /// Sum of the internal key lengths.
-    pub raw_key_size: u64,
-    /// Sum of the value lengths.
-    pub raw_value_size: u64,
     /// Footer format_version.
     pub format_version: u32,
     /// Block checksum type.
     pub checksum: ChecksumType,
     /// The compression the table was written with (blocks that did not shrink are stored uncompressed).
     pub compression: CompressionType,
-    /// Every property of the properties block, read back from the written bytes, by name.
+    /// Every property of the properties block (name → value as stored).
     pub properties: BTreeMap<String, Vec<u8>>,
 }
 
 impl SstMetadata {
-    /// Point entries plus range deletions (`rocksdb.num.entries`).
-    pub fn num_entries(&self) -> u64 {
-        self.num_puts + self.num_deletes + self.num_merges + self.num_range_deletions
-    }
-
     /// The smallest user key the table says anything about (point key or range-deletion start).
     pub fn smallest_key(&self) -> Option<&[u8]> {
         let point = self.first_user_key.as_deref();
@@ -355,152 +255,186 @@ impl SstMetadata {
     }
 }
 
-/// The codec side shared by every writer: the builder, the table's tail (kept to read the properties back),
-/// and the range-deletion bounds.
-pub(crate) struct Encoder {
-    builder: TableBuilder<Vec<u8>>,
-    opts: Options,
-    written: u64,
-    tail: VecDeque<(u64, Vec<u8>)>,
-    tail_len: usize,
-    range_bounds: Option<(Vec<u8>, Vec<u8>)>,
+/// A sink error as this crate's [`Error`].
+pub(crate) trait SinkFailure {
+    fn into_error(self, context: String) -> Error;
 }
 
-impl fmt::Debug for Encoder {
+impl SinkFailure for std::io::Error {
+    fn into_error(self, context: String) -> Error {
+        Error::Io { context, source: self }
+    }
+}
+
+impl SinkFailure for Infallible {
+    fn into_error(self, _: String) -> Error {
+        match self {}
+    }
+}
+
+/// The one writer behind [`SstWriter`], [`FileWriter`](crate::file_writer::FileWriter) and
+/// [`IoWriter`](crate::file_writer::IoWriter): core's [`TableWriter`] (which adds, drains and stops after a
+/// sink failure) plus what std adds: the op dispatch, a location in every message, the reason of the first
+/// failure, the empty-table rule, and the [`SstMetadata`].
+pub(crate) struct Driver<S: Sink> {
+    w: TableWriter<Vec<u8>, S>,
+    location: String,
+    failed: Option<String>,
+    entries: u64,
+}
+
+impl<S: Sink> fmt::Debug for Driver<S> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Encoder").field("stats", self.builder.stats()).field("written", &self.written).finish()
+        f.debug_struct("Driver")
+            .field("location", &self.location)
+            .field("stats", self.w.stats())
+            .field("failed", &self.failed)
+            .finish()
     }
 }
 
-impl Encoder {
-    pub(crate) fn new(opts: &WriterOptions) -> Result<Self> {
-        let core = opts.core_options()?;
-        let builder = TableBuilder::new(Vec::new(), core.clone()).context(|| "table builder".to_string())?;
-        Ok(Encoder { builder, opts: core, written: 0, tail: VecDeque::new(), tail_len: 0, range_bounds: None })
+impl<S: Sink> Driver<S>
+where
+    S::Error: SinkFailure,
+{
+    pub(crate) fn new(opts: &WriterOptions, sink: S, location: String) -> Result<Self> {
+        let core = opts.core_options().map_err(|e| located(e, &location))?;
+        let builder = TableBuilder::new(Vec::new(), core).context(|| format!("{location}: table builder"))?;
+        Ok(Driver { w: TableWriter::new(builder, sink), location, failed: None, entries: 0 })
     }
 
-    /// Gives one op to the builder. On error the builder is unchanged.
-    pub(crate) fn apply(&mut self, op: WriteOp<&[u8]>) -> std::result::Result<(), sstkit_core::Error> {
-        let b = &mut self.builder;
-        match op {
-            WriteOp::Put(k, v) => b.put(k, v),
-            WriteOp::Delete(k) => b.delete(k),
-            WriteOp::Merge(k, v) => b.merge(k, v),
-            WriteOp::DeleteRange(s, e) => {
-                b.delete_range(s, e)?;
-                match &mut self.range_bounds {
-                    None => self.range_bounds = Some((s.to_vec(), e.to_vec())),
-                    Some((_, end)) => {
-                        if e > end.as_slice() {
-                            *end = e.to_vec();
-                        }
-                    }
-                }
-                Ok(())
-            }
+    /// Adds one op. A rejected op (out of order, bad range) is an error and changes nothing; a sink error
+    /// makes every later call fail.
+    pub(crate) fn write(&mut self, op: WriteOp<&[u8]>) -> Result<()> {
+        self.check_open()?;
+        let r = match op {
+            WriteOp::Put(k, v) => self.w.put(k, v),
+            WriteOp::Delete(k) => self.w.delete(k),
+            WriteOp::Merge(k, v) => self.w.merge(k, v),
+            WriteOp::DeleteRange(s, e) => self.w.delete_range(s, e),
+        };
+        let r = self.lift(r, op.name());
+        if r.is_ok() {
+            self.entries += 1;
         }
+        r
     }
 
-    /// Ends the table; then drain [`next_output`](Self::next_output).
-    pub(crate) fn finish(&mut self) -> Result<()> {
-        if self.builder.stats().num_entries() == 0 {
-            return Err(Error::Invalid(
-                "the table has no entries (RocksDB refuses to ingest an empty file)".to_string(),
-            ));
+    /// Ends the table and writes at most one more chunk; `false` once every byte is in the sink.
+    pub(crate) fn finish_step(&mut self) -> Result<bool> {
+        self.check_open()?;
+        if !self.w.builder().is_finishing() && self.w.stats().num_entries() == 0 {
+            return Err(Error::Invalid(format!(
+                "{}: the table has no entries (RocksDB refuses to ingest an empty file)",
+                self.location
+            )));
         }
-        self.builder.finish().context(|| "finish".to_string())
+        let r = self.w.finish_step();
+        self.lift(r, "finish")
     }
 
-    /// The next finished bytes to write, in file order.
-    pub(crate) fn next_output(&mut self) -> Result<Option<&[u8]>> {
-        let finishing = self.builder.is_finishing();
-        let chunk = self.builder.next_output().context(|| "next_output".to_string())?;
-        let Some(chunk) = chunk else { return Ok(None) };
-        let offset = self.written;
-        self.written += chunk.len() as u64;
-        if finishing {
-            if chunk.len() > TAIL_KEEP {
-                // A big block (the filter, the index, the last data block) is never one of the blocks read
-                // back, which all come after it: drop what came before and do not copy it.
-                self.tail.clear();
-                self.tail_len = 0;
-            } else {
-                self.tail.push_back((offset, chunk.to_vec()));
-                self.tail_len += chunk.len();
-                while self.tail.len() > 3 && self.tail_len > TAIL_KEEP {
-                    if let Some((_, c)) = self.tail.pop_front() {
-                        self.tail_len -= c.len();
-                    }
-                }
-            }
-        }
-        Ok(Some(chunk))
-    }
-
-    pub(crate) fn stats(&self) -> &TableStats {
-        self.builder.stats()
-    }
-
-    pub(crate) fn estimated_size(&self) -> u64 {
-        self.builder.estimated_size()
-    }
-
-    pub(crate) fn last_user_key(&self) -> Option<&[u8]> {
-        self.builder.last_user_key()
-    }
-
-    /// Bytes handed out so far.
-    pub(crate) fn written(&self) -> u64 {
-        self.written
-    }
-
-    /// The metadata of the finished table (every byte handed out), with the properties read back from the
-    /// kept tail.
-    pub(crate) fn metadata(&self, location: String) -> Result<SstMetadata> {
-        if !self.builder.is_done() {
-            return Err(Error::Invalid("metadata asked before the table was finished".into()));
-        }
-        let s = *self.builder.stats();
-        let properties = self.read_properties().context(|| format!("{location}: reading back the properties"))?;
+    /// The metadata of the finished table (after [`finish_step`](Self::finish_step) returned `false`).
+    pub(crate) fn metadata(&self) -> Result<SstMetadata> {
+        let b = self.w.builder();
+        let not_done = || Error::Invalid(format!("{}: metadata asked before the table was finished", self.location));
+        let handles = b.handles().ok_or_else(not_done)?;
+        let mut properties = BTreeMap::new();
+        b.for_each_property(|name, value| {
+            properties.insert(name.to_string(), value.to_vec());
+        })
+        .context(|| format!("{}: properties", self.location))?;
+        let o = b.options();
         Ok(SstMetadata {
-            location,
-            file_size: self.written,
+            location: self.location.clone(),
             e_tag: None,
-            num_puts: s.num_puts,
-            num_deletes: s.num_deletions,
-            num_merges: s.num_merges,
-            num_range_deletions: s.num_range_deletions,
-            first_user_key: self.builder.first_user_key().map(<[u8]>::to_vec),
-            last_user_key: self.builder.last_user_key().map(<[u8]>::to_vec),
-            range_deletion_bounds: self.range_bounds.clone(),
-            seqno_range: (s.min_seqno <= s.max_seqno).then_some((s.min_seqno, s.max_seqno)),
-            num_data_blocks: s.num_data_blocks,
-            data_size: s.data_size,
-            index_size: s.index_size,
-            filter_size: s.filter_size,
-            raw_key_size: s.raw_key_size,
-            raw_value_size: s.raw_value_size,
-            format_version: self.opts.format_version,
-            checksum: self.opts.checksum,
-            compression: self.opts.compression,
+            stats: *b.stats(),
+            handles,
+            first_user_key: b.first_user_key().map(<[u8]>::to_vec),
+            last_user_key: b.last_user_key().map(<[u8]>::to_vec),
+            range_deletion_bounds: b.range_deletion_bounds().map(|(s, e)| (s.to_vec(), e.to_vec())),
+            format_version: o.format_version,
+            checksum: o.checksum,
+            compression: o.compression,
             properties,
         })
     }
 
-    fn read_properties(&self) -> std::result::Result<BTreeMap<String, Vec<u8>>, sstkit_core::Error> {
-        let base = self.tail.front().map_or(self.written, |(o, _)| *o);
-        let tail: Vec<u8> = self.tail.iter().flat_map(|(_, c)| c.iter().copied()).collect();
-        let footer = Footer::decode(&tail, self.written)?;
-        let meta = read_block(&tail, base, footer.metaindex, footer.block_checksum(), true, Part::Metaindex)?;
-        let metaindex = Metaindex::parse(meta.body)?;
-        let Some(h) = metaindex.properties()? else { return Ok(BTreeMap::new()) };
-        let raw = read_properties_block(&tail, base, h, footer.block_checksum(), true)?;
-        let props = Properties::parse(raw)?;
-        let mut map = BTreeMap::new();
-        props.for_each(|name, value| {
-            map.insert(String::from_utf8_lossy(name).into_owned(), value.to_vec());
+    /// Writes the rest of the table, flushes the sink and gives back the metadata and the sink.
+    pub(crate) fn finish(mut self) -> Result<(SstMetadata, S)> {
+        while self.finish_step()? {}
+        let meta = self.metadata()?;
+        let location = self.location;
+        let (_, sink) = self.w.finish().map_err(|e| match e {
+            WriteError::Codec(e) => Error::Codec { context: format!("{location}: finish"), source: e },
+            WriteError::Sink(e) => e.into_error(format!("{location}: flush")),
         })?;
-        Ok(map)
+        Ok((meta, sink))
+    }
+
+    /// Fails the writer for good (an upload failed, say): later calls say why.
+    pub(crate) fn fail(&mut self, why: String) {
+        self.failed.get_or_insert(why);
+    }
+
+    pub(crate) fn check_open(&self) -> Result<()> {
+        match &self.failed {
+            None => Ok(()),
+            Some(why) => Err(Error::Invalid(format!("{}: the writer failed earlier: {why}", self.location))),
+        }
+    }
+
+    /// A codec error keeps the writer usable; a sink error fails it.
+    fn lift<T>(&mut self, r: std::result::Result<T, WriteError<S::Error>>, what: &str) -> Result<T> {
+        r.map_err(|e| match e {
+            WriteError::Codec(source) => Error::Codec { context: format!("{}: {what}", self.location), source },
+            WriteError::Sink(e) => {
+                let e = e.into_error(format!("{}: write", self.location));
+                self.failed = Some(e.to_string());
+                e
+            }
+        })
+    }
+
+    pub(crate) fn sink_mut(&mut self) -> &mut S {
+        self.w.sink_mut()
+    }
+
+    pub(crate) fn set_location(&mut self, location: String) {
+        self.location = location;
+    }
+
+    pub(crate) fn stats(&self) -> &TableStats {
+        self.w.stats()
+    }
+
+    pub(crate) fn estimated_size(&self) -> u64 {
+        self.w.estimated_size()
+    }
+
+    pub(crate) fn last_user_key(&self) -> Option<&[u8]> {
+        self.w.builder().last_user_key()
+    }
+
+    /// Ops accepted so far.
+    pub(crate) fn entries(&self) -> u64 {
+        self.entries
+    }
+
+    /// Table bytes written into the sink so far.
+    pub(crate) fn bytes_written(&self) -> u64 {
+        self.w.stats().file_size
+    }
+}
+
+/// The async writer's sink: the part being filled (full parts are cut off and uploaded between calls).
+#[derive(Debug, Default)]
+pub(crate) struct PartBuffer(BytesMut);
+
+impl Sink for PartBuffer {
+    type Error = Infallible;
+    fn write_all(&mut self, bytes: &[u8]) -> std::result::Result<(), Infallible> {
+        self.0.extend_from_slice(bytes);
+        Ok(())
     }
 }
 
@@ -603,11 +537,10 @@ enum UploadState {
     Finished,
 }
 
-/// The store side of an [`SstWriter`]: part buffer, upload, counters.
+/// The store side of an [`SstWriter`]: the upload and the counters.
 struct Uploader {
     store: Arc<dyn ObjectStore>,
     path: Path,
-    part: BytesMut,
     part_size: usize,
     parts_in_flight: usize,
     state: UploadState,
@@ -615,18 +548,11 @@ struct Uploader {
 }
 
 impl Uploader {
-    /// Appends table bytes, sending every part that fills.
-    async fn write(&mut self, mut bytes: &[u8]) -> Result<()> {
-        self.counters.bytes_written.fetch_add(bytes.len() as u64, Ordering::Relaxed);
-        while !bytes.is_empty() {
-            let n = (self.part_size - self.part.len()).min(bytes.len());
-            self.part.extend_from_slice(&bytes[..n]);
-            bytes = &bytes[n..];
-            if self.part.len() == self.part_size {
-                // The table is big: give the next buffer its full size at once.
-                let full = std::mem::replace(&mut self.part, BytesMut::with_capacity(self.part_size));
-                self.send_part(full.freeze()).await?;
-            }
+    /// Sends every full part at the front of `buf`.
+    async fn send_full(&mut self, buf: &mut BytesMut) -> Result<()> {
+        while buf.len() >= self.part_size {
+            let part = buf.split_to(self.part_size).freeze();
+            self.send_part(part).await?;
         }
         Ok(())
     }
@@ -672,10 +598,9 @@ impl Uploader {
 
     /// Sends what is left and makes the object exist: one `PUT` for a small table, else the last part and
     /// the completion.
-    async fn finish(&mut self) -> Result<PutResult> {
+    async fn finish(&mut self, rest: Bytes) -> Result<PutResult> {
         let span = tracing::info_span!("sst_writer.upload_finish", path = %self.path);
         async {
-            let rest = std::mem::take(&mut self.part).freeze();
             if matches!(self.state, UploadState::NotStarted) {
                 let len = rest.len() as u64;
                 let r = self
@@ -707,7 +632,6 @@ impl Uploader {
 
     /// Stops the parts in flight and aborts the multipart upload, if one is open.
     async fn abort(&mut self) -> Result<()> {
-        self.part = BytesMut::new();
         let state = std::mem::replace(&mut self.state, UploadState::Finished);
         let UploadState::Multipart { mut upload, in_flight, .. } = state else { return Ok(()) };
         let span = tracing::info_span!("sst_writer.abort", path = %self.path);
@@ -755,18 +679,19 @@ impl Uploader {
     }
 }
 
+/// Puts `location` in front of a codec error's context.
+pub(crate) fn located(e: Error, location: &str) -> Error {
+    match e {
+        Error::Codec { context, source } => Error::Codec { context: format!("{location}: {context}"), source },
+        other => other,
+    }
+}
+
 fn with_path(e: Error, path: &Path) -> Error {
     match e {
         Error::Store { context, source } => Error::Store { context: format!("{path}: {context}"), source },
         other => other,
     }
-}
-
-#[derive(Debug, Clone, PartialEq, Eq)]
-enum WriterState {
-    Open,
-    /// A store (or codec) failure aborted the upload; the message says which.
-    Failed(String),
 }
 
 /// Writes one SST file to an object store, streaming it through a multipart upload.
@@ -791,25 +716,21 @@ enum WriterState {
 /// assert!(err.to_string().contains("aardvark") && err.to_string().contains("banana"));
 /// w.merge(b"cherry", b"+1").await?;                        // still usable
 /// let meta = w.close().await?;
-/// assert_eq!((meta.num_puts, meta.num_deletes, meta.num_merges, meta.num_range_deletions), (1, 1, 1, 1));
+/// let s = meta.stats;
+/// assert_eq!((s.num_puts, s.num_deletions, s.num_merges, s.num_range_deletions), (1, 1, 1, 1));
 /// assert_eq!(meta.first_user_key.as_deref(), Some(&b"apple"[..]));
 /// assert!(meta.property("rocksdb.external_sst_file.version").is_some());
 /// # Ok(())
 /// # }
 /// ```
 pub struct SstWriter {
-    enc: Encoder,
+    drv: Driver<PartBuffer>,
     up: Uploader,
-    state: WriterState,
 }
 
 impl fmt::Debug for SstWriter {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("SstWriter")
-            .field("path", &self.up.path)
-            .field("state", &self.state)
-            .field("progress", &self.progress())
-            .finish()
+        f.debug_struct("SstWriter").field("driver", &self.drv).field("progress", &self.progress()).finish()
     }
 }
 
@@ -819,20 +740,17 @@ impl SstWriter {
         let span = tracing::info_span!("sst_writer.open", path = %path, part_size = opts.part_size);
         let _e = span.enter();
         opts.validate_upload()?;
-        let enc = Encoder::new(&opts).map_err(|e| match e {
-            Error::Codec { context, source } => Error::Codec { context: format!("{path}: {context}"), source },
-            other => other,
-        })?;
+        let buf = PartBuffer(BytesMut::with_capacity(opts.part_size.min(64 * 1024)));
+        let drv = Driver::new(&opts, buf, path.to_string())?;
         let up = Uploader {
             store,
             path,
-            part: BytesMut::with_capacity(opts.part_size.min(64 * 1024)),
             part_size: opts.part_size,
             parts_in_flight: opts.parts_in_flight,
             state: UploadState::NotStarted,
             counters: Arc::default(),
         };
-        Ok(SstWriter { enc, up, state: WriterState::Open })
+        Ok(SstWriter { drv, up })
     }
 
     /// Adds a value.
@@ -858,24 +776,22 @@ impl SstWriter {
     /// Adds one op. A rejected op (out of order, bad range) is an error and changes nothing; a store error
     /// aborts the upload and every later call fails.
     pub async fn write<B: AsRef<[u8]>>(&mut self, op: WriteOp<B>) -> Result<()> {
-        self.check_open()?;
-        let op = op.as_slices();
-        self.enc.apply(op).context(|| format!("{}: {}", self.up.path, op.name()))?;
-        self.up.counters.entries.fetch_add(1, Ordering::Relaxed);
-        let r = self.drain().await;
+        self.drv.write(op.as_slices())?;
+        let r = self.upload_full_parts().await;
         self.fail_on_error(r).await
     }
 
-    async fn drain(&mut self) -> Result<()> {
-        while let Some(chunk) = self.enc.next_output()? {
-            self.up.write(chunk).await?;
-        }
-        Ok(())
+    /// Uploads the full parts the last call produced and updates the progress.
+    async fn upload_full_parts(&mut self) -> Result<()> {
+        let c = &self.up.counters;
+        c.entries.store(self.drv.entries(), Ordering::Relaxed);
+        c.bytes_written.store(self.drv.bytes_written(), Ordering::Relaxed);
+        self.up.send_full(&mut self.drv.sink_mut().0).await
     }
 
     async fn fail_on_error<T>(&mut self, r: Result<T>) -> Result<T> {
         if let Err(e) = &r {
-            self.state = WriterState::Failed(e.to_string());
+            self.drv.fail(e.to_string());
             if let Err(abort) = self.up.abort().await {
                 tracing::warn!(path = %self.up.path, error = %abort, "aborting the multipart upload failed");
             }
@@ -883,21 +799,12 @@ impl SstWriter {
         r
     }
 
-    fn check_open(&self) -> Result<()> {
-        match &self.state {
-            WriterState::Open => Ok(()),
-            WriterState::Failed(why) => {
-                Err(Error::Invalid(format!("{}: the writer failed earlier and was aborted: {why}", self.up.path)))
-            }
-        }
-    }
-
     /// Finishes the table, uploads what is left and completes the upload. On error the upload is aborted and
     /// no object exists at the path. An empty table (no entries) is an error, as in RocksDB.
     pub async fn close(mut self) -> Result<SstMetadata> {
         let span = tracing::info_span!("sst_writer.close", path = %self.up.path);
         async {
-            self.check_open()?;
+            self.drv.check_open()?;
             let r = self.close_inner().await;
             self.fail_on_error(r).await
         }
@@ -906,23 +813,22 @@ impl SstWriter {
     }
 
     async fn close_inner(&mut self) -> Result<SstMetadata> {
-        self.enc.finish().map_err(|e| match e {
-            Error::Invalid(m) => Error::Invalid(format!("{}: {m}", self.up.path)),
-            other => other,
-        })?;
-        self.drain().await?;
-        // Read the metadata back before the object exists, so a failure here still leaves nothing behind.
-        let mut meta = self.enc.metadata(self.up.path.to_string())?;
-        let put = self.up.finish().await?;
+        // One chunk at a time, so a big filter or index goes up in parts as it comes out.
+        while self.drv.finish_step()? {
+            self.upload_full_parts().await?;
+        }
+        let mut meta = self.drv.metadata()?;
+        let rest = std::mem::take(&mut self.drv.sink_mut().0).freeze();
+        let put = self.up.finish(rest).await?;
         meta.e_tag = put.e_tag;
-        tracing::info!(path = %self.up.path, bytes = meta.file_size, entries = meta.num_entries(), "sst written");
+        tracing::info!(path = %self.up.path, bytes = meta.stats.file_size, entries = meta.stats.num_entries(), "sst written");
         Ok(meta)
     }
 
     /// Gives up on the table: stops the parts in flight and aborts the multipart upload (nothing exists at the
     /// path afterwards). Returns the store's error if the abort itself failed.
     pub async fn abort(mut self) -> Result<()> {
-        self.state = WriterState::Failed("aborted".into());
+        self.drv.fail("aborted".into());
         self.up.abort().await
     }
 
@@ -943,22 +849,22 @@ impl SstWriter {
 
     /// The file size if the table were finished now (roughly): for cutting files at a target size.
     pub fn estimated_size(&self) -> u64 {
-        self.enc.estimated_size()
+        self.drv.estimated_size()
     }
 
     /// Counts and sizes so far.
     pub fn stats(&self) -> &TableStats {
-        self.enc.stats()
+        self.drv.stats()
     }
 
     /// The last user key of the point entries added, if any.
     pub fn last_user_key(&self) -> Option<&[u8]> {
-        self.enc.last_user_key()
+        self.drv.last_user_key()
     }
 
     /// Table bytes produced so far.
     pub fn bytes_written(&self) -> u64 {
-        self.enc.written()
+        self.drv.bytes_written()
     }
 }
 
@@ -983,7 +889,7 @@ impl Drop for SstWriter {
 /// let store: Arc<dyn ObjectStore> = Arc::new(InMemory::new());
 /// let ops = (0..100u32).map(|i| WriteOp::Put(format!("key{i:04}").into_bytes(), b"v".to_vec()));
 /// let meta = build_object(store, Path::from("t.sst"), WriterOptions::default(), futures::stream::iter(ops)).await?;
-/// assert_eq!(meta.num_puts, 100);
+/// assert_eq!(meta.stats.num_puts, 100);
 /// # Ok(())
 /// # }
 /// ```
@@ -1008,12 +914,4 @@ where
         }
     }
     w.close().await
-}
-
-/// An [`Error`] for an op whose key is not after the previous one (for writers that check order themselves).
-pub(crate) fn out_of_order(context: String, previous: &[u8], key: &[u8]) -> Error {
-    Error::Codec {
-        context,
-        source: sstkit_core::Error::OutOfOrder { previous: KeyExcerpt::new(previous), key: KeyExcerpt::new(key) },
-    }
 }

@@ -92,6 +92,13 @@ struct Read {
     bytes: Vec<u8>,
 }
 
+impl Read {
+    /// The descriptor's smallest key.
+    fn min_key(&self) -> Vec<u8> {
+        self.desc.metadata.smallest_key().expect("a non-empty file").to_vec()
+    }
+}
+
 async fn read_files(store: &dyn ObjectStore, files: &[FileDescriptor]) -> Vec<Read> {
     let mut out = Vec::new();
     for f in files {
@@ -112,16 +119,19 @@ fn check_rolling(reads: &[Read], ops: &[WriteOp], o: &RollingOptions) {
         assert_eq!(r.desc.id, id);
         assert_eq!(r.desc.level, o.level);
         assert_eq!(r.desc.path.as_ref(), format!("bulk/{}/{id:06}.sst", o.level));
-        assert_eq!(r.desc.stats.bytes, r.bytes.len() as u64);
-        assert_eq!(r.desc.stats.rows, r.points.len() as u64);
+        let s = &r.desc.metadata.stats;
+        assert_eq!(s.file_size, r.bytes.len() as u64);
+        assert_eq!(s.num_puts + s.num_deletions + s.num_merges, r.points.len() as u64);
         let point_deletes = r.points.iter().filter(|e| e.kind == 0).count() as u64;
-        assert_eq!(r.desc.stats.tombstones, point_deletes + r.tombstones.len() as u64);
-        assert_eq!(r.desc.stats.seqno_range, (0, 0));
+        assert_eq!(s.num_deletions, point_deletes);
+        assert_eq!(s.num_range_deletions, r.tombstones.len() as u64);
+        assert_eq!(s.seqno_range(), Some((0, 0)));
     }
     // Each file owns [c_i, c_{i+1}): every key and range-deletion start inside it, every end ≤ c_{i+1}.
     for (i, r) in reads.iter().enumerate() {
-        let lo = &r.desc.stats.min_key;
-        let hi = reads.get(i + 1).map(|n| &n.desc.stats.min_key);
+        let lo = &r.min_key();
+        let hi = reads.get(i + 1).map(Read::min_key);
+        let hi = hi.as_ref();
         let smallest = r.points.iter().map(|e| &e.user_key).chain(r.tombstones.iter().map(|t| &t.start)).min().unwrap();
         assert_eq!(smallest, lo, "min_key of file {i}");
         for e in &r.points {
@@ -142,7 +152,8 @@ fn check_rolling(reads: &[Read], ops: &[WriteOp], o: &RollingOptions) {
             (None, Some(e)) => (e, true),
             (None, None) => unreachable!(),
         };
-        assert_eq!((&r.desc.stats.max_key, r.desc.stats.max_key_exclusive), (max, excl), "max_key of file {i}");
+        let (got, got_excl) = r.desc.metadata.largest_key().unwrap();
+        assert_eq!((got, got_excl), (max.as_slice(), excl), "max_key of file {i}");
         // Non-overlapping descriptors.
         if let Some(h) = hi {
             if excl {
@@ -226,12 +237,12 @@ async fn a_long_range_deletion_is_clipped_into_every_file_it_spans() {
     for (i, r) in reads.iter().enumerate() {
         assert_eq!(r.tombstones.len(), 1, "file {i}: one clipped piece of the long deletion");
         let t = &r.tombstones[0];
-        assert_eq!(&t.start, &r.desc.stats.min_key);
+        assert_eq!(t.start, r.min_key());
         match reads.get(i + 1) {
-            Some(n) => assert_eq!(&t.end, &n.desc.stats.min_key, "file {i} ends where the next begins"),
+            Some(n) => assert_eq!(t.end, n.min_key(), "file {i} ends where the next begins"),
             None => assert_eq!(t.end, key(1_000_000)),
         }
-        assert!(r.desc.stats.max_key_exclusive);
+        assert!(r.desc.metadata.largest_key().unwrap().1);
     }
 }
 

@@ -75,7 +75,7 @@ async fn small_table_goes_up_as_one_put() {
     let meta = write_all(counting.arc(), "t/small.sst", opts(), &ops).await.unwrap();
     let c = counting.counts();
     assert_eq!((c.puts, c.multipart_starts, c.parts, c.completes, c.aborts), (1, 0, 0, 0, 0), "{c:?}");
-    assert_eq!(c.put_bytes, meta.file_size);
+    assert_eq!(c.put_bytes, meta.stats.file_size);
     let bytes = read_object(&*mem, &Path::from("t/small.sst")).await;
     check_table(&bytes, &ops);
     check_metadata(&meta, &bytes, &ops);
@@ -105,9 +105,12 @@ async fn large_table_streams_equal_parts_in_memory() {
     let (last, full) = c.part_sizes.split_last().unwrap();
     assert!(full.iter().all(|&s| s == part), "every part but the last is part_size: {:?}", c.part_sizes);
     assert!(*last > 0 && *last <= part);
-    assert_eq!(c.part_bytes(), meta.file_size);
+    assert_eq!(c.part_bytes(), meta.stats.file_size);
     let p = progress.get();
-    assert_eq!((p.parts_uploaded, p.bytes_uploaded, p.bytes_written), (c.parts, meta.file_size, meta.file_size));
+    assert_eq!(
+        (p.parts_uploaded, p.bytes_uploaded, p.bytes_written),
+        (c.parts, meta.stats.file_size, meta.stats.file_size)
+    );
     let bytes = read_object(&*mem, &Path::from("big.sst")).await;
     check_table(&bytes, &ops);
     check_metadata(&meta, &bytes, &ops);
@@ -119,7 +122,7 @@ async fn local_filesystem_round_trip_multipart() {
     let store: Arc<dyn ObjectStore> = Arc::new(LocalFileSystem::new_with_prefix(dir.path()).unwrap());
     let ops = mixed_ops(4000, 100, 3, true);
     let meta = write_all(store.clone(), "level/0/000001.sst", opts().part_size(32 * 1024), &ops).await.unwrap();
-    assert!(meta.file_size > 3 * 32 * 1024);
+    assert!(meta.stats.file_size > 3 * 32 * 1024);
     assert_eq!(dir_entries(dir.path()), vec!["level/0/000001.sst".to_string()], "no staging files left");
     let bytes = std::fs::read(dir.path().join("level/0/000001.sst")).unwrap();
     check_table(&bytes, &ops);
@@ -129,7 +132,7 @@ async fn local_filesystem_round_trip_multipart() {
     let m2 = write_all(store.clone(), "level/0/000002.sst", opts(), &small).await.unwrap();
     check_table(&std::fs::read(dir.path().join("level/0/000002.sst")).unwrap(), &small);
     assert_eq!(list_paths(&*store, Some(&Path::from("level"))).await.len(), 2);
-    assert!(m2.file_size < 32 * 1024);
+    assert!(m2.stats.file_size < 32 * 1024);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
@@ -141,9 +144,9 @@ async fn moto_s3_round_trip_multipart_and_interop() {
     let meta = write_all(counting.arc(), "bulk/000001.sst", opts().part_size(5 << 20), &ops).await.unwrap();
     let c = counting.counts();
     assert!(c.parts >= 3 && c.completes == 1 && c.aborts == 0 && c.puts == 0, "{c:?}");
-    assert!(meta.file_size >= 16 << 20, "file size {}", meta.file_size);
+    assert!(meta.stats.file_size >= 16 << 20, "file size {}", meta.stats.file_size);
     let bytes = read_object(&*s3, &Path::from("bulk/000001.sst")).await;
-    assert_eq!(bytes.len() as u64, meta.file_size);
+    assert_eq!(bytes.len() as u64, meta.stats.file_size);
     check_table(&bytes, &ops);
     check_metadata(&meta, &bytes, &ops);
     let dir = tempfile::tempdir().unwrap();
@@ -155,7 +158,7 @@ async fn moto_s3_round_trip_multipart_and_interop() {
     let small = mixed_ops(300, 20, 6, false);
     let m = write_all(s3.clone(), "bulk/000002.sst", opts(), &small).await.unwrap();
     check_table(&read_object(&*s3, &Path::from("bulk/000002.sst")).await, &small);
-    assert!(m.file_size < 5 << 20);
+    assert!(m.stats.file_size < 5 << 20);
 
     // A failed part against real S3 semantics: the upload is aborted and nothing is listed.
     let faulty = FaultyStore::new(s3.clone()).fail_part(2);
@@ -317,7 +320,7 @@ async fn out_of_order_key_names_both_keys_and_writer_continues() {
     ));
     let meta = w.close().await.unwrap();
     assert_eq!(faulty.aborts(), 0);
-    assert_eq!(meta.num_entries(), ops.len() as u64);
+    assert_eq!(meta.stats.num_entries(), ops.len() as u64);
     let bytes = read_object(&*mem, &Path::from("o.sst")).await;
     check_table(&bytes, &ops);
     check_metadata(&meta, &bytes, &ops);
@@ -339,7 +342,7 @@ async fn empty_table_is_refused_and_leaves_nothing() {
     let mut w = SstWriter::new(mem.clone(), Path::from("s.sst"), opts().external_file(false).seqno(42)).unwrap();
     w.put(b"a", b"1").await.unwrap();
     let meta = w.close().await.unwrap();
-    assert_eq!(meta.seqno_range, Some((42, 42)));
+    assert_eq!(meta.stats.seqno_range(), Some((42, 42)));
     assert_eq!(meta.property("rocksdb.external_sst_file.version"), None);
 }
 
@@ -399,9 +402,9 @@ async fn progress_is_readable_from_another_task() {
     assert!(seen.iter().any(|p| p.entries > 0 && p.entries < ops.len() as u64), "saw progress mid-way");
     let end = handle.get();
     assert_eq!(end.entries, ops.len() as u64);
-    assert_eq!(end.bytes_written, meta.file_size);
-    assert_eq!(end.bytes_uploaded, meta.file_size);
-    assert_eq!(end.parts_uploaded, meta.file_size.div_ceil(8 * 1024));
+    assert_eq!(end.bytes_written, meta.stats.file_size);
+    assert_eq!(end.bytes_uploaded, meta.stats.file_size);
+    assert_eq!(end.parts_uploaded, meta.stats.file_size.div_ceil(8 * 1024));
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -433,12 +436,12 @@ async fn sst_writer_files_pass_sst_dump_and_ldb_ingest() {
         opts(),
         opts().compression(CompressionType::Lz4).checksum(ChecksumType::Xxh3),
         opts()
-            .filter_bits_per_key(None)
+            .bloom_bits_per_key(0)
             .format_version(3)
             .restart_interval(4)
             .block_size(1024)
             .checksum(ChecksumType::XxHash64),
-        opts().format_version(4).checksum(ChecksumType::XxHash).filter_bits_per_key(Some(20)),
+        opts().format_version(4).checksum(ChecksumType::XxHash).bloom_bits_per_key(20),
     ];
     let dir = tempfile::tempdir().unwrap();
     for (i, o) in variants.into_iter().enumerate() {

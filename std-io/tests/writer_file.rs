@@ -145,7 +145,7 @@ fn file_writer_files_pass_sst_dump_and_ldb_ingest() {
     let variants = [
         opts(),
         opts().compression(CompressionType::Lz4).checksum(ChecksumType::Xxh3).block_size(16 * 1024),
-        opts().format_version(2).filter_bits_per_key(None).checksum(ChecksumType::None),
+        opts().format_version(2).bloom_bits_per_key(0).checksum(ChecksumType::None),
     ];
     for (i, o) in variants.into_iter().enumerate() {
         let ops = mixed_ops(4000, 100, 10 + i as u64, false);

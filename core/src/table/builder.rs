@@ -80,6 +80,28 @@ impl TableStats {
     pub fn num_entries(&self) -> u64 {
         self.num_puts + self.num_deletions + self.num_merges + self.num_other + self.num_range_deletions
     }
+
+    /// Smallest and largest sequence number of the entries, `None` while the table is empty.
+    pub fn seqno_range(&self) -> Option<(u64, u64)> {
+        (self.min_seqno <= self.max_seqno).then_some((self.min_seqno, self.max_seqno))
+    }
+}
+
+/// Where a finished table's meta blocks are: what [`TableBuilder::handles`] reports once the footer was handed
+/// out, so a caller can describe the file without reading it back.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct TableHandles {
+    /// The index block.
+    pub index: BlockHandle,
+    /// The full filter block, if one was written.
+    pub filter: Option<BlockHandle>,
+    /// The range-deletion block, if one was written.
+    pub range_del: Option<BlockHandle>,
+    /// The properties block.
+    pub properties: BlockHandle,
+    /// The metaindex block.
+    pub metaindex: BlockHandle,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -260,6 +282,50 @@ impl<W: Workspace> TableBuilder<W> {
     /// True when the table is complete and every byte was handed out.
     pub fn is_done(&self) -> bool {
         self.stage == Stage::Done && self.output.is_none_or(|o| o.handed_out)
+    }
+
+    /// The handles of the meta blocks, once the table is complete ([`is_done`](Self::is_done)).
+    pub fn handles(&self) -> Option<TableHandles> {
+        self.is_done().then_some(TableHandles {
+            index: self.index_handle,
+            filter: self.filter_handle,
+            range_del: self.range_del_handle,
+            properties: self.properties_handle,
+            metaindex: self.metaindex_handle,
+        })
+    }
+
+    /// Calls `f` with each property the properties block holds (name, encoded value), once the table is
+    /// complete ([`is_done`](Self::is_done)); the same list the block was built from, in no particular order.
+    pub fn for_each_property(&self, mut f: impl FnMut(&str, &[u8])) -> Result<()> {
+        if !self.is_done() {
+            return Err(Error::InvalidArgument { reason: "properties asked before the table was finished" });
+        }
+        for (name, value) in self.property_list()? {
+            let mut tmp = [0u8; 10];
+            f(name, value.encode(&mut tmp)?);
+        }
+        Ok(())
+    }
+
+    /// The smallest range-deletion start and the largest (exclusive) range-deletion end, if any.
+    pub fn range_deletion_bounds(&self) -> Option<(&[u8], &[u8])> {
+        let ws = self.ws.bytes();
+        let mut bounds: Option<(&[u8], &[u8])> = None;
+        let mut p = 2 * self.block_cap;
+        while p < self.log_end {
+            let (tag, _, next) = read_record(ws, p).ok()?;
+            if tag == TAG_TOMBSTONE {
+                let (_, start, end) = parse_tombstone(ws, p).ok()?;
+                // Starts increase, so the first is the smallest; ends do not.
+                bounds = Some(match bounds {
+                    None => (start, end),
+                    Some((s, e)) => (s, e.max(end)),
+                });
+            }
+            p = next;
+        }
+        bounds
     }
 
     /// Adds a value. User keys must strictly increase across `put`, `delete` and `merge`.
@@ -986,29 +1052,14 @@ impl<W: Workspace> TableBuilder<W> {
         longest
     }
 
-    fn build_properties(&mut self) -> Result<usize> {
+    /// The properties this table is written with (read once the stats and the filter are final).
+    fn property_list(&self) -> Result<heapless::Vec<(&'static str, PropValue<'static>), 40>> {
         let s = self.stats;
         let o = &self.opts;
         // RocksDB's naming: format_version ≥ 7 writes `<manager>;<hex types used>;` (no manager when compression
         // is off); older versions the codec's name (the configured one, which is also the only one we use).
-        let mut fv7_name = [0u8; 16];
         let compression: &[u8] = if o.format_version >= 7 {
-            let mut n = 0;
-            let mut push = |b: &[u8]| {
-                fv7_name[n..n + b.len()].copy_from_slice(b);
-                n += b.len();
-            };
-            if o.compression != CompressionType::None {
-                push(b"BuiltinV2");
-            }
-            push(b";");
-            if self.compression_used {
-                let t = o.compression as u8;
-                const HEX: &[u8; 16] = b"0123456789ABCDEF";
-                push(&[HEX[usize::from(t >> 4)], HEX[usize::from(t & 15)]]);
-            }
-            push(b";");
-            &fv7_name[..n]
+            fv7_compression_name(o.compression, self.compression_used)
         } else if o.compression == CompressionType::None {
             b"NoCompression"
         } else {
@@ -1016,7 +1067,7 @@ impl<W: Workspace> TableBuilder<W> {
         };
         let user_keys = u64::from(self.user_key_index());
         let delta = u64::from(o.format_version >= 4);
-        let mut props: heapless::Vec<(&str, PropValue<'_>), 40> = heapless::Vec::new();
+        let mut props: heapless::Vec<(&'static str, PropValue<'static>), 40> = heapless::Vec::new();
         let list = [
             (names::DATA_SIZE, PropValue::Num(s.data_size)),
             (names::INDEX_SIZE, PropValue::Num(s.index_size)),
@@ -1067,6 +1118,11 @@ enabled=0; max_dict_buffer_bytes=0; use_zstd_dict_trainer=1; ",
             props.push((names::EXTERNAL_SST_VERSION, PropValue::Fixed32(2))).map_err(full)?;
             props.push((names::GLOBAL_SEQNO, PropValue::Fixed64(0))).map_err(full)?;
         }
+        Ok(props)
+    }
+
+    fn build_properties(&mut self) -> Result<usize> {
+        let mut props = self.property_list()?;
         let at = self.log_end;
         let ws = self.ws.bytes_mut();
         let end = ws.len() - BLOCK_TRAILER_LEN;
@@ -1075,6 +1131,27 @@ enabled=0; max_dict_buffer_bytes=0; use_zstd_dict_trainer=1; ",
 }
 
 /// Length of the shortest separator between two different user keys (see [`crate::key::shortest_separator`]).
+/// `rocksdb.compression` of format_version ≥ 7: `BuiltinV2;<the type used, two hex digits>;`, `BuiltinV2;;` when
+/// the codec was configured but no block paid to compress, `;;` when compression is off.
+fn fv7_compression_name(configured: CompressionType, used: bool) -> &'static [u8] {
+    if configured == CompressionType::None {
+        return b";;";
+    }
+    if !used {
+        return b"BuiltinV2;;";
+    }
+    match configured {
+        CompressionType::None => b";;",
+        CompressionType::Snappy => b"BuiltinV2;01;",
+        CompressionType::Zlib => b"BuiltinV2;02;",
+        CompressionType::Bzip2 => b"BuiltinV2;03;",
+        CompressionType::Lz4 => b"BuiltinV2;04;",
+        CompressionType::Lz4hc => b"BuiltinV2;05;",
+        CompressionType::Xpress => b"BuiltinV2;06;",
+        CompressionType::Zstd | CompressionType::ZstdNotFinal => b"BuiltinV2;07;",
+    }
+}
+
 fn separator_len(start: &[u8], limit: &[u8]) -> usize {
     let min = start.len().min(limit.len());
     let diff = crate::block::common_prefix(start, limit);

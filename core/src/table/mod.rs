@@ -9,7 +9,7 @@ pub mod options;
 pub mod reader;
 pub mod workspace;
 
-pub use builder::{TableBuilder, TableStats};
+pub use builder::{TableBuilder, TableHandles, TableStats};
 pub use cursor::{Entry, TableCursor};
 pub use layout::{newest_of, BlockBytes, BlockExtent, DecodedBlock, TableLayout};
 pub use meta::{meta_start, MetaLayout, MetaNeed};

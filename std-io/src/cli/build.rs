@@ -171,7 +171,7 @@ impl BuildArgs {
                 Compression::None => CompressionType::None,
                 Compression::Lz4 => CompressionType::Lz4,
             })
-            .filter_bits_per_key((self.bloom_bits > 0).then_some(self.bloom_bits))
+            .bloom_bits_per_key(self.bloom_bits)
             .checksum(match self.checksum {
                 Checksum::None => ChecksumType::None,
                 Checksum::Crc32c => ChecksumType::Crc32c,
@@ -664,13 +664,13 @@ fn report(output: &str, files: &[SstMetadata], bad: &BadLines, ui: Ui) {
         for m in files {
             let mut o = serde_json::Map::new();
             o.insert("location".into(), json!(m.location));
-            o.insert("file_size".into(), json!(m.file_size));
-            o.insert("entries".into(), json!(m.num_entries()));
-            o.insert("puts".into(), json!(m.num_puts));
-            o.insert("deletes".into(), json!(m.num_deletes));
-            o.insert("merges".into(), json!(m.num_merges));
-            o.insert("range_deletions".into(), json!(m.num_range_deletions));
-            o.insert("data_blocks".into(), json!(m.num_data_blocks));
+            o.insert("file_size".into(), json!(m.stats.file_size));
+            o.insert("entries".into(), json!(m.stats.num_entries()));
+            o.insert("puts".into(), json!(m.stats.num_puts));
+            o.insert("deletes".into(), json!(m.stats.num_deletions));
+            o.insert("merges".into(), json!(m.stats.num_merges));
+            o.insert("range_deletions".into(), json!(m.stats.num_range_deletions));
+            o.insert("data_blocks".into(), json!(m.stats.num_data_blocks));
             o.insert("skipped_lines".into(), json!(bad.count));
             let (first, last) = (m.first_user_key.as_deref().unwrap_or(&[]), m.last_user_key.as_deref().unwrap_or(&[]));
             put_bytes(&mut o, &[("first_key", first), ("last_key", last)], ui);
@@ -681,13 +681,13 @@ fn report(output: &str, files: &[SstMetadata], bad: &BadLines, ui: Ui) {
             println!(
                 "wrote {}: {} entries ({} puts, {} deletes, {} merges, {} range deletions), {} bytes, {} data blocks",
                 m.location,
-                m.num_entries(),
-                m.num_puts,
-                m.num_deletes,
-                m.num_merges,
-                m.num_range_deletions,
-                m.file_size,
-                m.num_data_blocks
+                m.stats.num_entries(),
+                m.stats.num_puts,
+                m.stats.num_deletions,
+                m.stats.num_merges,
+                m.stats.num_range_deletions,
+                m.stats.file_size,
+                m.stats.num_data_blocks
             );
         }
         if files.len() > 1 {
@@ -695,11 +695,11 @@ fn report(output: &str, files: &[SstMetadata], bad: &BadLines, ui: Ui) {
             println!(
                 "{} files under {output}: {} entries ({} puts, {} deletes, {} merges, {} range deletions)",
                 files.len(),
-                sum(SstMetadata::num_entries),
-                sum(|m| m.num_puts),
-                sum(|m| m.num_deletes),
-                sum(|m| m.num_merges),
-                sum(|m| m.num_range_deletions)
+                sum(|m| m.stats.num_entries()),
+                sum(|m| m.stats.num_puts),
+                sum(|m| m.stats.num_deletions),
+                sum(|m| m.stats.num_merges),
+                sum(|m| m.stats.num_range_deletions)
             );
         }
     }

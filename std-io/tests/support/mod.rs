@@ -17,10 +17,14 @@ use std::io::{Read, Write};
 use std::net::{TcpListener, TcpStream};
 use std::ops::Range;
 use std::path::PathBuf;
-use std::process::{Child, Command, Stdio};
+use std::process::Child;
+#[cfg(feature = "aws")]
+use std::process::{Command, Stdio};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::time::Duration;
+#[cfg(feature = "aws")]
+use std::time::Instant;
 
 use async_trait::async_trait;
 use bytes::Bytes;
@@ -555,6 +559,7 @@ fn in_ci() -> bool {
 /// The server comes from the virtualenv at `$MOTO_VENV` (default [`DEFAULT_MOTO_VENV`]). If it is missing:
 /// under `CI=true` this panics (a test that needs S3 must not pass silently in CI); otherwise it prints a
 /// loud `SKIPPED` line (with the command to create the venv: `bash .ci/moto.sh`) and returns `None`.
+#[cfg(feature = "aws")]
 pub fn moto_store() -> Option<(MotoServer, Arc<dyn ObjectStore>)> {
     let venv = PathBuf::from(std::env::var("MOTO_VENV").unwrap_or_else(|_| DEFAULT_MOTO_VENV.to_string()));
     let bin = venv.join("bin").join("moto_server");
@@ -594,6 +599,8 @@ pub fn moto_store() -> Option<(MotoServer, Arc<dyn ObjectStore>)> {
             Err(_) => std::thread::sleep(Duration::from_millis(100)),
         }
     }
+    // The cloud backends' HTTP client has no TLS provider of its own (see `install_tls_provider`).
+    sstkit::location::install_tls_provider();
     let store = object_store::aws::AmazonS3Builder::new()
         .with_endpoint(server.endpoint())
         .with_allow_http(true)

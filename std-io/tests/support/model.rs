@@ -114,12 +114,12 @@ pub fn check_table(bytes: &[u8], ops: &[WriteOp]) {
 
 /// Asserts the metadata agrees with the bytes and with `ops`.
 pub fn check_metadata(meta: &SstMetadata, bytes: &[u8], ops: &[WriteOp]) {
-    assert_eq!(meta.file_size, bytes.len() as u64, "file_size");
+    assert_eq!(meta.stats.file_size, bytes.len() as u64, "file_size");
     let count = |f: fn(&WriteOp) -> bool| ops.iter().filter(|o| f(o)).count() as u64;
-    assert_eq!(meta.num_puts, count(|o| matches!(o, WriteOp::Put(..))), "puts");
-    assert_eq!(meta.num_deletes, count(|o| matches!(o, WriteOp::Delete(..))), "deletes");
-    assert_eq!(meta.num_merges, count(|o| matches!(o, WriteOp::Merge(..))), "merges");
-    assert_eq!(meta.num_range_deletions, count(|o| matches!(o, WriteOp::DeleteRange(..))), "range deletions");
+    assert_eq!(meta.stats.num_puts, count(|o| matches!(o, WriteOp::Put(..))), "puts");
+    assert_eq!(meta.stats.num_deletions, count(|o| matches!(o, WriteOp::Delete(..))), "deletes");
+    assert_eq!(meta.stats.num_merges, count(|o| matches!(o, WriteOp::Merge(..))), "merges");
+    assert_eq!(meta.stats.num_range_deletions, count(|o| matches!(o, WriteOp::DeleteRange(..))), "range deletions");
     let points: Vec<&[u8]> = ops.iter().filter(|o| !matches!(o, WriteOp::DeleteRange(..))).map(|o| o.key()).collect();
     assert_eq!(meta.first_user_key.as_deref(), points.first().copied(), "first user key");
     assert_eq!(meta.last_user_key.as_deref(), points.last().copied(), "last user key");
@@ -132,19 +132,24 @@ pub fn check_metadata(meta: &SstMetadata, bytes: &[u8], ops: &[WriteOp]) {
         .collect();
     let want_bounds = ranges.first().map(|(s, _)| (s.to_vec(), ranges.iter().map(|(_, e)| e.to_vec()).max().unwrap()));
     assert_eq!(meta.range_deletion_bounds, want_bounds, "range deletion bounds");
-    assert_eq!(meta.seqno_range, Some((0, 0)));
+    assert_eq!(meta.stats.seqno_range(), Some((0, 0)));
 
     let table = Table::open(bytes).expect("open");
     let p = table.properties();
-    assert_eq!(Some(meta.data_size), p.data_size, "data size");
-    assert_eq!(Some(meta.index_size), p.index_size, "index size");
-    assert_eq!(Some(meta.filter_size), p.filter_size, "filter size");
-    assert_eq!(Some(meta.raw_key_size), p.raw_key_size, "raw key size");
-    assert_eq!(Some(meta.raw_value_size), p.raw_value_size, "raw value size");
-    assert_eq!(Some(meta.num_data_blocks), p.num_data_blocks, "data blocks");
-    assert_eq!(Some(meta.num_entries()), p.num_entries, "entries");
+    assert_eq!(Some(meta.stats.data_size), p.data_size, "data size");
+    assert_eq!(Some(meta.stats.index_size), p.index_size, "index size");
+    assert_eq!(Some(meta.stats.filter_size), p.filter_size, "filter size");
+    assert_eq!(Some(meta.stats.raw_key_size), p.raw_key_size, "raw key size");
+    assert_eq!(Some(meta.stats.raw_value_size), p.raw_value_size, "raw value size");
+    assert_eq!(Some(meta.stats.num_data_blocks), p.num_data_blocks, "data blocks");
+    assert_eq!(Some(meta.stats.num_entries()), p.num_entries, "entries");
     assert_eq!(meta.format_version, table.footer().format_version);
     assert_eq!(meta.checksum, table.footer().checksum);
+    // The handles the builder reported are the ones the footer points at.
+    assert_eq!(meta.handles.index, table.footer().index, "index handle");
+    assert_eq!(meta.handles.metaindex, table.footer().metaindex, "metaindex handle");
+    assert_eq!(meta.handles.filter.is_some(), meta.stats.filter_size > 0, "filter handle");
+    assert_eq!(meta.handles.range_del.is_some(), meta.stats.num_range_deletions > 0, "range-deletion handle");
     let mut props = BTreeMap::new();
     p.for_each(|n, v| {
         props.insert(String::from_utf8_lossy(n).into_owned(), v.to_vec());
