@@ -15,8 +15,8 @@ Tasks ("op"):
   ingest       dir, base [[k, v]...] (written with SstFileWriter, no filter, ingested first), files [paths],
                bloom_bits, probe [k...] -> {"ok", "items": [[k, v]...], "gets": [v | null...],
                "bloom_useful", "bloom_positive"}; "error" holds RocksDB's message when the ingestion fails.
-               The DB uses merge_operator=StringAppendOperator (',' between operands), set by editing its
-               OPTIONS file, since rocksdict has no setter for a built-in merge operator.
+               The DB uses merge_operator=StringAppendOperator (',' between operands) and the filter, both
+               set by editing its OPTIONS file (see edit_options_file).
   open_db      dir, table: create a DB with these table options, put, flush -> {"ok"} or {"ok": false, "error"}
 
 table_options: {"format_version", "checksum" (0 none, 1 crc32c, 2 xxhash, 3 xxhash64, 4 xxh3),
@@ -46,6 +46,14 @@ def options(table, create=False, statistics=False):
     o = r.Options(raw_mode=True)
     if create:
         o.create_if_missing(True)
+    o.set_block_based_table_factory(table_factory(table))
+    o.set_compression_type(getattr(r.DBCompressionType, table.get("compression", "none"))())
+    if statistics:
+        o.enable_statistics()
+    return o
+
+
+def table_factory(table):
     b = r.BlockBasedOptions()
     if "format_version" in table:
         b.set_format_version(table["format_version"])
@@ -57,11 +65,7 @@ def options(table, create=False, statistics=False):
         b.set_block_size(table["block_size"])
     if "restart_interval" in table:
         b.set_block_restart_interval(table["restart_interval"])
-    o.set_block_based_table_factory(b)
-    o.set_compression_type(getattr(r.DBCompressionType, table.get("compression", "none"))())
-    if statistics:
-        o.enable_statistics()
-    return o
+    return b
 
 
 def write_sst(task):
@@ -113,14 +117,17 @@ def db_files(task):
     return {"ok": True, "flushed": flushed, "compacted": compacted, "last_seqno": last}
 
 
-def set_merge_operator(root, name):
-    """Edits the newest OPTIONS file: rocksdict cannot set a built-in merge operator, RocksDB can load one."""
+def edit_options_file(root, settings):
+    """Sets `name=value` lines of the newest OPTIONS file. rocksdict cannot set a built-in merge operator, and
+    its OPTIONS file names the Bloom filter as just "bloomfilter", which loads as no filter at all; rocksdict
+    reopens an existing DB with the column family options of that file, so they are fixed there."""
     path = sorted(glob.glob(os.path.join(root, "OPTIONS-*")))[-1]
     with open(path) as f:
         text = f.read()
-    text, n = re.subn(r"(?m)^(\s*)merge_operator=.*$", r"\1merge_operator=" + name, text)
-    if n != 1:
-        raise RuntimeError("no merge_operator line in " + path)
+    for name, value in settings.items():
+        text, n = re.subn(r"(?m)^(\s*)%s=.*$" % re.escape(name), lambda m: m.group(1) + name + "=" + value, text)
+        if n != 1:
+            raise RuntimeError("%d %s lines in %s" % (n, name, path))
     with open(path, "w") as f:
         f.write(text)
 
@@ -130,12 +137,28 @@ def stat(text, name):
     return int(m.group(1)) if m else None
 
 
+TEMPLATES = {}
+
+
+def empty_db(root, bloom_bits):
+    """An empty DB at root with the merge operator and filter: a copy of one made (and edited) once per run,
+    since opening a DB costs more than copying its few small files."""
+    if bloom_bits not in TEMPLATES:
+        template = "%s.template%d" % (root, bloom_bits)
+        shutil.rmtree(template, ignore_errors=True)
+        r.Rdict(template, options({"bloom_bits": bloom_bits}, create=True)).close()
+        settings = {"merge_operator": "StringAppendOperator"}
+        if bloom_bits:
+            settings["filter_policy"] = "bloomfilter:%d:false" % bloom_bits
+        edit_options_file(template, settings)
+        TEMPLATES[bloom_bits] = template
+    shutil.copytree(TEMPLATES[bloom_bits], root)
+
+
 def ingest(task):
     root = task["dir"]
     shutil.rmtree(root, ignore_errors=True)
-    table = {"bloom_bits": task.get("bloom_bits", 10)}
-    r.Rdict(root, options(table, create=True)).close()
-    set_merge_operator(root, "StringAppendOperator")
+    empty_db(root, task.get("bloom_bits", 10))
     o, _ = r.Options.load_latest(root)
     o.enable_statistics()
     db = r.Rdict(root, o)
@@ -205,6 +228,8 @@ def main():
             results.append({"ok": False, "error": "KeyError: %s" % e})
         except Exception as e:
             results.append({"ok": False, "error": "%s: %s" % (type(e).__name__, e)})
+    for template in TEMPLATES.values():
+        shutil.rmtree(template, ignore_errors=True)
     json.dump({"results": results}, sys.stdout)
 
 
