@@ -70,8 +70,8 @@ pub fn run_tasks(python: &Path, tasks: &[Value]) -> Result<Vec<Value>, String> {
     if !run.success() {
         return Err(run.describe());
     }
-    let answer: Value =
-        serde_json::from_str(&run.stdout).map_err(|e| format!("bad JSON from the script ({e}):\n{}", run.describe()))?;
+    let answer: Value = serde_json::from_str(&run.stdout)
+        .map_err(|e| format!("bad JSON from the script ({e}):\n{}", run.describe()))?;
     let results = answer["results"].as_array().cloned().unwrap_or_default();
     if results.len() != tasks.len() {
         return Err(format!("{} tasks but {} results:\n{}", tasks.len(), results.len(), run.describe()));
@@ -281,9 +281,9 @@ impl DbModel {
             .values()
             .filter(|e| {
                 e.kind == 1
-                    && !all_tombs.iter().any(|(s, end, t)| {
-                        s.as_slice() <= &e.user_key[..] && &e.user_key[..] < end && *t > e.seqno
-                    })
+                    && !all_tombs
+                        .iter()
+                        .any(|(s, end, t)| s.as_slice() <= &e.user_key[..] && &e.user_key[..] < end && *t > e.seqno)
             })
             .map(|e| ToolEntry::put(&e.user_key, 0, &e.value))
             .collect();

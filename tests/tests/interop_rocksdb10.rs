@@ -67,7 +67,8 @@ fn refused_as_unsupported(format_version: u32, open: Result<(), String>, what: &
     if format_version < 6 || SSTKIT_FV6 {
         return false;
     }
-    let err = open.expect_err(&format!("{what}: sstkit opened a format_version 6 file; set SSTKIT_FV6 (cfg sstkit_fv67)"));
+    let err =
+        open.expect_err(&format!("{what}: sstkit opened a format_version 6 file; set SSTKIT_FV6 (cfg sstkit_fv67)"));
     assert!(err.contains("unsupported format_version 6"), "{what}: unexpected error {err}");
     true
 }
@@ -94,7 +95,8 @@ fn check_their_file(path: &Path, what: &str, points: &[ToolEntry], tombstones: &
     let read = read_table_file(path).unwrap_or_else(|e| panic!("{what}: {e}"));
     assert!(!points.is_empty(), "{what}: nothing to compare");
     if read.entries != points {
-        let at = read.entries.iter().zip(points).position(|(a, b)| a != b).unwrap_or(points.len().min(read.entries.len()));
+        let at =
+            read.entries.iter().zip(points).position(|(a, b)| a != b).unwrap_or(points.len().min(read.entries.len()));
         panic!(
             "{what}: scan differs at #{at} (sstkit {} entries, RocksDB wrote {}):\n sstkit {:?}\n rocksdb {:?}",
             read.entries.len(),
@@ -132,7 +134,12 @@ fn check_their_file(path: &Path, what: &str, points: &[ToolEntry], tombstones: &
             let absent = [e.user_key.as_slice(), b"\x00"].concat();
             if !points.iter().any(|p| p.user_key == absent) {
                 let got = get_with(t, &absent, &mut buf)?;
-                assert_eq!(got, expected_get(points, tombstones, &absent), "{what}: get absent {}", hex::encode(&absent));
+                assert_eq!(
+                    got,
+                    expected_get(points, tombstones, &absent),
+                    "{what}: get absent {}",
+                    hex::encode(&absent)
+                );
             }
         }
         Ok(())
@@ -216,6 +223,9 @@ fn db_batches(seed: u64) -> Vec<Vec<DbOp>> {
     vec![first, second]
 }
 
+/// A file's point entries and range tombstones.
+type FileModel = (Vec<ToolEntry>, Vec<Tombstone>);
+
 #[test]
 fn sstkit_reads_db_flushed_and_compacted_files() {
     let Some(python) = rocksdict() else { return };
@@ -242,7 +252,7 @@ fn sstkit_reads_db_flushed_and_compacted_files() {
         let files = parse_db_files(result).unwrap_or_else(|e| panic!("{what}: {e}"));
         let model = DbModel::of(batches);
         assert_eq!(files.last_seqno, model.last_seqno, "{what}: seqnos");
-        let (paths, want): (Vec<(PathBuf, u64)>, Vec<(Vec<ToolEntry>, Vec<Tombstone>)>) = if compact {
+        let (paths, want): (Vec<(PathBuf, u64)>, Vec<FileModel>) = if compact {
             assert_eq!(files.compacted.len(), 1, "{what}: one compacted file: {:?}", files.compacted);
             assert_eq!(files.compacted[0].1, 6, "{what}: the compaction output is in the bottommost level");
             (files.compacted.clone(), vec![(model.compacted.clone(), Vec::new())])
@@ -343,7 +353,13 @@ fn rocksdb_10_ingests_sstkit_files() {
                                 probe.push([k.as_slice(), b"\x00\x01"].concat());
                             }
                         }
-                        tasks.push(ingest_task(&dir.path().join(format!("db{}", cases.len())), &base, &[path.clone()], 10, &probe));
+                        tasks.push(ingest_task(
+                            &dir.path().join(format!("db{}", cases.len())),
+                            &base,
+                            std::slice::from_ref(&path),
+                            10,
+                            &probe,
+                        ));
                         models.push((model, probe));
                         cases.push(OurCase { what, bloom });
                     }
@@ -392,7 +408,10 @@ fn ingest_model_covers_every_case() {
     let merged_alone = items.iter().filter(|i| matches!(i, Item::Merge(k, _) if !base_map.contains_key(k))).count();
     let deletes_on_base = items.iter().filter(|i| matches!(i, Item::Delete(k) if base_map.contains_key(k))).count();
     let hidden = base_map.keys().filter(|k| !model.contains_key(*k)).count();
-    assert!(merged_on_base > 0 && merged_alone > 0 && deletes_on_base > 0, "{merged_on_base} {merged_alone} {deletes_on_base}");
+    assert!(
+        merged_on_base > 0 && merged_alone > 0 && deletes_on_base > 0,
+        "{merged_on_base} {merged_alone} {deletes_on_base}"
+    );
     assert!(hidden > deletes_on_base, "range deletions hide base keys: {hidden} hidden");
     let merge_key = items.iter().find_map(|i| match i {
         Item::Merge(k, v) if base_map.contains_key(k) => Some((k.clone(), v.clone())),
@@ -413,13 +432,13 @@ fn rocksdb_10_4_2_refuses_format_version_7() {
         open_db_task(&dir.path().join("open7"), &fv7),
         open_db_task(&dir.path().join("open6"), &TableConfig::default()),
         write_sst_task(&theirs, &fv7, &entries),
-        ingest_task(&dir.path().join("ingest7"), &[], &[theirs.clone()], 10, &[]),
+        ingest_task(&dir.path().join("ingest7"), &[], std::slice::from_ref(&theirs), 10, &[]),
     ];
     let ours = dir.path().join("ours-fv7.sst");
     if SSTKIT_FV6 {
         let opts = pin_context_checksum(Options::default().format_version(7), 0x0707_0707);
         write_table(&ours, opts, &[Item::Put(b"a".to_vec(), b"1".to_vec())]).unwrap();
-        tasks.push(ingest_task(&dir.path().join("ingest-ours7"), &[], &[ours.clone()], 10, &[]));
+        tasks.push(ingest_task(&dir.path().join("ingest-ours7"), &[], std::slice::from_ref(&ours), 10, &[]));
     }
     let results = run_tasks(&python, &tasks).unwrap();
     let err = expect_ok(&results[0]).expect_err("RocksDB 10.4.2 opened a DB with format_version 7");
