@@ -1,8 +1,14 @@
 //! Discovery of the real tools and a small process runner.
 //!
 //! The interop tests compare sstkit with RocksDB 7.8.3 (`ldb`, `sst_dump`,
-//! Debian package `rocksdb-tools`) and LevelDB 1.23 (Debian package
-//! `python3-plyvel`, run with `/usr/bin/python3`).
+//! Debian package `rocksdb-tools`), LevelDB 1.23 (Debian package
+//! `python3-plyvel`, run with `/usr/bin/python3`) and RocksDB 10.4.2 (PyPI
+//! `rocksdict` 0.3.29 in a virtualenv, see [`crate::rocksdb10`]).
+//!
+//! A test that needs a tool FAILS when the tool is missing: `scripts/test.sh`
+//! installs them all. Set [`SKIP_ENV`]`=1` to skip such tests instead (never
+//! honoured under `CI=true`); each skip is printed and, when [`SKIP_LOG_ENV`]
+//! names a file, appended to it so the test script can list the skips.
 
 use std::collections::HashMap;
 use std::ffi::OsStr;
@@ -18,6 +24,75 @@ pub const SST_DUMP: &str = "sst_dump";
 /// Name accepted by [`require_tool`] for a Python interpreter that can
 /// `import plyvel` (LevelDB bindings). The returned path is the interpreter.
 pub const PLYVEL: &str = "plyvel";
+/// Name accepted by [`require_tool`] for the Python of the rocksdict venv
+/// (RocksDB 10.4.2, see [`crate::rocksdb10`]). The returned path is the interpreter.
+pub const ROCKSDICT: &str = "rocksdict";
+
+/// The opt-out: when this variable is `1` (or `true`), a test whose tool is
+/// missing is skipped instead of failing (outside CI only).
+pub const SKIP_ENV: &str = "SSTKIT_SKIP_MISSING_TOOLS";
+/// When set, the path of a file each skip appends one line to (`scripts/test.sh`
+/// prints it in its summary, since cargo hides a passing test's output).
+pub const SKIP_LOG_ENV: &str = "SSTKIT_SKIP_LOG";
+
+/// What a test does when its tool is missing.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum MissingToolPolicy {
+    /// Fail (panic): the default, and always under `CI=true`.
+    Fail,
+    /// Print a loud `SKIPPED` line and let the test return early: only with
+    /// [`SKIP_ENV`]`=1` outside CI.
+    Skip,
+}
+
+/// The policy for the given values of `CI` and [`SKIP_ENV`].
+pub fn missing_tool_policy(ci: Option<&str>, opt_out: Option<&str>) -> MissingToolPolicy {
+    if ci == Some("true") {
+        return MissingToolPolicy::Fail;
+    }
+    match opt_out {
+        Some("1") | Some("true") => MissingToolPolicy::Skip,
+        _ => MissingToolPolicy::Fail,
+    }
+}
+
+/// The policy of this process's environment.
+pub fn current_missing_tool_policy() -> MissingToolPolicy {
+    missing_tool_policy(std::env::var("CI").ok().as_deref(), std::env::var(SKIP_ENV).ok().as_deref())
+}
+
+/// Reports that the tool `name` is missing (`why`; `hint` says how to get it):
+/// panics under [`MissingToolPolicy::Fail`], otherwise prints a loud
+/// `SKIPPED` line, records it in [`SKIP_LOG_ENV`]'s file and returns, so the
+/// caller can return early. Used by [`require_tool`] and the moto harness.
+pub fn tool_missing(name: &str, why: &str, hint: &str) {
+    let test = std::thread::current().name().unwrap_or("?").to_string();
+    match current_missing_tool_policy() {
+        MissingToolPolicy::Fail => panic!(
+            "test `{test}` needs `{name}`, which is missing ({why}).\n\
+             Install it: {hint}; `scripts/test.sh` installs every tool the tests need.\n\
+             To skip such tests instead (not in CI), set {SKIP_ENV}=1."
+        ),
+        MissingToolPolicy::Skip => {
+            eprintln!(
+                "\n==================================================================\n\
+                 SKIPPED ({SKIP_ENV}=1): `{test}` needs `{name}` ({why}); {hint}\n\
+                 ==================================================================\n"
+            );
+            if let Some(log) = std::env::var_os(SKIP_LOG_ENV) {
+                let line = format!("{test}: `{name}` missing ({why})\n");
+                let appended = std::fs::OpenOptions::new()
+                    .create(true)
+                    .append(true)
+                    .open(&log)
+                    .and_then(|mut f| f.write_all(line.as_bytes()));
+                if let Err(e) = appended {
+                    eprintln!("cannot record the skip in {}: {e}", Path::new(&log).display());
+                }
+            }
+        }
+    }
+}
 
 /// A user key and its value, as given to the writers and returned by scans.
 pub type KeyValue = (Vec<u8>, Vec<u8>);
@@ -50,34 +125,21 @@ impl ToolEntry {
 
 /// Finds a real tool for an interop test.
 ///
-/// `name` is `"ldb"`, `"sst_dump"` (searched in `PATH`, then `/usr/bin`) or
+/// `name` is `"ldb"`, `"sst_dump"` (searched in `PATH`, then `/usr/bin`),
 /// `"plyvel"` / `"python3-plyvel"` (returns a Python interpreter, preferring
-/// `/usr/bin/python3`, that can `import plyvel`). Other names are searched as
-/// executables.
+/// `/usr/bin/python3`, that can `import plyvel`) or `"rocksdict"` (the Python
+/// of the rocksdict venv). Other names are searched as executables.
 ///
-/// If the tool is missing:
-/// * when the environment variable `CI` is `true`, this **panics**, because a
-///   test that needs a real tool must fail in CI rather than pass silently;
-/// * otherwise it prints a loud `SKIPPED:` line to stderr and returns `None`,
-///   so the caller can `return` early.
+/// If the tool is missing this **panics** (see [`tool_missing`]), unless
+/// [`SKIP_ENV`]`=1` is set outside CI: then it prints a loud `SKIPPED:` line
+/// and returns `None`, so the caller can `return` early.
 ///
 /// Results are cached per process.
 pub fn require_tool(name: &str) -> Option<PathBuf> {
     match find_tool(name) {
         Ok(path) => Some(path),
         Err(why) => {
-            let hint = install_hint(name);
-            if std::env::var("CI").map(|v| v == "true").unwrap_or(false) {
-                panic!(
-                    "required interop tool `{name}` is not available in CI ({why}); \
-                     install it: {hint}"
-                );
-            }
-            eprintln!(
-                "\n==================================================================\n\
-                 SKIPPED: `{name}` not installed ({why}) ({hint})\n\
-                 ==================================================================\n"
-            );
+            tool_missing(name, &why, install_hint(name));
             None
         }
     }
@@ -94,6 +156,7 @@ pub fn find_tool(name: &str) -> Result<PathBuf, String> {
     }
     let found = match name {
         PLYVEL | "python3-plyvel" => find_plyvel_python(),
+        ROCKSDICT => crate::rocksdb10::find_rocksdict_python(),
         other => find_executable(other).ok_or_else(|| format!("`{other}` not found in PATH")),
     };
     cache.lock().unwrap().insert(name.to_string(), found.clone());
@@ -103,6 +166,10 @@ pub fn find_tool(name: &str) -> Result<PathBuf, String> {
 fn install_hint(name: &str) -> &'static str {
     match name {
         PLYVEL | "python3-plyvel" => "apt-get install python3-plyvel",
+        ROCKSDICT => {
+            "python3 -m venv /tmp/sstkit-rocksdict-venv && /tmp/sstkit-rocksdict-venv/bin/pip install rocksdict==0.3.29 \
+             (or set SSTKIT_ROCKSDICT_VENV)"
+        }
         _ => "apt-get install rocksdb-tools",
     }
 }

@@ -1,11 +1,11 @@
 //! Tests of the tool harness itself, against the real RocksDB 7.8.3 tools and
-//! LevelDB (plyvel). Each test skips (or fails in CI) when its tool is missing.
+//! LevelDB (plyvel). Each test fails when its tool is missing (unless `SSTKIT_SKIP_MISSING_TOOLS=1`).
 
 use std::path::Path;
 
 use sstkit_tests::*;
 
-/// Both RocksDB tools, or `None` (skip) outside CI.
+/// Both RocksDB tools; panics when one is missing (`None`: skipped with `SSTKIT_SKIP_MISSING_TOOLS=1`).
 fn rocksdb_tools() -> Option<()> {
     require_tool(SST_DUMP)?;
     require_tool(LDB)?;
@@ -41,13 +41,24 @@ fn raw_dump_handle(raw: &str, label: &str) -> (usize, usize) {
 }
 
 #[test]
-fn missing_tool_skips_locally_and_fails_in_ci() {
+fn missing_tool_fails_unless_the_opt_out_is_set_outside_ci() {
+    use MissingToolPolicy::{Fail, Skip};
+    assert_eq!(missing_tool_policy(None, None), Fail);
+    assert_eq!(missing_tool_policy(Some("false"), None), Fail);
+    assert_eq!(missing_tool_policy(None, Some("0")), Fail);
+    assert_eq!(missing_tool_policy(None, Some("")), Fail);
+    assert_eq!(missing_tool_policy(None, Some("1")), Skip);
+    assert_eq!(missing_tool_policy(Some("false"), Some("true")), Skip);
+    // CI never skips, whatever the opt-out says.
+    assert_eq!(missing_tool_policy(Some("true"), Some("1")), Fail);
+
     assert!(find_tool("sstkit-no-such-tool").is_err());
-    if std::env::var("CI").as_deref() == Ok("true") {
-        let result = std::panic::catch_unwind(|| require_tool("sstkit-no-such-tool"));
-        assert!(result.is_err(), "require_tool must panic in CI");
-    } else {
-        assert_eq!(require_tool("sstkit-no-such-tool"), None);
+    match current_missing_tool_policy() {
+        Fail => {
+            let result = std::panic::catch_unwind(|| require_tool("sstkit-no-such-tool"));
+            assert!(result.is_err(), "require_tool must panic when a tool is missing");
+        }
+        Skip => assert_eq!(require_tool("sstkit-no-such-tool"), None),
     }
 }
 

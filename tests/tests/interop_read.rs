@@ -15,7 +15,7 @@ use sstkit_core::ValueType;
 use sstkit_tests::ours::{current, get_with, seek, with_table};
 use sstkit_tests::*;
 
-/// Both RocksDB tools, or `None` (skip) outside CI.
+/// Both RocksDB tools; panics when one is missing (`None`: skipped with `SSTKIT_SKIP_MISSING_TOOLS=1`).
 fn rocksdb_tools() -> Option<()> {
     require_tool(SST_DUMP)?;
     require_tool(LDB)?;

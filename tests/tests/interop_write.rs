@@ -30,7 +30,7 @@ use sstkit_core::{ChecksumType, CompressionType, ValueType};
 use sstkit_tests::ours::{get, with_table};
 use sstkit_tests::*;
 
-/// Both RocksDB tools, or `None` (skip) outside CI.
+/// Both RocksDB tools; panics when one is missing (`None`: skipped with `SSTKIT_SKIP_MISSING_TOOLS=1`).
 fn rocksdb_tools() -> Option<()> {
     require_tool(SST_DUMP)?;
     require_tool(LDB)?;

@@ -549,30 +549,20 @@ impl Drop for MotoServer {
     }
 }
 
-fn in_ci() -> bool {
-    std::env::var("CI").map(|v| v == "true").unwrap_or(false)
-}
-
 /// Starts `moto_server` on a free loopback port, creates [`MOTO_BUCKET`] and returns the server with an
 /// `AmazonS3` store for that bucket.
 ///
-/// The server comes from the virtualenv at `$MOTO_VENV` (default [`DEFAULT_MOTO_VENV`]). If it is missing:
-/// under `CI=true` this panics (a test that needs S3 must not pass silently in CI); otherwise it prints a
-/// loud `SKIPPED` line (with the command to create the venv: `bash .ci/moto.sh`) and returns `None`.
+/// The server comes from the virtualenv at `$MOTO_VENV` (default [`DEFAULT_MOTO_VENV`]). If it is missing the
+/// test fails (a test that needs S3 must not pass without one; `scripts/test.sh` creates the venv), unless
+/// `SSTKIT_SKIP_MISSING_TOOLS=1` is set outside CI: then this prints a loud `SKIPPED` line and returns `None`
+/// (see [`sstkit_tests::tool_missing`]).
 #[cfg(feature = "aws")]
 pub fn moto_store() -> Option<(MotoServer, Arc<dyn ObjectStore>)> {
     let venv = PathBuf::from(std::env::var("MOTO_VENV").unwrap_or_else(|_| DEFAULT_MOTO_VENV.to_string()));
     let bin = venv.join("bin").join("moto_server");
     if !bin.exists() {
         let why = format!("{} not found", bin.display());
-        if in_ci() {
-            panic!("moto is required in CI ({why}); create it with `bash .ci/moto.sh`");
-        }
-        eprintln!(
-            "\n==================================================================\n\
-             SKIPPED: moto_server not installed ({why}); run `bash .ci/moto.sh` (about 70 s)\n\
-             ==================================================================\n"
-        );
+        sstkit_tests::tool_missing("moto_server", &why, "bash .ci/moto.sh (about 70 s)");
         return None;
     }
     let port = free_port();

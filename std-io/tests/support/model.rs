@@ -172,7 +172,7 @@ pub fn ldb_model(ops: &[WriteOp]) -> Vec<(Vec<u8>, Vec<u8>)> {
 }
 
 /// Runs `sst_dump --verify_checksum` on the file and ingests it into a fresh DB with `ldb`, comparing the
-/// scan with `want`. Returns `false` (after a loud SKIPPED) when the tools are missing outside CI.
+/// scan with `want`. Panics when the tools are missing; returns `false` (after a loud SKIPPED) with `SSTKIT_SKIP_MISSING_TOOLS=1`.
 pub fn interop_check(file: &FsPath, want: &[(Vec<u8>, Vec<u8>)]) -> bool {
     if sstkit_tests::require_tool(sstkit_tests::SST_DUMP).is_none()
         || sstkit_tests::require_tool(sstkit_tests::LDB).is_none()
