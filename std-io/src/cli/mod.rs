@@ -12,6 +12,7 @@ use std::ffi::OsString;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
 use crate::error::Error;
+use sstkit_core::ErrorKind;
 
 /// Build, inspect and verify RocksDB-compatible SST files, locally or on object stores.
 ///
@@ -75,10 +76,11 @@ pub(crate) mod exit {
 /// The exit status for an error, by its kind.
 pub(crate) fn exit_code(e: &Error) -> i32 {
     match e {
-        Error::Codec { source, .. } => match source {
-            sstkit_core::Error::Unsupported { .. } => exit::UNSUPPORTED,
-            sstkit_core::Error::OutOfOrder { .. } | sstkit_core::Error::InvalidArgument { .. } => exit::USAGE,
-            _ => exit::CORRUPT,
+        Error::Codec { source, .. } => match source.kind() {
+            ErrorKind::Unsupported => exit::UNSUPPORTED,
+            ErrorKind::InvalidArgument => exit::USAGE,
+            // A buffer too small while reading means a block larger than the reader accepts: bad bytes.
+            ErrorKind::Corruption | ErrorKind::BufferTooSmall => exit::CORRUPT,
         },
         Error::Store { .. } | Error::Io { .. } => exit::IO,
         Error::Invalid(_) => exit::USAGE,
