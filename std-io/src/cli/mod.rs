@@ -79,8 +79,8 @@ pub(crate) fn exit_code(e: &Error) -> i32 {
         Error::Codec { source, .. } => match source.kind() {
             ErrorKind::Unsupported => exit::UNSUPPORTED,
             ErrorKind::InvalidArgument => exit::USAGE,
-            // A buffer too small while reading means a block larger than the reader accepts: bad bytes.
-            ErrorKind::Corruption | ErrorKind::BufferTooSmall => exit::CORRUPT,
+            // Corruption, or a buffer too small while reading (a block larger than the reader accepts): bad bytes.
+            _ => exit::CORRUPT,
         },
         Error::Store { .. } | Error::Io { .. } => exit::IO,
         Error::Invalid(_) => exit::USAGE,
