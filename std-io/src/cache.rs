@@ -5,8 +5,9 @@ use std::sync::Arc;
 
 use bytes::Bytes;
 
-/// Cache key: the file's location and the block's offset in it.
-pub type BlockKey = (Arc<str>, u64);
+/// Cache key: the file's location and the block's handle (offset and size: a damaged index can name one offset
+/// with two sizes, and each must be read as what it names).
+pub type BlockKey = (Arc<str>, sstkit_core::handle::BlockHandle);
 
 #[derive(Clone, Default)]
 struct ByteWeighter;

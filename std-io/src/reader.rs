@@ -320,7 +320,7 @@ impl SstReader {
 
     async fn fetch_block(&self, table: &TableLayout<'_>, extent: BlockExtent) -> Result<Bytes> {
         let i = &self.inner;
-        let key = (i.location.clone(), extent.start());
+        let key = (i.location.clone(), extent.handle);
         if let Some(b) = i.cache.get(&key) {
             i.counters.cache_hits.fetch_add(1, Ordering::Relaxed);
             return Ok(b);

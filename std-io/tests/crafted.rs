@@ -28,9 +28,10 @@ fn key(i: u32) -> Vec<u8> {
     format!("key{i:06}").into_bytes()
 }
 
-/// A one-data-block table without checksums whose index is replaced by one entry pointing at `BAD_OFFSET`:
-/// the new index block is appended after the old footer's body and a new footer points at it.
-fn crafted() -> Vec<u8> {
+/// A one-data-block table without checksums (keys `key000000..key000300`) whose index is replaced by
+/// `entries(original index key, original data-block handle)`: the new index block goes where the old footer
+/// was and a new footer points at it.
+fn with_index(entries: impl FnOnce(&[u8], BlockHandle) -> Vec<(Vec<u8>, BlockHandle)>) -> Vec<u8> {
     let opts = Options::default().checksum(ChecksumType::None).format_version(2).block_size(1 << 20);
     let mut b = TableBuilder::new(Vec::new(), opts).unwrap();
     let mut file = Vec::new();
@@ -46,19 +47,21 @@ fn crafted() -> Vec<u8> {
     }
     let t = Table::open(&file).unwrap();
     let footer = *t.footer();
-    let mut entries = Vec::new();
+    let mut old = Vec::new();
     for_each_index_entry(&t.index_block(), t.index_info(), &mut DefaultKeyBuf::new(), |k, h, _| {
-        entries.push((k.to_vec(), h));
+        old.push((k.to_vec(), h));
         Ok(())
     })
     .unwrap();
-    assert_eq!(entries.len(), 1, "the table must have one data block");
-    let (index_key, good) = entries.pop().unwrap();
+    assert_eq!(old.len(), 1, "the table must have one data block");
+    let (index_key, good) = old.pop().unwrap();
 
     let mut buf = vec![0u8; 4096];
     let mut ib = BlockBuilder::new(&mut buf, 1);
-    let (handle_bytes, n) = BlockHandle::new(BAD_OFFSET, good.size).encode();
-    ib.add(&index_key, &handle_bytes[..n]).unwrap();
+    for (k, h) in entries(&index_key, good) {
+        let (handle_bytes, n) = h.encode();
+        ib.add(&k, &handle_bytes[..n]).unwrap();
+    }
     let index = ib.finish().to_vec();
 
     let body_end = file.len() - footer.encoded_len();
@@ -71,6 +74,11 @@ fn crafted() -> Vec<u8> {
     let n = new_footer.encode_into(&mut fbuf).unwrap();
     file.extend_from_slice(&fbuf[..n]);
     file
+}
+
+/// The table: one index entry whose handle has offset 2^64−2.
+fn crafted() -> Vec<u8> {
+    with_index(|k, good| vec![(k.to_vec(), BlockHandle::new(BAD_OFFSET, good.size))])
 }
 
 fn assert_overflow(what: &str, err: impl std::fmt::Display) {
@@ -143,4 +151,32 @@ fn every_cli_read_command_fails_cleanly() {
         assert!(stderr.contains("block handle overflows"), "{args:?}: {stderr}");
     }
     assert!(FsPath::new(file).exists());
+}
+
+/// Found by the `reader` fuzz target: two index entries naming offset 0 with different sizes. The block cache
+/// was keyed by offset alone, so after reading the first, a lookup through the second got the first block's
+/// entries instead of what its own handle names.
+#[tokio::test]
+async fn blocks_at_one_offset_with_two_sizes_are_read_apart() {
+    let file = with_index(|_, good| {
+        let mut mid = key(150);
+        mid.extend_from_slice(&[0; 8]); // an internal key's trailer
+        let mut last = key(999);
+        last.extend_from_slice(&[0; 8]);
+        vec![(mid, good), (last, BlockHandle::new(0, 13))]
+    });
+    let r = reader(file.clone()).await;
+    let t = Table::open(&file).unwrap();
+    // key 100 reads (and caches) the whole block; key 200 goes through the 13-byte handle.
+    for k in [key(100), key(200), key(100)] {
+        let ours = r.get(&k).await.map(|f| f.map(|f| (f.kind, f.seqno, f.value.to_vec())));
+        let core = t.get(&k, &mut Vec::new()).map(|f| f.map(|f| (f.kind, f.seqno, f.value.to_vec())));
+        match (ours, core) {
+            (Ok(a), Ok(b)) => assert_eq!(a, b, "{k:?}"),
+            (Err(_), Err(_)) => {}
+            (a, b) => panic!("{k:?}: SstReader {a:?}, Table {b:?}"),
+        }
+    }
+    assert!(r.get(&key(100)).await.unwrap().is_some());
+    assert!(r.get(&key(200)).await.unwrap_or(None).is_none(), "key 200 is not in the 13 bytes its handle names");
 }
