@@ -225,8 +225,15 @@ where
     match result {
         Ok(code) => code,
         Err(e) => {
-            eprintln!("sstkit: {}", one_line(&e));
-            exit_code(&e)
+            let code = exit_code(&e);
+            // The same word as `verify` prints, so scripts can tell the kinds apart on every command.
+            let kind = match code {
+                exit::UNSUPPORTED => "UNSUPPORTED: ",
+                exit::CORRUPT => "CORRUPT: ",
+                _ => "",
+            };
+            eprintln!("sstkit: {kind}{}", one_line(&e));
+            code
         }
     }
 }
