@@ -6,7 +6,7 @@ use std::io::Write;
 use std::os::unix::fs::FileExt;
 use std::path::{Path, PathBuf};
 
-use sstkit_core::table::lookup::block_lookup;
+use sstkit_core::table::entry::block_lookup;
 use sstkit_core::table::{read_block, MetaLayout, MetaNeed, Options, ReadBuf, ReadOptions, TableBuilder};
 use sstkit_core::trailer::BLOCK_TRAILER_LEN;
 use sstkit_core::{CompressionType, Error, Part};

@@ -3,7 +3,8 @@
 
 use sstkit_core::keybuf::DefaultKeyBuf;
 use sstkit_core::sink::TableWriter;
-use sstkit_core::table::lookup::{block_lookup, for_each_block};
+use sstkit_core::table::entry::block_lookup;
+use sstkit_core::table::index::for_each_block;
 use sstkit_core::table::{meta_start, read_block, MetaLayout, MetaNeed, Options, ReadOptions, TableBuilder};
 use sstkit_core::{CompressionType, Part};
 

@@ -341,9 +341,10 @@ pub fn exercise_table(t: &Table<'_>, probes: &[&[u8]]) {
 }
 
 /// The ranged-reader path over a possibly hostile file: `meta_start` on a tail, `MetaLayout::parse` on the region
-/// it asks for, then every accessor and the block-level lookups of `table::lookup` on the data blocks.
+/// it asks for, then every accessor and the block-level lookups of `table::entry` on the data blocks.
 pub fn exercise_ranged(file: &[u8], verify: bool, probes: &[&[u8]]) {
-    use sstkit_core::table::lookup::{block_lookup, for_each_in_block, for_each_index_entry};
+    use sstkit_core::table::entry::{block_lookup, for_each_in_block};
+    use sstkit_core::table::index::for_each_index_entry;
     use sstkit_core::table::{meta_start, read_block, MetaLayout, MetaNeed};
 
     let opts = hostile_read_options(verify);

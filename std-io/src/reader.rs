@@ -476,7 +476,7 @@ impl SstReader {
         let index = i.layout.index(&i.region, &i.index_buf).context(self.context("index"))?;
         let mut key = DefaultKeyBuf::new();
         let mut out = Vec::new();
-        sstkit_core::table::lookup::for_each_index_entry(&index, i.layout.index_info, &mut key, |k, handle, first| {
+        sstkit_core::table::index::for_each_index_entry(&index, i.layout.index_info, &mut key, |k, handle, first| {
             out.push(IndexEntry { key: k.to_vec(), handle, first_key: first.map(<[u8]>::to_vec) });
             Ok(())
         })

@@ -135,7 +135,13 @@ macro_rules! table_setters {
 impl WriterOptions {
     /// These codec options with the default upload settings and the clock's file creation time.
     pub fn new(table: Options) -> Self {
-        WriterOptions { table, part_size: 8 << 20, parts_in_flight: 2, file_creation_time: None, base_context_checksum: None }
+        WriterOptions {
+            table,
+            part_size: 8 << 20,
+            parts_in_flight: 2,
+            file_creation_time: None,
+            base_context_checksum: None,
+        }
     }
 
     table_setters! {

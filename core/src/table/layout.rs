@@ -6,86 +6,19 @@
 //! through [`TableLayout`], so the rules live once. A ranged reader keeps a [`MetaLayout`] next to its own
 //! buffers and builds a `TableLayout` over them when it needs one (cheap: no block is parsed again).
 
-use core::ops::{Bound, Range};
+use core::ops::Bound;
 
 use crate::block::{Block, BlockCursor, KeyOrder};
 use crate::error::{Error, Part, Result};
 use crate::footer::Footer;
 use crate::handle::BlockHandle;
-use crate::key::ValueType;
 use crate::keybuf::{DefaultKeyBuf, KeyBuf};
-use crate::table::cursor::Entry;
-use crate::table::lookup::{block_lookup, decode_entry};
-use crate::table::meta::MetaLayout;
-use crate::table::reader::{
-    read_block, BlockContents, IndexInfo, Lookup, RangeTombstones, ReadBuf, ReadOptions, TableFilter,
-};
+use crate::table::blocks::{read_block, BlockBytes, BlockContents, BlockExtent, DecodedBlock, ReadBuf, ReadOptions};
+use crate::table::entry::{block_lookup, decode_entry, Entry, Lookup};
+use crate::table::index::IndexInfo;
+use crate::table::meta::{MetaLayout, TableFilter};
+use crate::table::tombstones::{newest_of, RangeTombstones};
 use crate::trailer::CompressionType;
-
-/// A block's place in the file: its handle and where its trailer ends, checked against the file size.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub struct BlockExtent {
-    /// The handle as the index (or footer, or metaindex) states it.
-    pub handle: BlockHandle,
-    /// Offset just past the block's trailer (≤ the file size).
-    pub end: u64,
-}
-
-impl BlockExtent {
-    /// Checks that the block at `handle` and its trailer lie inside a file of `file_len` bytes.
-    pub fn new(handle: BlockHandle, file_len: u64, part: Part) -> Result<Self> {
-        let end = handle.end_with_trailer().ok_or(Error::corrupt(part, handle.offset, "block handle overflows"))?;
-        if end > file_len {
-            return Err(Error::corrupt(part, handle.offset, "block extends past the end of the file"));
-        }
-        Ok(BlockExtent { handle, end })
-    }
-
-    /// Offset of the block's first byte.
-    pub fn start(&self) -> u64 {
-        self.handle.offset
-    }
-
-    /// Bytes the block takes in the file, trailer included.
-    pub fn stored_len(&self) -> u64 {
-        self.end - self.handle.offset
-    }
-
-    /// The file bytes to fetch for this block, trailer included.
-    pub fn range(&self) -> Range<u64> {
-        self.handle.offset..self.end
-    }
-}
-
-/// Where a decoded block's uncompressed bytes are.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum BlockBytes<'f> {
-    /// The block was stored uncompressed: its body inside the fetched bytes.
-    Fetched(&'f [u8]),
-    /// The block was decompressed into the caller's buffer: its first `len` bytes.
-    Buffer(usize),
-}
-
-/// A fetched block, verified once and uncompressed.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct DecodedBlock<'f> {
-    /// The block's handle.
-    pub handle: BlockHandle,
-    /// How it was stored.
-    pub compression: CompressionType,
-    /// Where the uncompressed bytes are.
-    pub bytes: BlockBytes<'f>,
-}
-
-/// The newest of a point entry and the newest range tombstone covering the same key (its seqno): the
-/// tombstone wins when it is strictly newer, as in RocksDB. The one place this rule is written.
-pub fn newest_of<'v>(point: Option<Lookup<'v>>, tombstone: Option<u64>) -> Option<Lookup<'v>> {
-    match (point, tombstone) {
-        (Some(p), Some(t)) if t > p.seqno => Some(Lookup { seqno: t, kind: ValueType::RangeDeletion, value: &[] }),
-        (None, Some(t)) => Some(Lookup { seqno: t, kind: ValueType::RangeDeletion, value: &[] }),
-        (p, _) => p,
-    }
-}
 
 /// A table's opened metadata over the bytes that hold it: `region` (the file from [`MetaLayout::base`] to
 /// its end) and the buffer a compressed index was decompressed into.

@@ -13,8 +13,8 @@ use crate::footer::Footer;
 use crate::handle::BlockHandle;
 use crate::metaindex::{FilterKind, Metaindex, RANGE_DEL};
 use crate::properties::Properties;
-use crate::table::lookup::index_seek;
-use crate::table::reader::{read_block, IndexInfo, ReadOptions, TableFilter};
+use crate::table::blocks::{read_block, BlockContents, ReadOptions};
+use crate::table::index::{index_seek, IndexInfo};
 use crate::trailer::CompressionType;
 
 /// What a tail of the file covers.
@@ -60,6 +60,15 @@ pub fn meta_start(tail: &[u8], tail_offset: u64, file_len: u64, opts: &ReadOptio
     Ok(if lowest < tail_offset { MetaNeed::From(lowest) } else { MetaNeed::Covered })
 }
 
+/// The filter a table carries.
+#[derive(Debug, Clone, Copy)]
+pub enum TableFilter<'a> {
+    /// A full filter (RocksDB).
+    Full(FullFilter<'a>),
+    /// A LevelDB filter block (one filter per 2 KiB of data offsets).
+    LevelDb(LevelDbFilterBlock<'a>),
+}
+
 /// Where the index block's bytes live.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum IndexSource {
@@ -99,7 +108,7 @@ pub struct MetaLayout {
     metaindex: (usize, usize),
 }
 
-fn local(h: &crate::table::reader::BlockContents<'_>, region: &[u8]) -> (usize, usize) {
+fn local(h: &BlockContents<'_>, region: &[u8]) -> (usize, usize) {
     (h.body.as_ptr() as usize - region.as_ptr() as usize, h.body.len())
 }
 
