@@ -94,7 +94,8 @@ fn build_open_iterate_get_on_the_stack() {
     // Point lookups: hits, deletions, misses.
     let mut buf = [0u8; 4 * 1024];
     for i in (1..N).step_by(13) {
-        let hit = table.get(&key(i), &mut buf).unwrap().unwrap();
+        let k = key(i);
+        let hit = table.get(&k, &mut buf).unwrap().unwrap();
         if i % 7 == 0 {
             assert!(hit.is_deleted());
         } else {

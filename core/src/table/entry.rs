@@ -5,32 +5,22 @@ use crate::error::{Part, Result};
 use crate::key::{split_internal_key, ValueType};
 use crate::keybuf::KeyBuf;
 
-/// One entry as a cursor shows it.
+/// One entry as a reader hands it out: a cursor's current entry, or what a point lookup found (then, when a
+/// range tombstone newer than any point entry covers the key, kind `RangeDeletion` with the tombstone's seqno).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Entry<'e> {
     /// The user key.
     pub user_key: &'e [u8],
-    /// Its seqno (the table's global seqno for external files).
+    /// Its seqno (the table's global seqno for external files; the tombstone's for range deletions).
     pub seqno: u64,
-    /// Its type.
+    /// Its type: Value, Merge, Deletion, ... or RangeDeletion from a point lookup.
     pub kind: ValueType,
     /// Its value (empty for deletions).
     pub value: &'e [u8],
 }
 
-/// What a point lookup found.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Lookup<'r> {
-    /// The newest entry's seqno (the global seqno for external files; the tombstone's for range deletions).
-    pub seqno: u64,
-    /// Its type: Value, Merge, Deletion, ... or RangeDeletion when a range tombstone covers the key.
-    pub kind: ValueType,
-    /// The value (empty for deletions).
-    pub value: &'r [u8],
-}
-
-impl Lookup<'_> {
-    /// True if the key is deleted (point or range).
+impl Entry<'_> {
+    /// True if the key is deleted (point deletion, or a range tombstone covering it).
     pub fn is_deleted(&self) -> bool {
         self.kind.is_deletion()
     }
@@ -46,10 +36,10 @@ pub fn decode_entry<'e>(internal_key: &'e [u8], value: &'e [u8], global_seqno: O
 /// Looks `user_key` up in one uncompressed data block: its newest entry, if the block holds it.
 pub fn block_lookup<'b>(
     block_bytes: &'b [u8],
-    user_key: &[u8],
+    user_key: &'b [u8],
     key: &mut impl KeyBuf,
     global_seqno: Option<u64>,
-) -> Result<Option<Lookup<'b>>> {
+) -> Result<Option<Entry<'b>>> {
     let block = Block::parse(block_bytes)?;
     let mut cur = BlockCursor::new();
     cur.seek(&block, key, user_key, KeyOrder::InternalByUser)?;
@@ -60,7 +50,7 @@ pub fn block_lookup<'b>(
     if e.user_key != user_key {
         return Ok(None);
     }
-    Ok(Some(Lookup { seqno: e.seqno, kind: e.kind, value: cur.value(&block) }))
+    Ok(Some(Entry { user_key, seqno: e.seqno, kind: e.kind, value: cur.value(&block) }))
 }
 
 /// Calls `f` with every entry of one uncompressed data block from the first with user key ≥ `start`, until

@@ -14,7 +14,7 @@ use crate::footer::Footer;
 use crate::handle::BlockHandle;
 use crate::keybuf::{DefaultKeyBuf, KeyBuf};
 use crate::table::blocks::{read_block, BlockBytes, BlockContents, BlockExtent, DecodedBlock, ReadBuf, ReadOptions};
-use crate::table::entry::{block_lookup, decode_entry, Entry, Lookup};
+use crate::table::entry::{block_lookup, decode_entry, Entry};
 use crate::table::index::IndexInfo;
 use crate::table::meta::{MetaLayout, TableFilter};
 use crate::table::tombstones::{newest_of, RangeTombstones};
@@ -201,16 +201,16 @@ impl<'r> TableLayout<'r> {
         &self,
         block: &'b [u8],
         handle: BlockHandle,
-        user_key: &[u8],
+        user_key: &'b [u8],
         key: &mut impl KeyBuf,
-    ) -> Result<Option<Lookup<'b>>> {
+    ) -> Result<Option<Entry<'b>>> {
         block_lookup(block, user_key, key, self.meta.global_seqno).map_err(|e| e.at(Part::DataBlock, handle.offset))
     }
 
     /// Applies the table's range tombstones to a point lookup's result for `user_key` ([`newest_of`]).
-    pub fn apply_tombstones<'v>(&self, user_key: &[u8], point: Option<Lookup<'v>>) -> Result<Option<Lookup<'v>>> {
+    pub fn apply_tombstones<'v>(&self, user_key: &'v [u8], point: Option<Entry<'v>>) -> Result<Option<Entry<'v>>> {
         let tomb = if self.range_del.is_some() { self.range_tombstones().covering(user_key)? } else { None };
-        Ok(newest_of(point, tomb))
+        Ok(newest_of(user_key, point, tomb))
     }
 
     /// The point-lookup decision: the newest entry for `user_key`, honouring range tombstones, given the
@@ -218,9 +218,9 @@ impl<'r> TableLayout<'r> {
     pub fn get_in_block<'b>(
         &self,
         block: Option<(&'b [u8], BlockHandle)>,
-        user_key: &[u8],
+        user_key: &'b [u8],
         key: &mut impl KeyBuf,
-    ) -> Result<Option<Lookup<'b>>> {
+    ) -> Result<Option<Entry<'b>>> {
         let point = match block {
             Some((bytes, handle)) => self.point_in_block(bytes, handle, user_key, key)?,
             None => None,

@@ -21,7 +21,7 @@ pub mod workspace;
 pub use blocks::{read_block, BlockBytes, BlockContents, BlockExtent, DecodedBlock, ReadBuf, ReadOptions};
 pub use builder::{TableBuilder, TableHandles, TableStats};
 pub use cursor::TableCursor;
-pub use entry::{Entry, Lookup};
+pub use entry::Entry;
 pub use index::IndexInfo;
 pub use layout::TableLayout;
 pub use meta::{meta_start, MetaLayout, MetaNeed, TableFilter};

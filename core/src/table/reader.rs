@@ -10,7 +10,7 @@ use crate::handle::BlockHandle;
 use crate::metaindex::Metaindex;
 use crate::properties::Properties;
 use crate::table::blocks::{read_block, BlockBytes, BlockContents, ReadBuf, ReadOptions};
-use crate::table::entry::Lookup;
+use crate::table::entry::Entry;
 use crate::table::index::IndexInfo;
 use crate::table::layout::TableLayout;
 use crate::table::meta::{read_properties_block, MetaLayout, TableFilter};
@@ -100,13 +100,13 @@ impl<'a> Table<'a> {
 
     /// Finds the newest entry for `user_key`, honouring range tombstones. `buf` holds a decompressed block and
     /// the rebuilt key (a block's length is enough for the key; add the uncompressed size for compressed tables).
-    pub fn get<'r>(&'r self, user_key: &[u8], buf: &'r mut impl ReadBuf) -> Result<Option<Lookup<'r>>> {
+    pub fn get<'r>(&'r self, user_key: &'r [u8], buf: &'r mut impl ReadBuf) -> Result<Option<Entry<'r>>> {
         let point = self.get_point(user_key, buf)?;
         self.layout.apply_tombstones(user_key, point)
     }
 
     /// The newest point entry for `user_key` (range tombstones not applied).
-    pub fn get_point<'r>(&'r self, user_key: &[u8], buf: &'r mut impl ReadBuf) -> Result<Option<Lookup<'r>>> {
+    pub fn get_point<'r>(&'r self, user_key: &'r [u8], buf: &'r mut impl ReadBuf) -> Result<Option<Entry<'r>>> {
         let Some(extent) = self.layout.point_block(user_key)? else {
             return Ok(None);
         };

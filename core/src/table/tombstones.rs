@@ -5,7 +5,7 @@ use crate::block::{Block, BlockCursor};
 use crate::error::{Error, Part, Result};
 use crate::key::{split_internal_key, ValueType};
 use crate::keybuf::DefaultKeyBuf;
-use crate::table::entry::Lookup;
+use crate::table::entry::Entry;
 
 /// A range tombstone: user keys in `[start, end)` are deleted at `seqno`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -27,10 +27,12 @@ impl RangeTombstone<'_> {
 
 /// The newest of a point entry and the newest range tombstone covering the same key (its seqno): the
 /// tombstone wins when it is strictly newer, as in RocksDB. The one place this rule is written.
-pub fn newest_of<'v>(point: Option<Lookup<'v>>, tombstone: Option<u64>) -> Option<Lookup<'v>> {
+/// `user_key` is the key looked up (the entry a tombstone yields carries it).
+pub fn newest_of<'v>(user_key: &'v [u8], point: Option<Entry<'v>>, tombstone: Option<u64>) -> Option<Entry<'v>> {
+    let deleted = |seqno| Some(Entry { user_key, seqno, kind: ValueType::RangeDeletion, value: &[] });
     match (point, tombstone) {
-        (Some(p), Some(t)) if t > p.seqno => Some(Lookup { seqno: t, kind: ValueType::RangeDeletion, value: &[] }),
-        (None, Some(t)) => Some(Lookup { seqno: t, kind: ValueType::RangeDeletion, value: &[] }),
+        (Some(p), Some(t)) if t > p.seqno => deleted(t),
+        (None, Some(t)) => deleted(t),
         (p, _) => p,
     }
 }
