@@ -34,10 +34,22 @@ pub use workspace::Workspace;
 /// modules listed before it.
 #[cfg(test)]
 mod layering {
-    /// Bottom to top. The builder and its helpers sit beside the reader and import none of it.
+    /// Bottom to top. The builder sits beside the reader and imports none of it.
     const ORDER: &[(&str, &str)] = &[
         ("options", include_str!("options.rs")),
         ("workspace", include_str!("workspace.rs")),
+        ("builder", include_str!("builder/mod.rs")),
+        ("builder", include_str!("builder/add.rs")),
+        ("builder", include_str!("builder/filter.rs")),
+        ("builder", include_str!("builder/finish.rs")),
+        ("builder", include_str!("builder/flush.rs")),
+        ("builder", include_str!("builder/index.rs")),
+        ("builder", include_str!("builder/log.rs")),
+        ("builder", include_str!("builder/properties.rs")),
+        ("builder", include_str!("builder/range_del.rs")),
+        ("builder", include_str!("builder/separator.rs")),
+        ("builder", include_str!("builder/space.rs")),
+        ("builder", include_str!("builder/stats.rs")),
         ("blocks", include_str!("blocks.rs")),
         ("entry", include_str!("entry.rs")),
         ("index", include_str!("index.rs")),
@@ -70,7 +82,10 @@ mod layering {
         for (i, (name, src)) in ORDER.iter().enumerate() {
             for dep in imports(src) {
                 let at = ORDER.iter().position(|(n, _)| *n == dep);
-                assert!(at.is_some_and(|at| at < i), "table::{name} imports table::{dep}, which is not below it");
+                assert!(
+                    at.is_some_and(|at| at < i || (dep == *name)),
+                    "table::{name} imports table::{dep}, which is not below it"
+                );
             }
         }
     }
