@@ -5,10 +5,10 @@ use std::ops::Bound;
 
 use sstkit_core::handle::BlockHandle;
 use sstkit_core::key::ValueType;
-use sstkit_core::sink::TableWriter;
 use sstkit_core::table::{
     newest_of, BlockBytes, BlockExtent, Entry, MetaLayout, Options, ReadOptions, Table, TableBuilder, TableLayout,
 };
+use sstkit_core::TableWriter;
 use sstkit_core::{CompressionType, Part};
 
 fn key(i: u32) -> Vec<u8> {

@@ -10,8 +10,8 @@ use sstkit_core::key::ValueType;
 use sstkit_core::keybuf::KeyBuf;
 use sstkit_core::metaindex::Metaindex;
 use sstkit_core::properties::CompressionName;
-use sstkit_core::sink::TableWriter;
 use sstkit_core::table::{Options, Table, TableBuilder};
+use sstkit_core::TableWriter;
 use sstkit_core::{BlockHandle, Part};
 use sstkit_core::{ChecksumType, CompressionType, Error};
 

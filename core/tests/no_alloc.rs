@@ -2,9 +2,9 @@
 //! stack arrays (the same steps as `examples/nostd-smoke`, which proves on thumbv7em that nothing allocates).
 
 use sstkit_core::keybuf::SliceKeyBuf;
-use sstkit_core::sink::{SliceSink, TableWriter};
 use sstkit_core::table::{Options, Table, TableBuilder};
 use sstkit_core::{CompressionType, Error, ValueType};
+use sstkit_core::{SliceSink, TableWriter};
 
 const N: u32 = 400;
 

@@ -345,7 +345,7 @@ pub fn exercise_table(t: &Table<'_>, probes: &[&[u8]]) {
 pub fn exercise_ranged(file: &[u8], verify: bool, probes: &[&[u8]]) {
     use sstkit_core::table::entry::{block_lookup, for_each_in_block};
     use sstkit_core::table::index::for_each_index_entry;
-    use sstkit_core::table::{meta_start, read_block, MetaLayout, MetaNeed};
+    use sstkit_core::table::{meta_start, verified_block, MetaLayout, MetaNeed};
 
     let opts = hostile_read_options(verify);
     let len = file.len() as u64;
@@ -386,7 +386,7 @@ pub fn exercise_ranged(file: &[u8], verify: bool, probes: &[&[u8]]) {
     });
     let fv = layout.footer.format_version;
     for h in handles {
-        let Ok(b) = read_block(file, 0, h, layout.checksum(), verify, sstkit_core::Part::DataBlock) else { continue };
+        let Ok(b) = verified_block(file, 0, h, layout.checksum(), verify, sstkit_core::Part::DataBlock) else { continue };
         let Ok(need) = b.uncompressed_len(fv, opts.max_block_len) else { continue };
         let mut buf = vec![0u8; need];
         let Ok(bytes) = b.uncompress(fv, &mut buf) else { continue };

@@ -97,10 +97,10 @@ impl<'a> BlockContents<'a> {
 /// Takes the block at `handle` out of `bytes` (which start at file offset `base`), checks its bounds and (if
 /// `verify`) its checksum.
 ///
-/// `checksum` is the table's scheme: [`Footer::block_checksum`] (or `MetaLayout::checksum`); a bare
+/// `checksum` is the table's scheme: [`Footer::block_checksum`](crate::footer::Footer::block_checksum) (or `MetaLayout::checksum`); a bare
 /// [`ChecksumType`](crate::ChecksumType) is enough for format_version ≤ 5 only. The context modifier of format_version ≥ 6 is taken
 /// at `handle.offset`.
-pub fn read_block<'a>(
+pub fn verified_block<'a>(
     bytes: &'a [u8],
     base: u64,
     handle: BlockHandle,

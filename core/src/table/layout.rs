@@ -13,7 +13,9 @@ use crate::error::{Error, Part, Result};
 use crate::footer::Footer;
 use crate::handle::BlockHandle;
 use crate::keybuf::{DefaultKeyBuf, KeyBuf};
-use crate::table::blocks::{read_block, BlockBytes, BlockContents, BlockExtent, DecodedBlock, ReadBuf, ReadOptions};
+use crate::table::blocks::{
+    verified_block, BlockBytes, BlockContents, BlockExtent, DecodedBlock, ReadBuf, ReadOptions,
+};
 use crate::table::entry::{block_lookup, decode_entry, Entry};
 use crate::table::index::IndexInfo;
 use crate::table::meta::{MetaLayout, TableFilter};
@@ -165,14 +167,14 @@ impl<'r> TableLayout<'r> {
 
     /// Takes the block at `handle` out of `fetched` (file bytes starting at offset `fetched_at`) and verifies
     /// it when the read options say so; not decompressed.
-    pub fn read_block<'f>(
+    pub fn verified_block<'f>(
         &self,
         fetched: &'f [u8],
         fetched_at: u64,
         handle: BlockHandle,
         part: Part,
     ) -> Result<BlockContents<'f>> {
-        read_block(fetched, fetched_at, handle, self.meta.footer.block_checksum(), self.opts.verify_checksums, part)
+        verified_block(fetched, fetched_at, handle, self.meta.footer.block_checksum(), self.opts.verify_checksums, part)
     }
 
     /// Takes the data block at `handle` out of `fetched` (file bytes starting at offset `fetched_at`),
@@ -185,7 +187,7 @@ impl<'r> TableLayout<'r> {
         handle: BlockHandle,
         buf: &mut B,
     ) -> Result<DecodedBlock<'f>> {
-        let contents = self.read_block(fetched, fetched_at, handle, Part::DataBlock)?;
+        let contents = self.verified_block(fetched, fetched_at, handle, Part::DataBlock)?;
         let bytes = if contents.compression == CompressionType::None {
             BlockBytes::Fetched(contents.body)
         } else {

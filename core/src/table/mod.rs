@@ -17,8 +17,9 @@ pub mod options;
 pub mod reader;
 pub mod tombstones;
 pub mod workspace;
+pub mod writer;
 
-pub use blocks::{read_block, BlockBytes, BlockContents, BlockExtent, DecodedBlock, ReadBuf, ReadOptions};
+pub use blocks::{verified_block, BlockBytes, BlockContents, BlockExtent, DecodedBlock, ReadBuf, ReadOptions};
 pub use builder::{TableBuilder, TableHandles, TableStats};
 pub use cursor::TableCursor;
 pub use entry::Entry;
@@ -29,6 +30,7 @@ pub use options::Options;
 pub use reader::Table;
 pub use tombstones::{newest_of, RangeTombstone, RangeTombstones};
 pub use workspace::Workspace;
+pub use writer::{TableWriter, WriteError};
 
 /// The reader's modules form a layered stack with no cycle: each imports (through `crate::table::`) only
 /// modules listed before it.
@@ -50,6 +52,7 @@ mod layering {
         ("builder", include_str!("builder/separator.rs")),
         ("builder", include_str!("builder/space.rs")),
         ("builder", include_str!("builder/stats.rs")),
+        ("writer", include_str!("writer.rs")),
         ("blocks", include_str!("blocks.rs")),
         ("entry", include_str!("entry.rs")),
         ("index", include_str!("index.rs")),

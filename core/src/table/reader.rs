@@ -1,7 +1,7 @@
 //! The table reader: opens a whole table held in memory, zero-copy, and answers point lookups.
 //!
 //! Readers that fetch byte ranges themselves (object stores) use the same steps through the public pieces:
-//! [`Footer::decode`], [`read_block`], [`BlockContents`], [`Metaindex`], [`Properties`], [`IndexInfo`].
+//! [`Footer::decode`], [`verified_block`], [`BlockContents`], [`Metaindex`], [`Properties`], [`IndexInfo`].
 
 use crate::block::Block;
 use crate::error::{Error, Part, Result};
@@ -9,7 +9,7 @@ use crate::footer::Footer;
 use crate::handle::BlockHandle;
 use crate::metaindex::Metaindex;
 use crate::properties::Properties;
-use crate::table::blocks::{read_block, BlockBytes, BlockContents, ReadBuf, ReadOptions};
+use crate::table::blocks::{verified_block, BlockBytes, BlockContents, ReadBuf, ReadOptions};
 use crate::table::entry::Entry;
 use crate::table::index::IndexInfo;
 use crate::table::layout::TableLayout;
@@ -80,7 +80,7 @@ impl<'a> Table<'a> {
 
     /// Reads and verifies the block at `handle` (not decompressed).
     pub fn block(&self, handle: BlockHandle, part: Part) -> Result<BlockContents<'a>> {
-        self.layout.read_block(self.file, 0, handle, part)
+        self.layout.verified_block(self.file, 0, handle, part)
     }
 
     /// False only if the filter proves `user_key` absent (full filters; LevelDB filters need the block offset).
@@ -129,12 +129,12 @@ impl<'a> Table<'a> {
     /// meta blocks), whatever the read options say. Returns the number of blocks checked.
     pub fn verify_all(&self) -> Result<u64> {
         let sum = self.footer().block_checksum();
-        let check = |h: BlockHandle, part| read_block(self.file, 0, h, sum, true, part).map(|_| ());
+        let check = |h: BlockHandle, part| verified_block(self.file, 0, h, sum, true, part).map(|_| ());
         let footer = *self.footer();
         check(footer.metaindex, Part::Metaindex)?;
         check(footer.index, Part::Index)?;
         let mut n = 2;
-        let meta = read_block(self.file, 0, footer.metaindex, sum, true, Part::Metaindex)?;
+        let meta = verified_block(self.file, 0, footer.metaindex, sum, true, Part::Metaindex)?;
         let mut err = None;
         let index_entry = self.footer().index_in_metaindex();
         Metaindex::parse(meta.body)?.for_each(|name, h| {

@@ -14,10 +14,10 @@
 //! At finish the filter, index, range-deletion, properties and metaindex blocks and the footer are built one
 //! at a time in the free space after the log.
 //!
-//! One file per concern: [`add`] (the entry path), [`flush`] (when a data block is cut, sealing blocks),
-//! [`space`] (workspace regions and growth), [`log`] (the record log), [`separator`] (index separators),
-//! [`filter`], [`index`], [`range_del`], [`properties`] (the meta blocks), [`finish`] (the finishing state
-//! machine), [`stats`] (counts and handles it reports).
+//! One file per concern: `add` (the entry path), `flush` (when a data block is cut, sealing blocks),
+//! `space` (workspace regions and growth), `log` (the record log), `separator` (index separators),
+//! `filter`, `index`, `range_del`, `properties` (the meta blocks), `finish` (the finishing state
+//! machine), `stats` (counts and handles it reports).
 
 mod add;
 mod filter;
@@ -233,7 +233,7 @@ impl<W: Workspace> TableBuilder<W> {
         self.stats.file_size + pending + index + filter + META_BLOCKS_ESTIMATE
     }
 
-    /// True once [`finish`](Self::finish) was called.
+    /// True once `finish`(Self::finish) was called.
     pub fn is_finishing(&self) -> bool {
         self.stage != Stage::Building
     }

@@ -50,7 +50,7 @@ impl TableStats {
     }
 }
 
-/// Where a finished table's meta blocks are: what [`TableBuilder::handles`] reports once the footer was handed
+/// Where a finished table's meta blocks are: what [`TableBuilder::handles`](super::TableBuilder::handles) reports once the footer was handed
 /// out, so a caller can describe the file without reading it back.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[non_exhaustive]
