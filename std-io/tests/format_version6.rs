@@ -4,7 +4,7 @@
 mod support;
 
 use sstkit::core::footer::Footer;
-use sstkit::file_writer::build_file;
+use support::build_file;
 use sstkit::writer::WriterOptions;
 use support::model::{check_metadata, check_table, mixed_ops};
 
