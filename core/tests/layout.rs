@@ -11,6 +11,9 @@ use sstkit_core::table::{
 use sstkit_core::TableWriter;
 use sstkit_core::{CompressionType, Part};
 
+/// A range of key numbers.
+type KeyRange = (Bound<u32>, Bound<u32>);
+
 fn key(i: u32) -> Vec<u8> {
     format!("key{i:05}").into_bytes()
 }
@@ -71,7 +74,7 @@ fn range_walks_list_the_blocks_and_entries_of_the_range() {
         let (all, blocks) = walk(l, &file, (Bound::Unbounded, Bound::Unbounded));
         assert_eq!(all, (0..3000).map(key).collect::<Vec<_>>());
         assert!(blocks > 20, "small blocks: {blocks}");
-        let cases: [((Bound<u32>, Bound<u32>), Vec<u32>); 5] = [
+        let cases: [(KeyRange, Vec<u32>); 5] = [
             ((Bound::Included(100), Bound::Excluded(200)), (100..200).collect()),
             ((Bound::Excluded(100), Bound::Included(200)), (101..=200).collect()),
             ((Bound::Included(2990), Bound::Unbounded), (2990..3000).collect()),

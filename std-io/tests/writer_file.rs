@@ -8,8 +8,8 @@ use std::path::Path;
 
 use sstkit::core::{ChecksumType, CompressionType};
 use sstkit::file_writer::{FileWriter, IoWriter};
-use support::build_file;
 use sstkit::writer::{WriteOp, WriterOptions};
+use support::build_file;
 use support::model::{check_metadata, check_table, interop_check, key, ldb_model, mixed_ops};
 
 fn opts() -> WriterOptions {

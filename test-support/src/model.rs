@@ -190,4 +190,3 @@ pub fn check_model(file: &[u8], m: &Model, probes: &[Vec<u8>]) {
         assert_eq!(c.entry().unwrap().map(|e| e.user_key.to_vec()), want_before, "seek_before {k:?}");
     }
 }
-

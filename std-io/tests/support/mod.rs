@@ -644,6 +644,7 @@ pub async fn read_object_ranged(store: &dyn ObjectStore, path: &Path) -> Bytes {
 
 /// Writes `ops` (sorted) to a table file at `path` through a [`sstkit::file_writer::FileWriter`]; on an error
 /// the writer is dropped, which leaves nothing at `path`.
+#[allow(clippy::result_large_err)] // sstkit's own Result, as its API returns it.
 pub fn build_file<B: AsRef<[u8]>>(
     path: impl AsRef<std::path::Path>,
     opts: sstkit::writer::WriterOptions,
