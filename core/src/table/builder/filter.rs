@@ -43,22 +43,14 @@ impl<W: Workspace> TableBuilder<W> {
 
 #[cfg(test)]
 mod tests {
-    use crate::table::{Options, Table, TableBuilder};
+    use crate::table::{Options, Table, TableBuilder, TableWriter};
 
     fn build(opts: Options) -> std::vec::Vec<u8> {
-        let mut b = TableBuilder::new(std::vec::Vec::new(), opts).unwrap();
-        let mut out = std::vec::Vec::new();
+        let mut w = TableWriter::new(TableBuilder::new(std::vec::Vec::new(), opts).unwrap(), std::vec::Vec::new());
         for i in 0..500u32 {
-            b.put(std::format!("k{i:04}").as_bytes(), b"v").unwrap();
-            while let Some(c) = b.next_output().unwrap() {
-                out.extend_from_slice(c);
-            }
+            w.put(std::format!("k{i:04}").as_bytes(), b"v").unwrap();
         }
-        b.finish().unwrap();
-        while let Some(c) = b.next_output().unwrap() {
-            out.extend_from_slice(c);
-        }
-        out
+        w.finish().unwrap().1
     }
 
     #[test]

@@ -93,22 +93,14 @@ impl<W: Workspace> TableBuilder<W> {
 #[cfg(test)]
 mod tests {
     use crate::key::{InternalKey, ValueType};
-    use crate::table::{Options, Table, TableBuilder};
+    use crate::table::{Options, Table, TableBuilder, TableWriter};
 
     fn build(opts: Options, keys: &[(&[u8], u64)]) -> std::vec::Vec<u8> {
-        let mut b = TableBuilder::new(std::vec::Vec::new(), opts).unwrap();
-        let mut out = std::vec::Vec::new();
+        let mut w = TableWriter::new(TableBuilder::new(std::vec::Vec::new(), opts).unwrap(), std::vec::Vec::new());
         for (k, seq) in keys {
-            b.add(InternalKey::new(k, *seq, ValueType::Value), &[b'v'; 40]).unwrap();
-            while let Some(c) = b.next_output().unwrap() {
-                out.extend_from_slice(c);
-            }
+            w.add(InternalKey::new(k, *seq, ValueType::Value), &[b'v'; 40]).unwrap();
         }
-        b.finish().unwrap();
-        while let Some(c) = b.next_output().unwrap() {
-            out.extend_from_slice(c);
-        }
-        out
+        w.finish().unwrap().1
     }
 
     #[test]
