@@ -34,6 +34,8 @@ pub struct TableLayout<'r> {
 }
 
 const EMPTY_BLOCK: Block<'static> = Block::empty();
+/// Index keys up to this long are rebuilt on the stack during a point lookup.
+const INDEX_KEY_ON_STACK: usize = 64;
 
 impl<'r> TableLayout<'r> {
     /// The view over the `region` and `index_buf` that `meta` was parsed from
@@ -112,7 +114,7 @@ impl<'r> TableLayout<'r> {
         let mut cur = BlockCursor::new();
         let order = self.meta.index_info.seek_order();
         // Index keys are rebuilt on the stack when they fit (no allocation per lookup), else in a bigger buffer.
-        let mut small = heapless::Vec::<u8, 64>::new();
+        let mut small = heapless::Vec::<u8, INDEX_KEY_ON_STACK>::new();
         let found = match cur.seek(&self.index, &mut small, user_key, order) {
             Err(Error::BufferTooSmall { .. }) => cur.seek(&self.index, &mut DefaultKeyBuf::new(), user_key, order),
             r => r,

@@ -30,7 +30,7 @@ impl<W: Workspace> TableBuilder<W> {
             self.reserve(self.block_cap, need)?;
             let cap = self.cap();
             let (head, hashes) = self.ws.bytes_mut().split_at_mut(cap - self.hashes * HASH_LEN);
-            let it = hashes.chunks_exact(HASH_LEN).map(|c| u64::from_le_bytes(c.try_into().unwrap_or([0; 8])));
+            let it = hashes.chunks_exact(HASH_LEN).map(|c| u64::from_le_bytes(c.try_into().unwrap_or([0; HASH_LEN])));
             let n = bloom.build_into(it, &mut head[self.log_end..])?;
             self.stats.filter_size = n as u64;
             let h = self.seal(self.log_end, n, CompressionType::None)?;

@@ -40,7 +40,7 @@ use crate::filter::fast_bloom::FastLocalBloom;
 use crate::filter::FULL_FILTER_METADATA_LEN;
 use crate::footer::FIRST_CONTEXT_CHECKSUM_VERSION;
 use crate::handle::BlockHandle;
-use crate::key::split_internal_key;
+use crate::key::{split_internal_key, INTERNAL_KEY_TRAILER_LEN};
 use crate::table::options::Options;
 use crate::table::workspace::Workspace;
 use crate::trailer::BLOCK_TRAILER_LEN;
@@ -55,6 +55,12 @@ const PROPERTIES_SLACK: usize = 2048;
 const BLOCK_REGION_SLACK: usize = 256;
 /// Bytes [`TableBuilder::estimated_size`] counts for the properties, metaindex and footer.
 const META_BLOCKS_ESTIMATE: u64 = 1024;
+/// What [`TableBuilder::workspace_len_hint`] counts per entry beyond its key (header, trailer, a short value).
+const ENTRY_ESTIMATE: usize = 32;
+/// What [`TableBuilder::workspace_len_hint`] counts per index record beyond its key (handle, tag, lengths).
+const INDEX_ENTRY_ESTIMATE: usize = 24;
+/// What [`TableBuilder::workspace_len_hint`] adds for the metaindex, footer and rounding.
+const HINT_SLACK: usize = 4096;
 /// Smallest workspace beyond the two block regions.
 const MIN_FREE: usize = 256;
 
@@ -204,14 +210,14 @@ impl<W: Workspace> TableBuilder<W> {
     /// A workspace size that holds a table of `num_keys` keys of about `avg_key_len` bytes with these options.
     pub fn workspace_len_hint(opts: &Options, num_keys: usize, avg_key_len: usize) -> usize {
         let block_cap = block_region_len(opts.block_size);
-        let blocks = num_keys.saturating_mul(avg_key_len + 32) / opts.block_size.max(1) + 1;
-        let index = blocks.saturating_mul(avg_key_len + 8 + 24);
+        let blocks = num_keys.saturating_mul(avg_key_len + ENTRY_ESTIMATE) / opts.block_size.max(1) + 1;
+        let index = blocks.saturating_mul(avg_key_len + INTERNAL_KEY_TRAILER_LEN + INDEX_ENTRY_ESTIMATE);
         let filter = if opts.bloom_millibits_per_key == 0 {
             0
         } else {
             num_keys.saturating_mul(HASH_LEN + (opts.bloom_millibits_per_key as usize).div_ceil(8000) + 1)
         };
-        2 * block_cap + index.saturating_mul(2) + filter + 2 * avg_key_len + PROPERTIES_SLACK + 4096
+        2 * block_cap + index.saturating_mul(2) + filter + 2 * avg_key_len + PROPERTIES_SLACK + HINT_SLACK
     }
 
     /// The options this builder writes with.

@@ -5,6 +5,7 @@ use crate::error::{Error, Result};
 use crate::properties::{build_properties, names, PropValue};
 use crate::table::workspace::Workspace;
 use crate::trailer::{CompressionType, BLOCK_TRAILER_LEN};
+use crate::varint::MAX_VARINT64_LEN;
 
 /// Properties this builder writes, at most.
 const MAX_PROPERTIES: usize = 40;
@@ -17,7 +18,7 @@ impl<W: Workspace> TableBuilder<W> {
             return Err(Error::InvalidArgument { reason: "properties asked before the table was finished" });
         }
         for (name, value) in self.property_list()? {
-            let mut tmp = [0u8; 10];
+            let mut tmp = [0u8; MAX_VARINT64_LEN];
             f(name, value.encode(&mut tmp)?);
         }
         Ok(())

@@ -5,6 +5,9 @@ use super::{Stage, TableBuilder};
 use crate::error::{Error, Result};
 use crate::table::workspace::Workspace;
 
+/// Block regions grow in steps of this many bytes, so a run of growing entries moves the log only now and then.
+const REGION_GRANULE: usize = 1024;
+
 impl<W: Workspace> TableBuilder<W> {
     pub(super) fn region(&self, r: usize) -> &[u8] {
         &self.ws.bytes()[r * self.block_cap..(r + 1) * self.block_cap]
@@ -23,7 +26,8 @@ impl<W: Workspace> TableBuilder<W> {
 
     #[inline(never)]
     fn reserve_slow(&mut self, block_cap: usize, free: usize) -> Result<()> {
-        let new_b = if block_cap > self.block_cap { block_cap.next_multiple_of(1024) } else { self.block_cap };
+        let new_b =
+            if block_cap > self.block_cap { block_cap.next_multiple_of(REGION_GRANULE) } else { self.block_cap };
         let log_len = self.log_end - 2 * self.block_cap;
         let back = self.back_len();
         let total = 2 * new_b + log_len + back + free;
