@@ -70,10 +70,15 @@ mod layering {
             let mut rest = line;
             while let Some(at) = rest.find("crate::table::") {
                 rest = &rest[at + "crate::table::".len()..];
-                let end = rest.find(|c: char| !(c.is_ascii_alphanumeric() || c == '_')).unwrap_or(rest.len());
-                let name = &rest[..end];
-                if name.starts_with(|c: char| c.is_ascii_lowercase()) {
-                    out.push(name);
+                // `crate::table::{a::X, B}` names each item of the group (on one line, as rustfmt keeps short ones).
+                let group = rest.strip_prefix('{').map(|g| &g[..g.find('}').unwrap_or(g.len())]);
+                for item in group.map_or_else(|| std::vec![rest], |g| g.split(',').collect()) {
+                    let item = item.trim_start();
+                    let end = item.find(|c: char| !(c.is_ascii_alphanumeric() || c == '_')).unwrap_or(item.len());
+                    let name = &item[..end];
+                    if name.starts_with(|c: char| c.is_ascii_lowercase()) {
+                        out.push(name);
+                    }
                 }
             }
         }
@@ -96,6 +101,7 @@ mod layering {
     #[test]
     fn the_check_sees_imports() {
         assert_eq!(imports("use crate::table::meta::{MetaLayout};\n// crate::table::cursor\n"), ["meta"]);
+        assert_eq!(imports("use crate::table::{index::IndexInfo, Table, reader::X};"), ["index", "reader"]);
         assert!(!imports(include_str!("layout.rs")).is_empty());
     }
 }
