@@ -28,6 +28,7 @@ impl RangeTombstone<'_> {
 /// The newest of a point entry and the newest range tombstone covering the same key (its seqno): the
 /// tombstone wins when it is strictly newer, as in RocksDB. The one place this rule is written.
 /// `user_key` is the key looked up (the entry a tombstone yields carries it).
+#[inline] // Was beside its caller in layout.rs; kept inlinable across modules.
 pub fn newest_of<'v>(user_key: &'v [u8], point: Option<Entry<'v>>, tombstone: Option<u64>) -> Option<Entry<'v>> {
     let deleted = |seqno| Some(Entry { user_key, seqno, kind: ValueType::RangeDeletion, value: &[] });
     match (point, tombstone) {
