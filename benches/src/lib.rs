@@ -6,8 +6,8 @@ use std::io::Write;
 use std::os::unix::fs::FileExt;
 use std::path::{Path, PathBuf};
 
-use sstkit_core::table::lookup::block_lookup;
-use sstkit_core::table::{read_block, MetaLayout, MetaNeed, Options, ReadBuf, ReadOptions, TableBuilder};
+use sstkit_core::table::entry::block_lookup;
+use sstkit_core::table::{verified_block, MetaLayout, MetaNeed, Options, ReadBuf, ReadOptions, TableBuilder};
 use sstkit_core::trailer::BLOCK_TRAILER_LEN;
 use sstkit_core::{CompressionType, Error, Part};
 
@@ -228,7 +228,7 @@ pub fn crc32c_crc_crate(data: &[u8]) -> u32 {
 
 /// A minimal sstkit reader over a file: reads the metadata at open, then one `pread` per data block a lookup
 /// needs (no block cache), verifying its checksum. It is what a file-backed reader built on `sstkit-core`'s
-/// ranged-reader pieces ([`MetaLayout`], [`read_block`], [`block_lookup`]) does, with nothing cached but the
+/// ranged-reader pieces ([`MetaLayout`], [`verified_block`], [`block_lookup`]) does, with nothing cached but the
 /// metadata.
 #[derive(Debug)]
 pub struct FileTable {
@@ -289,7 +289,7 @@ impl FileTable {
         let n = h.size as usize + BLOCK_TRAILER_LEN;
         bufs.raw.resize(n, 0);
         self.file.read_exact_at(&mut bufs.raw, h.offset).map_err(|_| Error::InvalidArgument { reason: "I/O error" })?;
-        let contents = read_block(&bufs.raw, h.offset, h, self.layout.checksum(), true, Part::DataBlock)?;
+        let contents = verified_block(&bufs.raw, h.offset, h, self.layout.checksum(), true, Part::DataBlock)?;
         let bytes: &[u8] = if contents.compression == CompressionType::None {
             contents.body
         } else {

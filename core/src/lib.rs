@@ -35,7 +35,8 @@ pub use key::{InternalKey, ValueType};
 pub use sink::EmbeddedIo;
 #[cfg(feature = "std")]
 pub use sink::StdIo;
-pub use sink::{Sink, SliceSink, TableWriter, WriteError};
+pub use sink::{Sink, SliceSink};
+pub use table::writer::{TableWriter, WriteError};
 pub use trailer::{BlockTrailer, ChecksumType, CompressionType};
 
 /// The README's example, compiled and run as a doctest.

@@ -17,8 +17,8 @@ use std::panic::{catch_unwind, AssertUnwindSafe};
 
 use sstkit_test_support::checksummed_ranges;
 
-use sstkit_core::sink::TableWriter;
 use sstkit_core::table::{Options, Table, TableBuilder};
+use sstkit_core::TableWriter;
 use sstkit_core::{ChecksumType, CompressionType};
 
 /// A small table with puts, deletes, merges and a range deletion, spread over several data blocks.

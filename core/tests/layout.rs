@@ -5,10 +5,10 @@ use std::ops::Bound;
 
 use sstkit_core::handle::BlockHandle;
 use sstkit_core::key::ValueType;
-use sstkit_core::sink::TableWriter;
 use sstkit_core::table::{
-    newest_of, BlockBytes, BlockExtent, Lookup, MetaLayout, Options, ReadOptions, Table, TableBuilder, TableLayout,
+    newest_of, BlockBytes, BlockExtent, Entry, MetaLayout, Options, ReadOptions, Table, TableBuilder, TableLayout,
 };
+use sstkit_core::TableWriter;
 use sstkit_core::{CompressionType, Part};
 
 /// A range of key numbers.
@@ -131,15 +131,15 @@ fn the_point_lookup_decision_matches_table_get() {
 
 #[test]
 fn a_newer_tombstone_wins_an_equal_or_older_one_does_not() {
-    let put = Lookup { seqno: 7, kind: ValueType::Value, value: b"v" };
-    assert_eq!(newest_of(Some(put), None), Some(put));
-    assert_eq!(newest_of(Some(put), Some(7)), Some(put));
-    assert_eq!(newest_of(Some(put), Some(6)), Some(put));
-    let del = newest_of(Some(put), Some(8)).unwrap();
-    assert_eq!((del.seqno, del.kind, del.value), (8, ValueType::RangeDeletion, &b""[..]));
-    let only = newest_of(None, Some(3)).unwrap();
-    assert_eq!((only.seqno, only.kind), (3, ValueType::RangeDeletion));
-    assert_eq!(newest_of(None, None), None);
+    let put = Entry { user_key: b"k", seqno: 7, kind: ValueType::Value, value: b"v" };
+    assert_eq!(newest_of(b"k", Some(put), None), Some(put));
+    assert_eq!(newest_of(b"k", Some(put), Some(7)), Some(put));
+    assert_eq!(newest_of(b"k", Some(put), Some(6)), Some(put));
+    let del = newest_of(b"k", Some(put), Some(8)).unwrap();
+    assert_eq!((del.user_key, del.seqno, del.kind, del.value), (&b"k"[..], 8, ValueType::RangeDeletion, &b""[..]));
+    let only = newest_of(b"k", None, Some(3)).unwrap();
+    assert_eq!((only.user_key, only.seqno, only.kind), (&b"k"[..], 3, ValueType::RangeDeletion));
+    assert_eq!(newest_of(b"k", None, None), None);
 }
 
 #[test]

@@ -2,9 +2,10 @@
 #![cfg(feature = "alloc")]
 
 use sstkit_core::keybuf::DefaultKeyBuf;
-use sstkit_core::sink::TableWriter;
-use sstkit_core::table::lookup::{block_lookup, for_each_block};
-use sstkit_core::table::{meta_start, read_block, MetaLayout, MetaNeed, Options, ReadOptions, TableBuilder};
+use sstkit_core::table::entry::block_lookup;
+use sstkit_core::table::index::for_each_block;
+use sstkit_core::table::{meta_start, verified_block, MetaLayout, MetaNeed, Options, ReadOptions, TableBuilder};
+use sstkit_core::TableWriter;
 use sstkit_core::{CompressionType, Part};
 
 fn build(n: u32, compression: CompressionType) -> Vec<u8> {
@@ -55,7 +56,7 @@ fn ranged_open_from_any_tail_size() {
                 let h = layout.find_block(region, &[], k.as_bytes()).unwrap().unwrap();
                 let end = (h.offset + h.size + 5) as usize;
                 let raw = &file[h.offset as usize..end];
-                let c = read_block(raw, h.offset, h, layout.checksum(), true, Part::DataBlock).unwrap();
+                let c = verified_block(raw, h.offset, h, layout.checksum(), true, Part::DataBlock).unwrap();
                 let mut buf = vec![0u8; c.uncompressed_len(5, 1 << 20).unwrap()];
                 let body = c.uncompress(5, &mut buf).unwrap();
                 let hit = block_lookup(body, k.as_bytes(), &mut key, layout.global_seqno).unwrap().unwrap();

@@ -10,69 +10,17 @@ use sstkit_core::key::ValueType;
 use sstkit_core::keybuf::KeyBuf;
 use sstkit_core::metaindex::Metaindex;
 use sstkit_core::properties::CompressionName;
-use sstkit_core::sink::TableWriter;
 use sstkit_core::table::{Options, Table, TableBuilder};
+use sstkit_core::TableWriter;
 use sstkit_core::{BlockHandle, Part};
 use sstkit_core::{ChecksumType, CompressionType, Error};
+use sstkit_test_support::model::{self, Model, Op};
 
-#[derive(Debug, Clone)]
-enum Op {
-    Put(Vec<u8>),
-    Delete,
-    Merge(Vec<u8>),
-}
-
-fn kind_of(op: &Op) -> ValueType {
-    match op {
-        Op::Put(_) => ValueType::Value,
-        Op::Delete => ValueType::Deletion,
-        Op::Merge(_) => ValueType::Merge,
-    }
-}
-
-fn value_of(op: &Op) -> &[u8] {
-    match op {
-        Op::Put(v) | Op::Merge(v) => v,
-        Op::Delete => &[],
-    }
-}
-
-/// Builds a table into a Vec through a fixed slice workspace (the no-allocator path).
-fn build(opts: &Options, model: &BTreeMap<Vec<u8>, Op>, ranges: &[(Vec<u8>, Vec<u8>)]) -> Vec<u8> {
-    let n = model.len() + ranges.len();
-    let avg = model.keys().map(|k| k.len()).sum::<usize>() / n.max(1) + 1;
-    let mut ws = vec![0u8; TableBuilder::<&mut [u8]>::workspace_len_hint(opts, n, avg) + 64 * 1024];
-    let mut b = TableBuilder::new(&mut ws[..], opts.clone()).unwrap();
-    let mut out = Vec::new();
-    let mut ri = ranges.iter().peekable();
-    for (k, op) in model {
-        // Interleave range deletions with point entries.
-        while let Some((s, e)) = ri.peek() {
-            if s.as_slice() > k.as_slice() {
-                break;
-            }
-            b.delete_range(s, e).unwrap();
-            ri.next();
-        }
-        match op {
-            Op::Put(v) => b.put(k, v).unwrap(),
-            Op::Delete => b.delete(k).unwrap(),
-            Op::Merge(v) => b.merge(k, v).unwrap(),
-        }
-        while let Some(c) = b.next_output().unwrap() {
-            out.extend_from_slice(c);
-        }
-    }
-    for (s, e) in ri {
-        b.delete_range(s, e).unwrap();
-    }
-    b.finish().unwrap();
-    while let Some(c) = b.next_output().unwrap() {
-        out.extend_from_slice(c);
-    }
-    assert!(b.is_done());
-    assert_eq!(b.stats().file_size, out.len() as u64);
-    out
+/// Builds the model's table through a fixed slice workspace (the no-allocator path).
+fn build(opts: &Options, points: &BTreeMap<Vec<u8>, Op>, ranges: &[(Vec<u8>, Vec<u8>)]) -> (Model, Vec<u8>) {
+    let m = Model { opts: opts.clone(), points: points.clone(), ranges: ranges.to_vec() };
+    let file = model::build(&m, true).expect("the workspace hint holds the table");
+    (m, file)
 }
 
 fn key_strategy() -> impl Strategy<Value = Vec<u8>> {
@@ -190,69 +138,9 @@ fn check_format(opts: &Options, table: &Table<'_>) {
 }
 
 fn check(opts: Options, model: BTreeMap<Vec<u8>, Op>, ranges: Vec<(Vec<u8>, Vec<u8>)>, probes: Vec<Vec<u8>>) {
-    let file = build(&opts, &model, &ranges);
-    let table = Table::open(&file).unwrap();
-    assert_eq!(table.properties().num_entries, Some((model.len() + ranges.len()) as u64));
-    assert!(table.verify_all().unwrap() >= 3);
-    check_format(&opts, &table);
-
-    // Forward.
-    let mut c = table.iter();
-    c.seek_to_first().unwrap();
-    let mut got = Vec::new();
-    while let Some(e) = c.entry().unwrap() {
-        got.push((e.user_key.to_vec(), e.kind, e.value.to_vec(), e.seqno));
-        c.next().unwrap();
-    }
-    let want: Vec<_> = model.iter().map(|(k, op)| (k.clone(), kind_of(op), value_of(op).to_vec(), 0u64)).collect();
-    assert_eq!(got, want, "forward iteration");
-    // Backward.
-    c.seek_to_last().unwrap();
-    let mut back = Vec::new();
-    while let Some(e) = c.entry().unwrap() {
-        back.push((e.user_key.to_vec(), e.kind, e.value.to_vec(), e.seqno));
-        c.prev().unwrap();
-    }
-    back.reverse();
-    assert_eq!(back, want, "backward iteration");
-    // Range tombstones.
-    let tombs: Vec<_> = table
-        .range_tombstones()
-        .map(|t| t.map(|t| (t.start.to_vec(), t.end.to_vec())))
-        .collect::<Result<_, _>>()
-        .unwrap();
-    assert_eq!(tombs, ranges);
-
-    // Range iteration between two probes.
-    if probes.len() >= 2 {
-        let (a, b) = if probes[0] <= probes[1] { (&probes[0], &probes[1]) } else { (&probes[1], &probes[0]) };
-        let mut got = Vec::new();
-        table
-            .for_each_in_range(Some(a), Some(b), Vec::new(), |e| {
-                got.push(e.user_key.to_vec());
-                true
-            })
-            .unwrap();
-        let want: Vec<_> = model.range(a.clone()..b.clone()).map(|(k, _)| k.clone()).collect();
-        assert_eq!(got, want, "range [{a:?}, {b:?})");
-    }
-
-    // get and seek, on present keys and probes.
-    let mut buf = Vec::new();
-    for k in model.keys().chain(probes.iter()) {
-        let got = table.get(k, &mut buf).unwrap().map(|l| (l.kind, l.value.to_vec()));
-        let covered = ranges.iter().any(|(s, e)| s <= k && k < e);
-        let want = match model.get(k) {
-            Some(op) => Some((kind_of(op), value_of(op).to_vec())),
-            None if covered => Some((ValueType::RangeDeletion, Vec::new())),
-            None => None,
-        };
-        assert_eq!(got, want, "get {k:?}");
-        c.seek(k).unwrap();
-        let want_seek = model.range(k.clone()..).next().map(|(k, _)| k.clone());
-        let got_seek = c.entry().unwrap().map(|e| e.user_key.to_vec());
-        assert_eq!(got_seek, want_seek, "seek {k:?}");
-    }
+    let (m, file) = build(&opts, &model, &ranges);
+    check_format(&opts, &Table::open(&file).unwrap());
+    model::check_model(&file, &m, &probes);
 }
 
 proptest! {

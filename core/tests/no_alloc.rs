@@ -2,9 +2,9 @@
 //! stack arrays (the same steps as `examples/nostd-smoke`, which proves on thumbv7em that nothing allocates).
 
 use sstkit_core::keybuf::SliceKeyBuf;
-use sstkit_core::sink::{SliceSink, TableWriter};
 use sstkit_core::table::{Options, Table, TableBuilder};
 use sstkit_core::{CompressionType, Error, ValueType};
+use sstkit_core::{SliceSink, TableWriter};
 
 const N: u32 = 400;
 
@@ -94,7 +94,8 @@ fn build_open_iterate_get_on_the_stack() {
     // Point lookups: hits, deletions, misses.
     let mut buf = [0u8; 4 * 1024];
     for i in (1..N).step_by(13) {
-        let hit = table.get(&key(i), &mut buf).unwrap().unwrap();
+        let k = key(i);
+        let hit = table.get(&k, &mut buf).unwrap().unwrap();
         if i % 7 == 0 {
             assert!(hit.is_deleted());
         } else {

@@ -1,8 +1,8 @@
 //! Inputs that once made the reader panic (found by the fuzz targets in `fuzz/` and by review), kept as tests.
 
-use sstkit_core::sink::TableWriter;
 use sstkit_core::table::{Options, ReadOptions, Table, TableBuilder};
 use sstkit_core::ChecksumType;
+use sstkit_core::TableWriter;
 
 fn build(opts: Options, keys: &[&[u8]]) -> Vec<u8> {
     let mut w = TableWriter::new(TableBuilder::new(Vec::new(), opts).unwrap(), Vec::new());

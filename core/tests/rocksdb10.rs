@@ -5,7 +5,7 @@
 use sstkit_core::checksum::{split_block, verify_block};
 use sstkit_core::footer::{Footer, INDEX_HANDLE_NAME};
 use sstkit_core::metaindex::Metaindex;
-use sstkit_core::table::{meta_start, read_block, MetaLayout, MetaNeed, ReadOptions, Table};
+use sstkit_core::table::{meta_start, verified_block, MetaLayout, MetaNeed, ReadOptions, Table};
 use sstkit_core::{ChecksumType, Error, Part, ValueType};
 
 const FIXTURES: [(&str, &[u8], ChecksumType); 5] = [
@@ -77,7 +77,7 @@ fn every_block_checksum_includes_the_context_modifier() {
     for (name, file, _) in FIXTURES {
         let f = Footer::decode(file, file.len() as u64).unwrap();
         let sum = f.block_checksum();
-        let meta = read_block(file, 0, f.metaindex, sum, true, Part::Metaindex).unwrap();
+        let meta = verified_block(file, 0, f.metaindex, sum, true, Part::Metaindex).unwrap();
         let mi = Metaindex::parse(meta.body).unwrap();
         let index = mi.find(INDEX_HANDLE_NAME).unwrap().expect("rocksdb.index");
         let end = index.end_with_trailer().unwrap() as usize;
@@ -120,7 +120,7 @@ fn ranged_open_needs_only_the_tail() {
         assert_eq!(l.checksum().base, l.footer.base_context_checksum);
         let h = l.find_block(&file[base as usize..], &index_buf, b"key0042").unwrap().unwrap();
         assert!(h.offset < base, "{name}: a data block");
-        read_block(file, 0, h, l.checksum(), true, Part::DataBlock).unwrap();
+        verified_block(file, 0, h, l.checksum(), true, Part::DataBlock).unwrap();
     }
 }
 

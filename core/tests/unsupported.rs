@@ -4,8 +4,8 @@
 
 use sstkit_core::block::{Block, BlockBuilder};
 use sstkit_core::checksum::BlockChecksum;
-use sstkit_core::sink::TableWriter;
-use sstkit_core::table::{read_block, Options, ReadOptions, Table, TableBuilder};
+use sstkit_core::table::{verified_block, Options, ReadOptions, Table, TableBuilder};
+use sstkit_core::TableWriter;
 use sstkit_core::{BlockHandle, Error, ErrorKind, Part, ValueType};
 
 /// A block with two entries and the given flag bits or'ed into its footer word.
@@ -87,7 +87,7 @@ fn compression_types_we_lack() {
         for ty in [3u8, 6, 0x80, 0xfe] {
             let mut bad = file.clone();
             retype(&mut bad, h, sum, ty);
-            let e = match read_block(&bad, 0, h, sum, true, Part::DataBlock) {
+            let e = match verified_block(&bad, 0, h, sum, true, Part::DataBlock) {
                 Err(e) => e,
                 Ok(c) => c.decompress_to(fv, 1 << 20, &mut Vec::new()).unwrap_err(),
             };

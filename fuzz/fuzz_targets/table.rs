@@ -1,5 +1,5 @@
 //! Raw bytes as a whole file → open (checksums on and off), iterate both ways, get, tombstones, verify_all; and the
-//! ranged-reader path (`meta_start`, `MetaLayout`, `table::lookup`).
+//! ranged-reader path (`meta_start`, `MetaLayout`, `table::index`, `table::entry`).
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;

@@ -265,30 +265,6 @@ impl<W: Write> IoWriter<W> {
     }
 }
 
-/// Builds one table file from a sorted iterator of ops, in one call. On any error (an op out of order
-/// included) nothing is left at `path`.
-///
-/// ```
-/// use sstkit::file_writer::build_file;
-/// use sstkit::writer::{WriteOp, WriterOptions};
-/// let dir = tempfile::tempdir()?;
-/// let ops = [WriteOp::Put(&b"a"[..], &b"1"[..]), WriteOp::Delete(b"b"), WriteOp::DeleteRange(b"c", b"d")];
-/// let meta = build_file(dir.path().join("t.sst"), WriterOptions::default(), ops)?;
-/// assert_eq!(meta.stats.num_entries(), 3);
-/// # Ok::<(), Box<dyn std::error::Error>>(())
-/// ```
-pub fn build_file<B: AsRef<[u8]>>(
-    path: impl AsRef<Path>,
-    opts: WriterOptions,
-    ops: impl IntoIterator<Item = WriteOp<B>>,
-) -> Result<SstMetadata> {
-    let mut w = FileWriter::create(path, opts)?;
-    for op in ops {
-        w.write(op)?;
-    }
-    w.close()
-}
-
 #[cfg(test)]
 mod tests {
     #[test]

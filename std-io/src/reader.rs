@@ -116,31 +116,32 @@ impl ReadCounters {
     }
 }
 
-/// An entry read from a table, owning (cheaply shared) bytes.
+/// An entry read from a table, owning (cheaply shared) bytes: the owned counterpart of core's
+/// [`Entry`](sstkit_core::table::Entry), what both [`SstReader::get`] and [`SstReader::scan`] return.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct OwnedEntry {
     /// The user key.
     pub user_key: Bytes,
-    /// Its seqno (the table's global seqno for external files).
+    /// Its seqno (the table's global seqno for external files; the tombstone's for range deletions).
     pub seqno: u64,
-    /// Its type.
+    /// Its type: Value, Merge, Deletion, ... or RangeDeletion when `get` finds a range tombstone covering the key.
     pub kind: ValueType,
-    /// Its value.
+    /// Its value (empty for deletions).
     pub value: Bytes,
 }
 
-/// What [`SstReader::get`] found.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Found {
-    /// Seqno of the newest entry (or of the covering range tombstone).
-    pub seqno: u64,
-    /// Value, Merge, Deletion, ... or RangeDeletion when a range tombstone covers the key.
-    pub kind: ValueType,
-    /// The value (empty for deletions).
-    pub value: Bytes,
-}
+impl OwnedEntry {
+    /// Owns `e`; its value is a slice of `block` (the uncompressed data block it was read from) when it lies
+    /// there, else a copy.
+    fn new(e: sstkit_core::table::Entry<'_>, block: Option<&Bytes>) -> Self {
+        let value = match block {
+            _ if e.value.is_empty() => Bytes::new(),
+            Some(b) => b.slice_ref(e.value),
+            None => Bytes::copy_from_slice(e.value),
+        };
+        OwnedEntry { user_key: Bytes::copy_from_slice(e.user_key), seqno: e.seqno, kind: e.kind, value }
+    }
 
-impl Found {
     /// True for point and range deletions.
     pub fn is_deleted(&self) -> bool {
         self.kind.is_deletion()
@@ -286,7 +287,7 @@ impl SstReader {
 
     /// The newest entry for `user_key`, honouring range tombstones: the filter first, then at most one GET
     /// for the data block (none when it is cached).
-    pub async fn get(&self, user_key: &[u8]) -> Result<Option<Found>> {
+    pub async fn get(&self, user_key: &[u8]) -> Result<Option<OwnedEntry>> {
         let span = tracing::debug_span!("sst_get", path = %self.inner.location);
         async {
             let table = self.table()?;
@@ -298,14 +299,7 @@ impl SstReader {
             let hit = table
                 .get_in_block(block.as_ref().map(|(b, h)| (&b[..], *h)), user_key, &mut key)
                 .context(self.context("get"))?;
-            Ok(hit.map(|h| Found {
-                seqno: h.seqno,
-                kind: h.kind,
-                value: match &block {
-                    Some((b, _)) if !h.value.is_empty() => b.slice_ref(h.value),
-                    _ => Bytes::new(),
-                },
-            }))
+            Ok(hit.map(|h| OwnedEntry::new(h, block.as_ref().map(|(b, _)| b))))
         }
         .instrument(span)
         .await
@@ -399,12 +393,7 @@ impl SstReader {
                 let mut key = DefaultKeyBuf::new();
                 for (handle, _, block) in blocks {
                     let r = table.for_each_entry_in_block(&block, handle, bounds(&range), &mut key, |e| {
-                        entries.push(Ok(OwnedEntry {
-                            user_key: Bytes::copy_from_slice(e.user_key),
-                            seqno: e.seqno,
-                            kind: e.kind,
-                            value: if e.value.is_empty() { Bytes::new() } else { block.slice_ref(e.value) },
-                        }));
+                        entries.push(Ok(OwnedEntry::new(e, Some(&block))));
                         Ok(true)
                     });
                     match r {
@@ -476,7 +465,7 @@ impl SstReader {
         let index = i.layout.index(&i.region, &i.index_buf).context(self.context("index"))?;
         let mut key = DefaultKeyBuf::new();
         let mut out = Vec::new();
-        sstkit_core::table::lookup::for_each_index_entry(&index, i.layout.index_info, &mut key, |k, handle, first| {
+        sstkit_core::table::index::for_each_index_entry(&index, i.layout.index_info, &mut key, |k, handle, first| {
             out.push(IndexEntry { key: k.to_vec(), handle, first_key: first.map(<[u8]>::to_vec) });
             Ok(())
         })

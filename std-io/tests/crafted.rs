@@ -17,7 +17,7 @@ use sstkit::core::block::BlockBuilder;
 use sstkit::core::footer::Footer;
 use sstkit::core::handle::BlockHandle;
 use sstkit::core::keybuf::DefaultKeyBuf;
-use sstkit::core::table::lookup::for_each_index_entry;
+use sstkit::core::table::index::for_each_index_entry;
 use sstkit::core::table::{Options, Table, TableBuilder};
 use sstkit::core::trailer::{ChecksumType, BLOCK_TRAILER_LEN};
 use sstkit::reader::{ReadOptions, SstReader};

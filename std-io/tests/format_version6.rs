@@ -4,8 +4,8 @@
 mod support;
 
 use sstkit::core::footer::Footer;
-use sstkit::file_writer::build_file;
 use sstkit::writer::WriterOptions;
+use support::build_file;
 use support::model::{check_metadata, check_table, mixed_ops};
 
 fn footer(bytes: &[u8]) -> Footer {

@@ -9,10 +9,10 @@ use std::sync::Arc;
 use object_store::memory::InMemory;
 use object_store::path::Path;
 use object_store::ObjectStore;
-use sstkit::file_writer::build_file;
 use sstkit::rolling::{write_rolling, FileDescriptor, RollingOptions, RollingWriter};
 use sstkit::writer::{WriteOp, WriterOptions};
 use sstkit_tests::{OurTombstone, ToolEntry};
+use support::build_file;
 use support::model::{expected_points, expected_tombstones, key, Rng};
 use support::{list_paths, read_object, FaultyStore};
 

@@ -1,5 +1,5 @@
 //! The synchronous writers: FileWriter (temporary file, fsync, rename; nothing partial on error or drop),
-//! IoWriter, build_file; and their files pass sst_dump and ldb ingest.
+//! IoWriter; and their files pass sst_dump and ldb ingest.
 
 mod support;
 
@@ -7,8 +7,9 @@ use std::io::Write;
 use std::path::Path;
 
 use sstkit::core::{ChecksumType, CompressionType};
-use sstkit::file_writer::{build_file, FileWriter, IoWriter};
+use sstkit::file_writer::{FileWriter, IoWriter};
 use sstkit::writer::{WriteOp, WriterOptions};
+use support::build_file;
 use support::model::{check_metadata, check_table, interop_check, key, ldb_model, mixed_ops};
 
 fn opts() -> WriterOptions {

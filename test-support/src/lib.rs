@@ -2,6 +2,8 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
+pub mod model;
+
 use sstkit_core::block::EntryFormat;
 use sstkit_core::handle::BlockHandle;
 use sstkit_core::metaindex::{Metaindex, PROPERTIES};

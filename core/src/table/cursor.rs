@@ -4,22 +4,12 @@ use crate::block::{Block, BlockCursor, BlockLayout, KeyOrder};
 use crate::error::{Error, Part, Result};
 use crate::handle::BlockHandle;
 use crate::key::{split_internal_key, ValueType};
+use crate::keybuf::DefaultKeyBuf;
 use crate::keybuf::KeyBuf;
-use crate::table::reader::{ReadBuf, Table};
+use crate::table::blocks::ReadBuf;
+use crate::table::entry::Entry;
+use crate::table::reader::Table;
 use crate::trailer::CompressionType;
-
-/// One entry as a cursor shows it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Entry<'e> {
-    /// The user key.
-    pub user_key: &'e [u8],
-    /// Its seqno (the table's global seqno for external files).
-    pub seqno: u64,
-    /// Its type.
-    pub kind: ValueType,
-    /// Its value (empty for deletions).
-    pub value: &'e [u8],
-}
 
 #[derive(Debug, Clone, Copy)]
 enum Src {
@@ -251,5 +241,43 @@ impl<'t, 'a, B: ReadBuf, K: KeyBuf> TableCursor<'t, 'a, B, K> {
     /// Handle of the data block the cursor is in.
     pub fn block_handle(&self) -> BlockHandle {
         self.handle
+    }
+}
+
+/// Cursors and scans over a [`Table`]: here rather than in the table module, so the table does not depend on
+/// its cursor.
+impl<'a> Table<'a> {
+    /// A cursor over all point entries, using `buf` for decompressed blocks and `keys` for rebuilt keys.
+    pub fn cursor<B: ReadBuf, K: KeyBuf>(&self, buf: B, index_key: K, data_key: K) -> TableCursor<'_, 'a, B, K> {
+        TableCursor::new(self, buf, index_key, data_key)
+    }
+
+    /// Calls `f` on every point entry with `start <= user key < end` (`None` = unbounded), in order, until it
+    /// returns false. `buf` holds decompressed blocks; keys are rebuilt in [`DefaultKeyBuf`]s.
+    pub fn for_each_in_range<B: ReadBuf>(
+        &self,
+        start: Option<&[u8]>,
+        end: Option<&[u8]>,
+        buf: B,
+        mut f: impl FnMut(Entry<'_>) -> bool,
+    ) -> Result<()> {
+        let mut c = self.cursor(buf, DefaultKeyBuf::new(), DefaultKeyBuf::new());
+        match start {
+            Some(s) => c.seek(s)?,
+            None => c.seek_to_first()?,
+        }
+        while let Some(e) = c.entry()? {
+            if end.is_some_and(|end| e.user_key >= end) || !f(e) {
+                break;
+            }
+            c.next()?;
+        }
+        Ok(())
+    }
+
+    /// A cursor with default buffers (`Vec`s).
+    #[cfg(feature = "alloc")]
+    pub fn iter(&self) -> TableCursor<'_, 'a, alloc::vec::Vec<u8>, alloc::vec::Vec<u8>> {
+        self.cursor(alloc::vec::Vec::new(), alloc::vec::Vec::new(), alloc::vec::Vec::new())
     }
 }

@@ -6,86 +6,21 @@
 //! through [`TableLayout`], so the rules live once. A ranged reader keeps a [`MetaLayout`] next to its own
 //! buffers and builds a `TableLayout` over them when it needs one (cheap: no block is parsed again).
 
-use core::ops::{Bound, Range};
+use core::ops::Bound;
 
 use crate::block::{Block, BlockCursor, KeyOrder};
 use crate::error::{Error, Part, Result};
 use crate::footer::Footer;
 use crate::handle::BlockHandle;
-use crate::key::ValueType;
 use crate::keybuf::{DefaultKeyBuf, KeyBuf};
-use crate::table::cursor::Entry;
-use crate::table::lookup::{block_lookup, decode_entry};
-use crate::table::meta::MetaLayout;
-use crate::table::reader::{
-    read_block, BlockContents, IndexInfo, Lookup, RangeTombstones, ReadBuf, ReadOptions, TableFilter,
+use crate::table::blocks::{
+    verified_block, BlockBytes, BlockContents, BlockExtent, DecodedBlock, ReadBuf, ReadOptions,
 };
+use crate::table::entry::{block_lookup, decode_entry, Entry};
+use crate::table::index::IndexInfo;
+use crate::table::meta::{MetaLayout, TableFilter};
+use crate::table::tombstones::{newest_of, RangeTombstones};
 use crate::trailer::CompressionType;
-
-/// A block's place in the file: its handle and where its trailer ends, checked against the file size.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub struct BlockExtent {
-    /// The handle as the index (or footer, or metaindex) states it.
-    pub handle: BlockHandle,
-    /// Offset just past the block's trailer (≤ the file size).
-    pub end: u64,
-}
-
-impl BlockExtent {
-    /// Checks that the block at `handle` and its trailer lie inside a file of `file_len` bytes.
-    pub fn new(handle: BlockHandle, file_len: u64, part: Part) -> Result<Self> {
-        let end = handle.end_with_trailer().ok_or(Error::corrupt(part, handle.offset, "block handle overflows"))?;
-        if end > file_len {
-            return Err(Error::corrupt(part, handle.offset, "block extends past the end of the file"));
-        }
-        Ok(BlockExtent { handle, end })
-    }
-
-    /// Offset of the block's first byte.
-    pub fn start(&self) -> u64 {
-        self.handle.offset
-    }
-
-    /// Bytes the block takes in the file, trailer included.
-    pub fn stored_len(&self) -> u64 {
-        self.end - self.handle.offset
-    }
-
-    /// The file bytes to fetch for this block, trailer included.
-    pub fn range(&self) -> Range<u64> {
-        self.handle.offset..self.end
-    }
-}
-
-/// Where a decoded block's uncompressed bytes are.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum BlockBytes<'f> {
-    /// The block was stored uncompressed: its body inside the fetched bytes.
-    Fetched(&'f [u8]),
-    /// The block was decompressed into the caller's buffer: its first `len` bytes.
-    Buffer(usize),
-}
-
-/// A fetched block, verified once and uncompressed.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct DecodedBlock<'f> {
-    /// The block's handle.
-    pub handle: BlockHandle,
-    /// How it was stored.
-    pub compression: CompressionType,
-    /// Where the uncompressed bytes are.
-    pub bytes: BlockBytes<'f>,
-}
-
-/// The newest of a point entry and the newest range tombstone covering the same key (its seqno): the
-/// tombstone wins when it is strictly newer, as in RocksDB. The one place this rule is written.
-pub fn newest_of<'v>(point: Option<Lookup<'v>>, tombstone: Option<u64>) -> Option<Lookup<'v>> {
-    match (point, tombstone) {
-        (Some(p), Some(t)) if t > p.seqno => Some(Lookup { seqno: t, kind: ValueType::RangeDeletion, value: &[] }),
-        (None, Some(t)) => Some(Lookup { seqno: t, kind: ValueType::RangeDeletion, value: &[] }),
-        (p, _) => p,
-    }
-}
 
 /// A table's opened metadata over the bytes that hold it: `region` (the file from [`MetaLayout::base`] to
 /// its end) and the buffer a compressed index was decompressed into.
@@ -99,6 +34,8 @@ pub struct TableLayout<'r> {
 }
 
 const EMPTY_BLOCK: Block<'static> = Block::empty();
+/// Index keys up to this long are rebuilt on the stack during a point lookup.
+const INDEX_KEY_ON_STACK: usize = 64;
 
 impl<'r> TableLayout<'r> {
     /// The view over the `region` and `index_buf` that `meta` was parsed from
@@ -177,7 +114,7 @@ impl<'r> TableLayout<'r> {
         let mut cur = BlockCursor::new();
         let order = self.meta.index_info.seek_order();
         // Index keys are rebuilt on the stack when they fit (no allocation per lookup), else in a bigger buffer.
-        let mut small = heapless::Vec::<u8, 64>::new();
+        let mut small = heapless::Vec::<u8, INDEX_KEY_ON_STACK>::new();
         let found = match cur.seek(&self.index, &mut small, user_key, order) {
             Err(Error::BufferTooSmall { .. }) => cur.seek(&self.index, &mut DefaultKeyBuf::new(), user_key, order),
             r => r,
@@ -232,14 +169,14 @@ impl<'r> TableLayout<'r> {
 
     /// Takes the block at `handle` out of `fetched` (file bytes starting at offset `fetched_at`) and verifies
     /// it when the read options say so; not decompressed.
-    pub fn read_block<'f>(
+    pub fn verified_block<'f>(
         &self,
         fetched: &'f [u8],
         fetched_at: u64,
         handle: BlockHandle,
         part: Part,
     ) -> Result<BlockContents<'f>> {
-        read_block(fetched, fetched_at, handle, self.meta.footer.block_checksum(), self.opts.verify_checksums, part)
+        verified_block(fetched, fetched_at, handle, self.meta.footer.block_checksum(), self.opts.verify_checksums, part)
     }
 
     /// Takes the data block at `handle` out of `fetched` (file bytes starting at offset `fetched_at`),
@@ -252,7 +189,7 @@ impl<'r> TableLayout<'r> {
         handle: BlockHandle,
         buf: &mut B,
     ) -> Result<DecodedBlock<'f>> {
-        let contents = self.read_block(fetched, fetched_at, handle, Part::DataBlock)?;
+        let contents = self.verified_block(fetched, fetched_at, handle, Part::DataBlock)?;
         let bytes = if contents.compression == CompressionType::None {
             BlockBytes::Fetched(contents.body)
         } else {
@@ -268,16 +205,16 @@ impl<'r> TableLayout<'r> {
         &self,
         block: &'b [u8],
         handle: BlockHandle,
-        user_key: &[u8],
+        user_key: &'b [u8],
         key: &mut impl KeyBuf,
-    ) -> Result<Option<Lookup<'b>>> {
+    ) -> Result<Option<Entry<'b>>> {
         block_lookup(block, user_key, key, self.meta.global_seqno).map_err(|e| e.at(Part::DataBlock, handle.offset))
     }
 
     /// Applies the table's range tombstones to a point lookup's result for `user_key` ([`newest_of`]).
-    pub fn apply_tombstones<'v>(&self, user_key: &[u8], point: Option<Lookup<'v>>) -> Result<Option<Lookup<'v>>> {
+    pub fn apply_tombstones<'v>(&self, user_key: &'v [u8], point: Option<Entry<'v>>) -> Result<Option<Entry<'v>>> {
         let tomb = if self.range_del.is_some() { self.range_tombstones().covering(user_key)? } else { None };
-        Ok(newest_of(point, tomb))
+        Ok(newest_of(user_key, point, tomb))
     }
 
     /// The point-lookup decision: the newest entry for `user_key`, honouring range tombstones, given the
@@ -285,9 +222,9 @@ impl<'r> TableLayout<'r> {
     pub fn get_in_block<'b>(
         &self,
         block: Option<(&'b [u8], BlockHandle)>,
-        user_key: &[u8],
+        user_key: &'b [u8],
         key: &mut impl KeyBuf,
-    ) -> Result<Option<Lookup<'b>>> {
+    ) -> Result<Option<Entry<'b>>> {
         let point = match block {
             Some((bytes, handle)) => self.point_in_block(bytes, handle, user_key, key)?,
             None => None,

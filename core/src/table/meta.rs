@@ -13,8 +13,8 @@ use crate::footer::Footer;
 use crate::handle::BlockHandle;
 use crate::metaindex::{FilterKind, Metaindex, RANGE_DEL};
 use crate::properties::Properties;
-use crate::table::lookup::index_seek;
-use crate::table::reader::{read_block, IndexInfo, ReadOptions, TableFilter};
+use crate::table::blocks::{verified_block, BlockContents, ReadOptions};
+use crate::table::index::{index_seek, IndexInfo};
 use crate::trailer::CompressionType;
 
 /// What a tail of the file covers.
@@ -43,7 +43,7 @@ pub fn meta_start(tail: &[u8], tail_offset: u64, file_len: u64, opts: &ReadOptio
     if first < tail_offset {
         return Ok(MetaNeed::From(first));
     }
-    let meta = read_block(
+    let meta = verified_block(
         tail,
         tail_offset,
         footer.metaindex,
@@ -58,6 +58,15 @@ pub fn meta_start(tail: &[u8], tail_offset: u64, file_len: u64, opts: &ReadOptio
         Ok(())
     })?;
     Ok(if lowest < tail_offset { MetaNeed::From(lowest) } else { MetaNeed::Covered })
+}
+
+/// The filter a table carries.
+#[derive(Debug, Clone, Copy)]
+pub enum TableFilter<'a> {
+    /// A full filter (RocksDB).
+    Full(FullFilter<'a>),
+    /// A LevelDB filter block (one filter per 2 KiB of data offsets).
+    LevelDb(LevelDbFilterBlock<'a>),
 }
 
 /// Where the index block's bytes live.
@@ -99,7 +108,7 @@ pub struct MetaLayout {
     metaindex: (usize, usize),
 }
 
-fn local(h: &crate::table::reader::BlockContents<'_>, region: &[u8]) -> (usize, usize) {
+fn local(h: &BlockContents<'_>, region: &[u8]) -> (usize, usize) {
     (h.body.as_ptr() as usize - region.as_ptr() as usize, h.body.len())
 }
 
@@ -115,7 +124,7 @@ impl MetaLayout {
         let fv = footer.format_version;
         let verify = opts.verify_checksums;
         let sum = footer.block_checksum();
-        let read = |h: BlockHandle, part: Part| read_block(region, base, h, sum, verify, part);
+        let read = |h: BlockHandle, part: Part| verified_block(region, base, h, sum, verify, part);
         let meta = read(footer.metaindex, Part::Metaindex)?;
         let metaindex = Metaindex::parse(meta.body).map_err(|e| e.at(Part::Metaindex, footer.metaindex.offset))?;
         footer.resolve_index(&metaindex, file_len)?;
@@ -262,7 +271,7 @@ impl MetaLayout {
     }
 
     /// The checksum scheme of every block (type and, for format_version ≥ 6, base context checksum): pass it
-    /// to [`read_block`]. Its `kind` is the checksum type.
+    /// to [`verified_block`]. Its `kind` is the checksum type.
     pub fn checksum(&self) -> BlockChecksum {
         self.footer.block_checksum()
     }
@@ -286,10 +295,10 @@ pub fn read_properties_block(
     verify: bool,
 ) -> Result<&[u8]> {
     let sum = sum.into();
-    match read_block(region, base, h, sum, verify, Part::Properties) {
+    match verified_block(region, base, h, sum, verify, Part::Properties) {
         Ok(b) => Ok(b.body),
         Err(e @ Error::ChecksumMismatch { stored, .. }) => {
-            let b = read_block(region, base, h, sum, false, Part::Properties)?;
+            let b = verified_block(region, base, h, sum, false, Part::Properties)?;
             let p = Properties::parse(b.body).map_err(|_| e.clone())?;
             let Some(at) = p.global_seqno_value_offset else { return Err(e) };
             let computed = crate::checksum::block_checksum_with_zeroed(sum.kind, b.body, at, 8, b.compression as u8)

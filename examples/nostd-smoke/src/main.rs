@@ -8,7 +8,8 @@ use core::hint::black_box;
 use core::panic::PanicInfo;
 
 use sstkit_core::keybuf::SliceKeyBuf;
-use sstkit_core::sink::{EmbeddedIo, Sink, SliceSink, TableWriter, WriteError};
+use sstkit_core::sink::{EmbeddedIo, Sink, SliceSink};
+use sstkit_core::{TableWriter, WriteError};
 use sstkit_core::table::{Options, Table, TableBuilder};
 use sstkit_core::{CompressionType, Error};
 

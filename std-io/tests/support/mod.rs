@@ -631,3 +631,18 @@ pub async fn read_object_ranged(store: &dyn ObjectStore, path: &Path) -> Bytes {
     let size = store.head(path).await.expect("head").size;
     store.get_range(path, 0..size).await.expect("get_range")
 }
+
+/// Writes `ops` (sorted) to a table file at `path` through a [`sstkit::file_writer::FileWriter`]; on an error
+/// the writer is dropped, which leaves nothing at `path`.
+#[allow(clippy::result_large_err)] // sstkit's own Result, as its API returns it.
+pub fn build_file<B: AsRef<[u8]>>(
+    path: impl AsRef<std::path::Path>,
+    opts: sstkit::writer::WriterOptions,
+    ops: impl IntoIterator<Item = sstkit::writer::WriteOp<B>>,
+) -> sstkit::Result<sstkit::writer::SstMetadata> {
+    let mut w = sstkit::file_writer::FileWriter::create(path, opts)?;
+    for op in ops {
+        w.write(op)?;
+    }
+    w.close()
+}

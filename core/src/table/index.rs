@@ -1,12 +1,67 @@
-//! Point lookups and entry decoding over single blocks, shared by the in-memory table and ranged readers.
+//! The index block: how it is encoded ([`IndexInfo`]) and walks over it (seek to a key's data block, every
+//! data-block handle from a key, every index entry).
 
-use crate::block::{Block, BlockCursor, KeyOrder};
-use crate::error::{Part, Result};
+use crate::block::{Block, BlockCursor, EntryFormat, KeyOrder};
+use crate::error::{Error, Part, Result};
 use crate::handle::BlockHandle;
-use crate::key::{split_internal_key, ValueType};
 use crate::keybuf::KeyBuf;
-use crate::table::cursor::Entry;
-use crate::table::reader::{IndexInfo, Lookup};
+use crate::properties::Properties;
+
+/// How the index block is encoded, from the properties (never from the footer's format_version).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct IndexInfo {
+    /// Keys are user keys (else internal keys).
+    pub user_keys: bool,
+    /// Entry format (delta-encoded handles or length-prefixed values).
+    pub format: EntryFormat,
+    /// Values carry the data block's first key (index type 3).
+    pub first_key: bool,
+}
+
+impl IndexInfo {
+    /// Reads the index settings from properties.
+    pub fn from_properties(p: &Properties<'_>) -> Result<Self> {
+        let first_key = match p.index_type.unwrap_or(0) {
+            // Type 1 (hash search) keeps an ordinary binary-searchable index; its hash meta blocks are optional.
+            0 | 1 => false,
+            3 => true,
+            2 => {
+                return Err(Error::Unsupported {
+                    part: Part::Index,
+                    what: "partitioned index (index type 2)",
+                    value: 2,
+                })
+            }
+            t => return Err(Error::Unsupported { part: Part::Index, what: "index type", value: u64::from(t) }),
+        };
+        let format = if p.index_is_delta_encoded() {
+            EntryFormat::DeltaHandle { first_key }
+        } else {
+            EntryFormat::LengthPrefixed
+        };
+        Ok(IndexInfo { user_keys: p.index_has_user_keys(), format, first_key })
+    }
+
+    /// Order to seek index keys by a user key.
+    pub fn seek_order(&self) -> KeyOrder {
+        if self.user_keys {
+            KeyOrder::Bytewise
+        } else {
+            KeyOrder::InternalByUser
+        }
+    }
+
+    /// The data-block handle an index cursor points at (`value` is the cursor's current value).
+    pub fn handle(&self, cursor: &BlockCursor, value: &[u8]) -> Result<BlockHandle> {
+        match self.format {
+            EntryFormat::DeltaHandle { .. } => Ok(cursor.handle()),
+            EntryFormat::LengthPrefixed => {
+                let (h, _) = BlockHandle::decode(value).map_err(|e| e.at(Part::Index, 0))?;
+                Ok(h)
+            }
+        }
+    }
+}
 
 /// Positions on the index entry for the data block that may hold `user_key` and returns its handle
 /// (`None` when `user_key` is past the last block).
@@ -89,56 +144,4 @@ fn first_key_of(value: &[u8], info: IndexInfo) -> Result<Option<&[u8]>> {
         }
     }
     Ok(Some(r.length_prefixed()?))
-}
-
-/// Decodes an entry from its stored internal key and value, applying a global seqno.
-pub fn decode_entry<'e>(internal_key: &'e [u8], value: &'e [u8], global_seqno: Option<u64>) -> Result<Entry<'e>> {
-    let (user_key, trailer) = split_internal_key(internal_key)?;
-    let kind = ValueType::parse(trailer as u8).map_err(|e| e.at(Part::DataBlock, 0))?;
-    Ok(Entry { user_key, seqno: global_seqno.unwrap_or(trailer >> 8), kind, value })
-}
-
-/// Looks `user_key` up in one uncompressed data block: its newest entry, if the block holds it.
-pub fn block_lookup<'b>(
-    block_bytes: &'b [u8],
-    user_key: &[u8],
-    key: &mut impl KeyBuf,
-    global_seqno: Option<u64>,
-) -> Result<Option<Lookup<'b>>> {
-    let block = Block::parse(block_bytes)?;
-    let mut cur = BlockCursor::new();
-    cur.seek(&block, key, user_key, KeyOrder::InternalByUser)?;
-    if !cur.valid() {
-        return Ok(None);
-    }
-    let e = decode_entry(key.as_slice(), cur.value(&block), global_seqno)?;
-    if e.user_key != user_key {
-        return Ok(None);
-    }
-    Ok(Some(Lookup { seqno: e.seqno, kind: e.kind, value: cur.value(&block) }))
-}
-
-/// Calls `f` with every entry of one uncompressed data block from the first with user key ≥ `start`, until
-/// `f` returns false. Returns false if `f` stopped early.
-pub fn for_each_in_block(
-    block_bytes: &[u8],
-    start: Option<&[u8]>,
-    key: &mut impl KeyBuf,
-    global_seqno: Option<u64>,
-    mut f: impl FnMut(Entry<'_>) -> Result<bool>,
-) -> Result<bool> {
-    let block = Block::parse(block_bytes)?;
-    let mut cur = BlockCursor::new();
-    match start {
-        Some(s) => cur.seek(&block, key, s, KeyOrder::InternalByUser)?,
-        None => cur.seek_to_first(&block, key)?,
-    }
-    while cur.valid() {
-        let e = decode_entry(key.as_slice(), cur.value(&block), global_seqno)?;
-        if !f(e)? {
-            return Ok(false);
-        }
-        cur.next(&block, key)?;
-    }
-    Ok(true)
 }

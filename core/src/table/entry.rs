@@ -1,0 +1,79 @@
+//! The entry a reader hands out, and reading entries out of one uncompressed data block.
+
+use crate::block::{Block, BlockCursor, KeyOrder};
+use crate::error::{Part, Result};
+use crate::key::{split_internal_key, ValueType};
+use crate::keybuf::KeyBuf;
+
+/// One entry as a reader hands it out: a cursor's current entry, or what a point lookup found (then, when a
+/// range tombstone newer than any point entry covers the key, kind `RangeDeletion` with the tombstone's seqno).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Entry<'e> {
+    /// The user key.
+    pub user_key: &'e [u8],
+    /// Its seqno (the table's global seqno for external files; the tombstone's for range deletions).
+    pub seqno: u64,
+    /// Its type: Value, Merge, Deletion, ... or RangeDeletion from a point lookup.
+    pub kind: ValueType,
+    /// Its value (empty for deletions).
+    pub value: &'e [u8],
+}
+
+impl Entry<'_> {
+    /// True if the key is deleted (point deletion, or a range tombstone covering it).
+    pub fn is_deleted(&self) -> bool {
+        self.kind.is_deletion()
+    }
+}
+
+/// Decodes an entry from its stored internal key and value, applying a global seqno.
+pub fn decode_entry<'e>(internal_key: &'e [u8], value: &'e [u8], global_seqno: Option<u64>) -> Result<Entry<'e>> {
+    let (user_key, trailer) = split_internal_key(internal_key)?;
+    let kind = ValueType::parse(trailer as u8).map_err(|e| e.at(Part::DataBlock, 0))?;
+    Ok(Entry { user_key, seqno: global_seqno.unwrap_or(trailer >> 8), kind, value })
+}
+
+/// Looks `user_key` up in one uncompressed data block: its newest entry, if the block holds it.
+pub fn block_lookup<'b>(
+    block_bytes: &'b [u8],
+    user_key: &'b [u8],
+    key: &mut impl KeyBuf,
+    global_seqno: Option<u64>,
+) -> Result<Option<Entry<'b>>> {
+    let block = Block::parse(block_bytes)?;
+    let mut cur = BlockCursor::new();
+    cur.seek(&block, key, user_key, KeyOrder::InternalByUser)?;
+    if !cur.valid() {
+        return Ok(None);
+    }
+    let e = decode_entry(key.as_slice(), cur.value(&block), global_seqno)?;
+    if e.user_key != user_key {
+        return Ok(None);
+    }
+    Ok(Some(Entry { user_key, seqno: e.seqno, kind: e.kind, value: cur.value(&block) }))
+}
+
+/// Calls `f` with every entry of one uncompressed data block from the first with user key ≥ `start`, until
+/// `f` returns false. Returns false if `f` stopped early.
+pub fn for_each_in_block(
+    block_bytes: &[u8],
+    start: Option<&[u8]>,
+    key: &mut impl KeyBuf,
+    global_seqno: Option<u64>,
+    mut f: impl FnMut(Entry<'_>) -> Result<bool>,
+) -> Result<bool> {
+    let block = Block::parse(block_bytes)?;
+    let mut cur = BlockCursor::new();
+    match start {
+        Some(s) => cur.seek(&block, key, s, KeyOrder::InternalByUser)?,
+        None => cur.seek_to_first(&block, key)?,
+    }
+    while cur.valid() {
+        let e = decode_entry(key.as_slice(), cur.value(&block), global_seqno)?;
+        if !f(e)? {
+            return Ok(false);
+        }
+        cur.next(&block, key)?;
+    }
+    Ok(true)
+}
