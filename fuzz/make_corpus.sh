@@ -7,3 +7,5 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 rm -rf fuzz/seeds
 cargo run -q -p sstkit-tests --example fuzz_seeds -- fuzz/seeds
+# Ribbon filters RocksDB 10.4.2 wrote (core/tests/data/filter/make_ribbon_fixtures.py), for the filter target.
+cp core/tests/data/filter/ribbon_10_1000.filter core/tests/data/filter/ribbon_7_10000.filter fuzz/seeds/filter/
