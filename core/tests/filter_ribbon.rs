@@ -99,3 +99,26 @@ fn truncated_ribbon_never_panics_nor_errors() {
         }
     }
 }
+
+/// The whole 1000-key table: its Ribbon filter reaches `get` through the metaindex, every key is found, and the
+/// filter rules out absent keys at its rate.
+#[cfg(feature = "alloc")]
+#[test]
+fn ribbon_table_from_rocksdb_10() {
+    use sstkit_core::table::{Table, TableFilter};
+    let bytes = include_bytes!("data/filter/ribbon_10_1000.sst");
+    let t = Table::open(bytes).unwrap();
+    let Some(TableFilter::Full(f)) = t.filter() else { panic!("no full filter: {:?}", t.filter()) };
+    assert!(matches!(f.kind(), FullFilterKind::Ribbon { num_blocks: 8, .. }), "{:?}", f.kind());
+    let mut buf = Vec::new();
+    for i in 0..1_000 {
+        let k = key(i);
+        let got = t.get(&k, &mut buf).unwrap().unwrap_or_else(|| panic!("key {i} not found"));
+        assert_eq!(got.value, b"v");
+    }
+    let passed = (0..20_000).filter(|&i| f.may_match(&absent(i))).count();
+    assert!(passed < 400, "{passed} of 20 000 absent keys pass");
+    for i in 0..2_000 {
+        assert!(t.get(&absent(i), &mut buf).unwrap().is_none());
+    }
+}

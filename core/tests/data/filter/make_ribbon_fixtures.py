@@ -11,6 +11,7 @@ Ribbon: RocksDB treats their unknown level as the bottommost). It keeps only the
 `fullfilter.rocksdb.BuiltinBloomFilter` block contents:
 
   ribbon_<bits>_<n>.filter   the Ribbon filter of keys key(0..n), written with `ribbonfilter:<bits>`
+  ribbon_10_1000.sst         the whole (uncompressed, format_version 5) table of the 1000-key case, value b"v"
 
 `core/tests/filter_ribbon.rs` regenerates the keys with the same formula: key(i) = b"key-%d" % (i * 2654435761 mod
 2^32), a bijection, so the keys are distinct; absent keys there start with b"absent-".
@@ -71,7 +72,7 @@ def read_block(data, off, size):
     return data[off:off + size]
 
 
-def ribbon_filter(bits, n):
+def ribbon_filter(bits, n, keep_sst=None):
     tmp = tempfile.mkdtemp(prefix="sstkit-ribbon-")
     try:
         path = os.path.join(tmp, "db")
@@ -115,6 +116,8 @@ def ribbon_filter(bits, n):
         assert filt is not None, "no %r in the metaindex" % FILTER_NAME
         assert props[b"rocksdb.filter.policy"] == b"ribbonfilter", props[b"rocksdb.filter.policy"]
         assert filt[-5] == 0xFE, "not a Ribbon filter: metadata %s" % filt[-5:].hex()
+        if keep_sst:
+            shutil.copyfile(sst, keep_sst)
         return filt
     finally:
         shutil.rmtree(tmp)
@@ -122,7 +125,8 @@ def ribbon_filter(bits, n):
 
 def main():
     for bits, n in CASES:
-        filt = ribbon_filter(bits, n)
+        keep = os.path.join(HERE, "ribbon_10_1000.sst") if (bits, n) == (10, 1_000) else None
+        filt = ribbon_filter(bits, n, keep)
         with open(os.path.join(HERE, "ribbon_%d_%d.filter" % (bits, n)), "wb") as f:
             f.write(filt)
         meta = filt[-5:]
