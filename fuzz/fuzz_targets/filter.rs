@@ -27,7 +27,10 @@ fuzz_target!(|data: &[u8]| {
             let mut whole = solution.to_vec();
             whole.extend_from_slice(&[0xFE, *seed, *b0, *b1, *b2]);
             let f = FullFilter::parse(&whole).unwrap();
-            assert_eq!(f.kind(), FullFilterKind::Ribbon { seed: *seed, num_blocks });
+            // Five bytes with no solution are "empty" to FullFilter (RocksDB: always false; here always true).
+            if !solution.is_empty() {
+                assert_eq!(f.kind(), FullFilterKind::Ribbon { seed: *seed, num_blocks });
+            }
             for k in &keys {
                 assert_eq!(r.may_match(k), f.may_match(k));
             }
