@@ -7,3 +7,11 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 rm -rf fuzz/seeds
 cargo run -q -p sstkit-tests --example fuzz_seeds -- fuzz/seeds
+# Ribbon filters RocksDB 10.4.2 wrote (core/tests/data/filter/make_ribbon_fixtures.py), for the filter target.
+cp core/tests/data/filter/ribbon_10_1000.filter core/tests/data/filter/ribbon_7_10000.filter fuzz/seeds/filter/
+# BZip2 blocks RocksDB 7.8.3 wrote (core/tests/data/compress/make_fixtures.py) for the decompress target: codec
+# byte 3, settings byte 0xC0 | format_version (1 MiB cap), body.
+for fv in 5 1; do
+    { printf "\\x03\\x$(printf %x $((0xC0 + fv)))"; cat "core/tests/data/compress/bzip2_fv$fv.bin"; } \
+        > "fuzz/seeds/decompress/rocksdb-bzip2_fv$fv"
+done

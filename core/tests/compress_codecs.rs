@@ -1,4 +1,4 @@
-//! Block codecs against reference encoders (snap, miniz_oxide, ruzstd, lz4_flex) and against blocks RocksDB
+//! Block codecs against reference encoders (snap, miniz_oxide, ruzstd, lz4_flex, bzip2) and against blocks RocksDB
 //! 7.8.3 wrote (`tests/data/compress/`, made by `make_fixtures.py`), plus hostile input that must not panic.
 //! Tests live in `mod compress` so `cargo test compress` selects them.
 
@@ -22,7 +22,7 @@ mod compress {
         let len = decompressed_len(kind, fv, body, DEFAULT_MAX_BLOCK_LEN)?.unwrap_or(body.len());
         let mut out = vec![0u8; len];
         let n = match decompress_into(kind, fv, body, &mut out) {
-            // Legacy Zlib does not store its length; the error tells it.
+            // Legacy Zlib and BZip2 do not store their length; the error tells it.
             Err(Error::BufferTooSmall { needed }) if needed > len => {
                 out.resize(needed, 0);
                 decompress_into(kind, fv, body, &mut out)?
@@ -92,6 +92,8 @@ mod compress {
         ("zstd_fv5", C::Zstd, 5),
         ("zlib_fv1", C::Zlib, 1),
         ("lz4_fv1", C::Lz4, 1),
+        ("bzip2_fv5", C::Bzip2, 5),
+        ("bzip2_fv1", C::Bzip2, 1),
     ];
 
     /// A block's restart array is in range: last u32 = num_restarts, offsets ascending from 0 before it.
@@ -116,7 +118,7 @@ mod compress {
                 assert!(matches!(decode(kind, fv, &body), Err(Error::Unsupported { .. })), "{name}");
                 continue;
             }
-            let claimed = if name == "zlib_fv1" { None } else { Some(raw.len()) };
+            let claimed = if matches!(name, "zlib_fv1" | "bzip2_fv1") { None } else { Some(raw.len()) };
             assert_eq!(decompressed_len(kind, fv, &body, DEFAULT_MAX_BLOCK_LEN).unwrap(), claimed, "{name}");
             let got = decode(kind, fv, &body).unwrap_or_else(|e| panic!("{name}: {e}"));
             assert_eq!(got, raw, "{name}");
@@ -156,7 +158,8 @@ mod compress {
 
     #[test]
     fn unsupported_and_trivial_types() {
-        for kind in [C::Bzip2, C::Xpress] {
+        let kinds: &[C] = if cfg!(feature = "bzip2") { &[C::Xpress] } else { &[C::Bzip2, C::Xpress] };
+        for &kind in kinds {
             let body = prefixed(3, b"abc");
             assert!(matches!(decompressed_len(kind, 5, &body, 100), Err(Error::Unsupported { .. })));
             assert!(matches!(decompress_into(kind, 5, &body, &mut [0u8; 8]), Err(Error::Unsupported { .. })));
@@ -171,7 +174,7 @@ mod compress {
         assert!(matches!(compress_into(C::Snappy, 5, b"aaaa", &mut [0u8; 32]), Err(Error::Unsupported { .. })));
         assert!(matches!(compress_into(C::Zstd, 5, b"aaaa", &mut [0u8; 32]), Err(Error::Unsupported { .. })));
         // A bad varint prefix is corruption, not a panic.
-        for kind in [C::Snappy, C::Zlib, C::Lz4, C::Zstd] {
+        for kind in [C::Snappy, C::Zlib, C::Lz4, C::Zstd, C::Bzip2] {
             for body in [&[0x80u8, 0x80][..], &[], &[0xff; 6]] {
                 let r = decompressed_len(kind, 5, body, 100);
                 if can_decompress(kind) {
@@ -451,6 +454,60 @@ mod compress {
             let i = at.index(body.len());
             body[i] ^= x;
             poke(C::Zstd, 5, &body);
+        }
+    }
+
+    // ---- BZip2 ----
+
+    #[cfg(feature = "bzip2")]
+    fn bz2(raw: &[u8], level: u32) -> Vec<u8> {
+        use bzip2::{Action, Compress, Compression, Status};
+        let mut c = Compress::new(Compression::new(level), 30);
+        let mut out = Vec::with_capacity(raw.len() + raw.len() / 50 + 700);
+        assert_eq!(c.compress_vec(raw, &mut out, Action::Finish).unwrap(), Status::StreamEnd);
+        out
+    }
+
+    #[cfg(feature = "bzip2")]
+    #[test]
+    fn bzip2_sizes_and_lies() {
+        // Over 900 kB: several bzip2 blocks in one stream.
+        let raw: Vec<u8> = (0..300_000u32).flat_map(|i| format!("{} ", i % 7000).into_bytes()).collect();
+        assert!(raw.len() > 1_000_000);
+        let stream = bz2(&raw, 9);
+        let body = prefixed(raw.len(), &stream);
+        assert_eq!(decode(C::Bzip2, 5, &body).unwrap(), raw);
+        // Legacy (fv < 2): no prefix, the length is learned from BufferTooSmall.
+        assert_eq!(decompressed_len(C::Bzip2, 1, &stream, 10), Ok(None));
+        let mut out = vec![0u8; 1000];
+        assert_eq!(decompress_into(C::Bzip2, 1, &stream, &mut out), Err(Error::BufferTooSmall { needed: raw.len() }));
+        assert_eq!(decode(C::Bzip2, 0, &stream).unwrap(), raw);
+        // Claims that disagree with the stream: corruption, never a write past the claim.
+        let mut out = vec![0u8; raw.len() + 10];
+        assert!(is_corrupt(decompress_into(C::Bzip2, 5, &prefixed(1000, &stream), &mut out)));
+        assert!(is_corrupt(decompress_into(C::Bzip2, 5, &prefixed(raw.len() + 1, &stream), &mut out)));
+        // A claim above the cap is refused before any work.
+        assert!(matches!(decompressed_len(C::Bzip2, 5, &body, raw.len() - 1), Err(Error::Unsupported { .. })));
+        assert_eq!(decode(C::Bzip2, 5, &prefixed(0, &bz2(b"", 1))).unwrap(), b"");
+    }
+
+    #[cfg(feature = "bzip2")]
+    proptest! {
+        #![proptest_config(ProptestConfig { failure_persistence: None, cases: 64, ..ProptestConfig::default() })]
+        #[test]
+        fn bzip2_matches_reference(raw in any_data(), level in 1u32..=9) {
+            let stream = bz2(&raw, level);
+            prop_assert_eq!(decode(C::Bzip2, 5, &prefixed(raw.len(), &stream)).unwrap(), raw.clone());
+            prop_assert_eq!(decode(C::Bzip2, 1, &stream).unwrap(), raw);
+        }
+
+        #[test]
+        fn bzip2_mutated_never_panics(raw in repetitive(), at in any::<prop::sample::Index>(), x in 1u8..) {
+            let mut body = prefixed(raw.len(), &bz2(&raw, 1));
+            let i = at.index(body.len());
+            body[i] ^= x;
+            poke(C::Bzip2, 5, &body);
+            poke(C::Bzip2, 1, &body);
         }
     }
 }

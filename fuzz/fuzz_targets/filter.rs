@@ -1,11 +1,13 @@
-//! Raw bytes → `FullFilter::parse` and `LevelDbFilterBlock::parse`, queried with keys cut from the input; plus
-//! filters built over those keys must match every one of them.
+//! Raw bytes → `FullFilter::parse` and `LevelDbFilterBlock::parse`, queried with keys cut from the input; the same
+//! bytes as a Ribbon solution with any seed and block count; plus filters built over those keys must match every
+//! one of them.
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
 use sstkit_core::filter::leveldb::bloom_may_match;
 use sstkit_core::filter::{
-    fast_bloom, legacy_bloom, FastLocalBloom, FullFilter, KeyHash, LegacyBloom, LevelDbFilterBlock,
+    fast_bloom, legacy_bloom, FastLocalBloom, FullFilter, FullFilterKind, KeyHash, LegacyBloom, LevelDbFilterBlock,
+    RibbonFilter,
 };
 
 fuzz_target!(|data: &[u8]| {
@@ -15,6 +17,23 @@ fuzz_target!(|data: &[u8]| {
         let _ = f.kind();
         for k in &keys {
             assert_eq!(f.may_match(k), f.may_match_hash(&KeyHash::new(k)));
+        }
+    }
+    // Ribbon directly: the first 4 bytes are the seed and a 24-bit block count, the rest is the solution (any
+    // length, any relation to the block count); and FullFilter must answer the same on the same layout.
+    if let [seed, b0, b1, b2, solution @ ..] = data {
+        let num_blocks = u32::from_le_bytes([*b0, *b1, *b2, 0]);
+        if let Some(r) = RibbonFilter::new(solution, *seed, num_blocks) {
+            let mut whole = solution.to_vec();
+            whole.extend_from_slice(&[0xFE, *seed, *b0, *b1, *b2]);
+            let f = FullFilter::parse(&whole).unwrap();
+            // Five bytes with no solution are "empty" to FullFilter (RocksDB: always false; here always true).
+            if !solution.is_empty() {
+                assert_eq!(f.kind(), FullFilterKind::Ribbon { seed: *seed, num_blocks });
+            }
+            for k in &keys {
+                assert_eq!(r.may_match(k), f.may_match(k));
+            }
         }
     }
     if let Ok(f) = LevelDbFilterBlock::parse(data) {

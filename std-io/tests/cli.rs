@@ -658,7 +658,7 @@ fn exit_codes_and_kinds_are_the_same_everywhere() {
     let trailer = (first_block["offset"].as_u64().unwrap() + first_block["size"].as_u64().unwrap()) as usize;
     let mut bytes = std::fs::read(&u).unwrap();
     assert_eq!(bytes[trailer], 0, "an uncompressed block");
-    bytes[trailer] = 0x03; // BZip2
+    bytes[trailer] = 0x06; // XPRESS (never supported; BZip2 now is)
     std::fs::write(&u, &bytes).unwrap();
     let err = fails(&["verify", u_s], 4);
     assert!(err.contains("UNSUPPORTED:"), "{err}");

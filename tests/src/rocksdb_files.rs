@@ -88,6 +88,7 @@ impl RocksVariant {
             "lz4" => "kLZ4Compression",
             "zlib" => "kZlibCompression",
             "zstd" => "kZSTD",
+            "bzip2" => "kBZip2Compression",
             other => return Err(format!("unknown compression {other:?}")),
         })
     }
@@ -100,6 +101,7 @@ impl RocksVariant {
             "lz4" => "LZ4",
             "zlib" => "Zlib",
             "zstd" => "ZSTD",
+            "bzip2" => "BZip2",
             other => return Err(format!("unknown compression {other:?}")),
         })
     }

@@ -279,6 +279,34 @@ fn extern_sst_defaults_and_single_entry() {
     check_extern(dir.path(), 100, &RocksVariant::default(), &[(Vec::new(), Vec::new())]);
 }
 
+/// BZip2 blocks (compression type 3), every format_version (fv < 2: no length
+/// prefix), with and without the filter/index-type-3/hash-index features, and
+/// the legacy ones opened with the default read options and a 1 MiB index buffer.
+#[test]
+fn extern_sst_bzip2() {
+    if rocksdb_tools().is_none() {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let entries = sample_entries(400, 14);
+    let mut n = 0;
+    for fv in 0..=5 {
+        for features in [false, true] {
+            let checksum = if fv == 0 { 1 } else { 4 };
+            check_extern(dir.path(), n, &extern_variant(checksum, "bzip2", fv, features), &entries);
+            n += 1;
+        }
+    }
+    for fv in [0, 1] {
+        let bytes = std::fs::read(dir.path().join(format!("extern{}.sst", 2 * fv))).unwrap();
+        let mut index_buf = vec![0u8; 1 << 20];
+        let t = Table::open_with(&bytes, ReadOptions::default(), &mut index_buf).unwrap();
+        let (k, v) = &entries[9];
+        let mut buf = Vec::new();
+        assert_eq!(t.get(k, &mut buf).unwrap().unwrap().value, v.as_slice(), "fv{fv}");
+    }
+}
+
 /// Zlib blocks of format_version < 2 do not record their uncompressed length.
 /// Opening such a table with the default read options must not demand an
 /// index buffer of `max_block_len` (64 MiB) for an index of a few hundred

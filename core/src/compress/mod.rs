@@ -8,15 +8,18 @@
 //! | Zlib | varint32 length, raw deflate | raw deflate, length unknown |
 //! | LZ4, LZ4HC | varint32 length, LZ4 block | 8-byte little-endian length, LZ4 block |
 //! | ZSTD | varint32 length, zstd frame | same |
+//! | BZip2 | varint32 length, bzip2 stream | bzip2 stream, length unknown |
 //!
 //! Decoders write into a caller buffer: ask [`decompressed_len`] how big it must be, then call
 //! [`decompress_into`]. Nothing here allocates a size read from the input. LZ4, Snappy and Zlib need no
-//! allocator; ZSTD does (feature `zstd`). Only LZ4 can be written ([`compress_into`]).
+//! allocator; ZSTD does (feature `zstd`), and BZip2 needs `std` (feature `bzip2`). Only LZ4 can be written ([`compress_into`]).
 
 use crate::error::{Error, Part, Result};
 use crate::trailer::CompressionType;
 use crate::varint;
 
+#[cfg(feature = "bzip2")]
+mod bzip2;
 #[cfg(feature = "lz4")]
 mod lz4;
 #[cfg(feature = "snappy")]
@@ -52,7 +55,8 @@ pub const fn can_decompress(kind: CompressionType) -> bool {
         CompressionType::Zlib => cfg!(feature = "zlib"),
         CompressionType::Lz4 | CompressionType::Lz4hc => cfg!(feature = "lz4"),
         CompressionType::Zstd | CompressionType::ZstdNotFinal => cfg!(feature = "zstd"),
-        CompressionType::Bzip2 | CompressionType::Xpress => false,
+        CompressionType::Bzip2 => cfg!(feature = "bzip2"),
+        CompressionType::Xpress => false,
     }
 }
 
@@ -65,7 +69,8 @@ fn unsupported(kind: CompressionType) -> Error {
         | CompressionType::Lz4
         | CompressionType::Lz4hc
         | CompressionType::Zstd
-        | CompressionType::ZstdNotFinal => "compression type (feature disabled)",
+        | CompressionType::ZstdNotFinal
+        | CompressionType::Bzip2 => "compression type (feature disabled)",
         _ => "compression type",
     };
     Error::Unsupported { part: Part::Compression, what, value: u64::from(kind as u8) }
@@ -87,7 +92,7 @@ fn frame(kind: CompressionType, format_version: u32, body: &[u8]) -> Result<Fram
         CompressionType::None => (Some(body.len()), 0),
         // Snappy's header is part of its own format: read it, but leave it to the decoder.
         CompressionType::Snappy => (Some(varint_prefix(body)?.0), 0),
-        CompressionType::Zlib if !prefixed => (None, 0),
+        CompressionType::Zlib | CompressionType::Bzip2 if !prefixed => (None, 0),
         CompressionType::Lz4 | CompressionType::Lz4hc if !prefixed => {
             // RocksDB copies a size_t in native (little) endian but reads back only its low 32 bits.
             let Some(len) = varint::read_fixed32(body, 0).filter(|_| body.len() >= LEGACY_LZ4_PREFIX_LEN) else {
@@ -106,7 +111,7 @@ fn frame(kind: CompressionType, format_version: u32, body: &[u8]) -> Result<Fram
 /// Uncompressed length a compressed block body claims.
 ///
 /// The length comes from RocksDB's varint32 prefix, Snappy's own varint header, or for format_version < 2 LZ4
-/// the 8-byte little-endian prefix. For format_version < 2 Zlib the length is not stored: `Ok(None)`.
+/// the 8-byte little-endian prefix. For format_version < 2 Zlib and BZip2 the length is not stored: `Ok(None)`.
 /// For [`CompressionType::None`] it is `body.len()`.
 ///
 /// Errors: [`Error::Unsupported`] if this build cannot decode `kind` (see [`can_decompress`]) or if the claimed
@@ -136,8 +141,9 @@ pub fn decompressed_len(
 /// is shorter than the block, checked before any work; [`Error::Unsupported`] if this build cannot decode `kind`;
 /// [`Error::Corruption`] on bad data, including output longer or shorter than the claimed length.
 ///
-/// Format_version < 2 Zlib does not store its length: when `out` is too short, a second pass counts the length
-/// (with a 32 KiB window on the stack) for the `needed` of the error, up to [`DEFAULT_MAX_BLOCK_LEN`].
+/// Format_version < 2 Zlib and BZip2 do not store their length: when `out` is too short, a second pass counts the
+/// length (Zlib with a 32 KiB window on the stack, BZip2 a 64 KiB chunk at a time) for the `needed` of the error,
+/// up to [`DEFAULT_MAX_BLOCK_LEN`].
 pub fn decompress_into(kind: CompressionType, format_version: u32, body: &[u8], out: &mut [u8]) -> Result<usize> {
     let framed = frame(kind, format_version, body)?;
     let Some(claimed) = framed.claimed else {
@@ -171,12 +177,17 @@ fn decode(kind: CompressionType, payload: &[u8], out: &mut [u8]) -> Result<usize
         CompressionType::Lz4 | CompressionType::Lz4hc => lz4::decompress(payload, out),
         #[cfg(feature = "zstd")]
         CompressionType::Zstd | CompressionType::ZstdNotFinal => zstd::decompress(payload, out),
+        #[cfg(feature = "bzip2")]
+        CompressionType::Bzip2 => match bzip2::decompress(payload, out)? {
+            Some(n) => Ok(n),
+            None => Err(Error::corrupt(Part::Compression, 0, "bzip2 data longer than the claimed length")),
+        },
         // `frame` already rejected what this build cannot decode.
         _ => Err(unsupported(kind)),
     }
 }
 
-/// Decodes a body that does not store its uncompressed length (format_version < 2 Zlib).
+/// Decodes a body that does not store its uncompressed length (format_version < 2 Zlib and BZip2).
 #[allow(unused_variables)]
 fn decompress_unsized(kind: CompressionType, framed: Framed<'_>, out: &mut [u8]) -> Result<usize> {
     #[cfg(feature = "zlib")]
@@ -191,7 +202,19 @@ fn decompress_unsized(kind: CompressionType, framed: Framed<'_>, out: &mut [u8])
             }
         };
     }
-    // Only legacy Zlib lacks a length; `frame` gives every other codec one.
+    #[cfg(feature = "bzip2")]
+    if kind == CompressionType::Bzip2 {
+        let at = framed.payload_at as u64;
+        return match bzip2::decompress(framed.payload, out).map_err(|e| e.at(Part::Compression, at))? {
+            Some(n) => Ok(n),
+            None => {
+                let needed = bzip2::decompressed_len(framed.payload, DEFAULT_MAX_BLOCK_LEN)
+                    .map_err(|e| e.at(Part::Compression, at))?;
+                Err(Error::BufferTooSmall { needed })
+            }
+        };
+    }
+    // Only legacy Zlib and BZip2 lack a length; `frame` gives every other codec one.
     Err(unsupported(kind))
 }
 
@@ -208,7 +231,7 @@ pub fn decompress_to_vec(
         what: "uncompressed block length above the limit",
         value: len as u64,
     };
-    // Legacy Zlib does not say; start from a guess and learn the exact length from BufferTooSmall.
+    // Legacy Zlib and BZip2 do not say; start from a guess and learn the exact length from BufferTooSmall.
     let mut len = match decompressed_len(kind, format_version, body, max_len)? {
         Some(len) => len,
         None => body.len().saturating_mul(4).min(max_len),

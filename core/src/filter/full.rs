@@ -5,6 +5,7 @@ use zerocopy::FromBytes;
 use super::metadata::{
     FullFilterMetadata, LegacyBloomMetadata, FAST_LOCAL_BLOOM_SUB_IMPL, NEW_BLOOM_MARKER, RIBBON_MARKER,
 };
+use super::ribbon::RibbonFilter;
 use super::{fast_bloom, hash32, legacy_bloom, xxph3};
 use crate::error::{Error, Part, Result};
 
@@ -15,7 +16,8 @@ pub enum AlwaysMatchReason {
     /// At most the 5 metadata bytes: no bit data. (RocksDB 7.8 reads such a filter as "matches nothing"; RocksDB
     /// itself writes no filter block for a table without keys. Answering "may match" is the safe choice.)
     Empty,
-    /// A Ribbon filter (marker `0xFE`), which this crate does not decode.
+    /// A Ribbon filter (marker `0xFE`) with fewer than 2 blocks, which RocksDB reads as "always may match"
+    /// (it never writes one).
     Ribbon,
     /// A marker, sub-implementation, line size, probe count or reserved field RocksDB 7.8 does not know or
     /// reserves; RocksDB treats these as "always may match" too.
@@ -40,6 +42,13 @@ pub enum FullFilterKind {
         /// log2 of the cache-line size in bytes (6 on the x86 machines that write nearly all of them).
         log2_line_bytes: u8,
     },
+    /// Ribbon filter (`Standard128Ribbon`, marker `0xFE`), keys hashed with XXPH3 like FastLocalBloom.
+    Ribbon {
+        /// Ordinal seed (the metadata's second byte) under which the filter was solved.
+        seed: u8,
+        /// Number of 128-slot blocks (the metadata's 24-bit field), at least 2.
+        num_blocks: u32,
+    },
     /// A filter that cannot rule any key out.
     AlwaysMatch(AlwaysMatchReason),
 }
@@ -47,7 +56,7 @@ pub enum FullFilterKind {
 /// A key's hashes for every full-filter kind, to hash once and probe many filters.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct KeyHash {
-    /// [`xxph3::xxph3_64`] of the user key (FastLocalBloom).
+    /// [`xxph3::xxph3_64`] of the user key (FastLocalBloom and Ribbon).
     pub xxph3: u64,
     /// [`hash32::bloom_hash`] of the user key (legacy Bloom).
     pub legacy: u32,
@@ -62,8 +71,8 @@ impl KeyHash {
 
 /// A parsed full filter block: the block contents (without the block trailer), borrowed.
 ///
-/// Parsing mirrors RocksDB 7.8's `GetBuiltinFilterBitsReader`. Filters RocksDB would not decode (Ribbon,
-/// reserved markers or fields, ≤ 5 bytes) parse to [`FullFilterKind::AlwaysMatch`], so lookups never fail
+/// Parsing mirrors RocksDB's `GetBuiltinFilterBitsReader`. Filters RocksDB would not decode (Ribbon with fewer than
+/// 2 blocks, reserved markers or fields, ≤ 5 bytes) parse to [`FullFilterKind::AlwaysMatch`], so lookups never fail
 /// because of them. [`parse`](Self::parse) returns [`Error::Corruption`] only for layouts no RocksDB version writes
 /// and where the metadata contradicts the length:
 /// - a FastLocalBloom whose bit data is not a whole number of 64-byte lines (RocksDB would read past the bit data
@@ -108,7 +117,17 @@ impl<'a> FullFilter<'a> {
                 }
                 Ok(FullFilter { bits, kind: FullFilterKind::FastLocalBloom { num_probes } })
             }
-            RIBBON_MARKER => always(AlwaysMatchReason::Ribbon),
+            RIBBON_MARKER => {
+                // FE, seed, num_blocks as 24-bit little endian in the three bytes after it.
+                let num_blocks = u32::from(meta.block_and_probes) | u32::from(meta.reserved.get()) << 8;
+                // Like RocksDB, any length is accepted: the query checks every segment read.
+                match RibbonFilter::new(bits, meta.sub_impl, num_blocks) {
+                    Some(_) => {
+                        Ok(FullFilter { bits, kind: FullFilterKind::Ribbon { seed: meta.sub_impl, num_blocks } })
+                    }
+                    None => always(AlwaysMatchReason::Ribbon),
+                }
+            }
             1..=127 => {
                 let Ok((_, legacy)) = LegacyBloomMetadata::ref_from_suffix(contents) else {
                     return always(AlwaysMatchReason::Empty);
@@ -145,6 +164,7 @@ impl<'a> FullFilter<'a> {
             FullFilterKind::FastLocalBloom { num_probes } => {
                 fast_bloom::may_match_hash(self.bits, num_probes, xxph3::xxph3_64(user_key))
             }
+            FullFilterKind::Ribbon { .. } => self.ribbon_may_match(xxph3::xxph3_64(user_key)),
             FullFilterKind::LegacyBloom { num_probes, num_lines, log2_line_bytes } => legacy_bloom::may_match_hash(
                 self.bits,
                 num_lines,
@@ -162,10 +182,24 @@ impl<'a> FullFilter<'a> {
             FullFilterKind::FastLocalBloom { num_probes } => {
                 fast_bloom::may_match_hash(self.bits, num_probes, hash.xxph3)
             }
+            FullFilterKind::Ribbon { .. } => self.ribbon_may_match(hash.xxph3),
             FullFilterKind::LegacyBloom { num_probes, num_lines, log2_line_bytes } => {
                 legacy_bloom::may_match_hash(self.bits, num_lines, log2_line_bytes, num_probes, hash.legacy)
             }
             FullFilterKind::AlwaysMatch(_) => true,
+        }
+    }
+}
+
+impl FullFilter<'_> {
+    /// Queries a [`FullFilterKind::Ribbon`] filter (rebuilding the small reader from the kind's fields is cheaper
+    /// than storing it in every `FullFilter`).
+    fn ribbon_may_match(&self, hash: u64) -> bool {
+        match self.kind {
+            FullFilterKind::Ribbon { seed, num_blocks } => {
+                RibbonFilter::new(self.bits, seed, num_blocks).is_none_or(|r| r.may_match_hash(hash))
+            }
+            _ => true,
         }
     }
 }
@@ -190,7 +224,9 @@ mod tests {
             (&[0u8; 64 + 5], AlwaysMatchReason::Unknown),
             // RocksDB's FinishAlwaysTrue (written when it detects a corrupted hash list): 6 zero bytes.
             (&[0u8; 6], AlwaysMatchReason::Unknown),
-            (&[0xFE; 64 + 5], AlwaysMatchReason::Ribbon),
+            // Ribbon with 0 and 1 blocks.
+            (b"\x01\x02\x03\xfe\x00\x00\x00\x00", AlwaysMatchReason::Ribbon),
+            (b"\x01\x02\x03\xfe\x07\x01\x00\x00", AlwaysMatchReason::Ribbon),
             (&[0x80; 64 + 5], AlwaysMatchReason::Unknown),
         ];
         for &(bytes, reason) in cases {

@@ -5,7 +5,7 @@
 //! | first byte | meaning |
 //! |---|---|
 //! | `0xFF` (−1) | "new" Bloom: [`FullFilterMetadata`], sub-impl 0 = FastLocalBloom (format_version 5) |
-//! | `0xFE` (−2) | Ribbon filter (same layout, not decoded here) |
+//! | `0xFE` (−2) | Ribbon filter: `FE <seed> <num_blocks: u24 LE>`, read by [`super::ribbon`] |
 //! | 1..=127 | legacy cache-local Bloom (format_version < 5): [`LegacyBloomMetadata`], the byte is num_probes |
 //! | 0 | zero probes: always "may match" |
 //! | other | reserved: always "may match" |

@@ -27,6 +27,8 @@ VARIANTS = [
     ("zstd", 5, "zstd_fv5", 7),
     ("zlib", 1, "zlib_fv1", 2),
     ("lz4", 1, "lz4_fv1", 4),
+    ("bzip2", 5, "bzip2_fv5", 3),
+    ("bzip2", 1, "bzip2_fv1", 3),
 ]
 
 
