@@ -742,7 +742,7 @@ fn report(output: &str, files: &[SstMetadata], bad: &BadLines, ui: Ui) {
 
 #[cfg(test)]
 mod tests {
-    use super::{parse_size, parse_target_size};
+    use super::{left_behind, parse_size, parse_target_size, upload_id};
 
     #[test]
     fn sizes() {
@@ -753,5 +753,20 @@ mod tests {
         assert!(parse_target_size("1K").unwrap_err().contains("at least 64K"));
         assert_eq!(parse_target_size("64K"), Ok(64 << 10));
         assert!(parse_target_size("2000G").unwrap_err().contains("at most"));
+    }
+
+    #[test]
+    fn upload_ids_in_store_errors() {
+        let e = "Error performing DELETE http://h/b/k?uploadId=a%2Bb.c_1 in 2ms - 403";
+        assert_eq!(upload_id(e).as_deref(), Some("a+b.c_1"));
+        assert_eq!(upload_id("PUT http://h/b/k?partNumber=2&uploadId=x-1&y=2 in 1ms").as_deref(), Some("x-1"));
+        assert_eq!(upload_id("uploadId= in 1ms"), None);
+        assert_eq!(upload_id("connection refused"), None);
+        // Without an id, the S3 hint says how to find it; other stores and rolling builds get no aws command.
+        let s3 = left_behind("s3://b/d/k.sst", false, "connection refused");
+        assert!(s3.contains("list-multipart-uploads --bucket b --prefix d/k.sst"), "{s3}");
+        let gs = left_behind("gs://b/k.sst", false, "DELETE http://h/k?uploadId=u in 1ms");
+        assert_eq!(gs, "an incomplete multipart upload (upload id u) may be left at gs://b/k.sst");
+        assert!(left_behind("s3://b/d", true, "").contains("may be left under s3://b/d"));
     }
 }
