@@ -671,7 +671,12 @@ impl Uploader {
                             p.settle().await;
                         }
                         if let Err(e) = upload.abort().await {
-                            tracing::warn!(path = %path, error = %e, "aborting the upload of a dropped writer failed");
+                            tracing::warn!(
+                                path = %path,
+                                error = %e,
+                                "aborting the upload of a dropped writer failed: an incomplete multipart upload may be \
+                                 left at the path"
+                            );
                         }
                     }
                     .instrument(span),
@@ -799,7 +804,11 @@ impl SstWriter {
         if let Err(e) = &r {
             self.drv.fail(e.to_string());
             if let Err(abort) = self.up.abort().await {
-                tracing::warn!(path = %self.up.path, error = %abort, "aborting the multipart upload failed");
+                tracing::warn!(
+                    path = %self.up.path,
+                    error = %abort,
+                    "aborting the multipart upload failed: an incomplete multipart upload may be left at the path"
+                );
             }
         }
         r
@@ -909,12 +918,16 @@ where
     S: Stream<Item = WriteOp<B>>,
     B: AsRef<[u8]>,
 {
-    let mut w = SstWriter::new(store, path, opts)?;
+    let mut w = SstWriter::new(store, path.clone(), opts)?;
     let mut stream = std::pin::pin!(stream);
     while let Some(op) = stream.next().await {
         if let Err(e) = w.write(op).await {
             if let Err(abort) = w.abort().await {
-                tracing::warn!(error = %abort, "aborting after a failed build");
+                tracing::warn!(
+                    path = %path,
+                    error = %abort,
+                    "aborting after a failed build failed: an incomplete multipart upload may be left at the path"
+                );
             }
             return Err(e);
         }

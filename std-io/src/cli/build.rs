@@ -220,23 +220,20 @@ impl Sink {
         Ok(())
     }
 
-    /// Removes everything written; a cleanup that fails is printed with what it leaves behind.
-    async fn abort(self, output: &str) {
-        let r = match self {
+    /// Removes everything written; a cleanup that fails is printed with what it leaves behind. True if clean.
+    async fn abort(self, output: &str) -> bool {
+        let (r, rolling) = match self {
             Sink::File(w) => {
                 (*w).abort();
-                Ok(())
+                (Ok(()), false)
             }
-            Sink::Object(w) => (*w).abort().await,
-            Sink::Rolling(w) => (*w).abort().await,
+            Sink::Object(w) => ((*w).abort().await, false),
+            Sink::Rolling(w) => ((*w).abort().await, true),
         };
-        if let Err(e) = r {
-            eprintln!(
-                "sstkit: warning: cleaning up {output} failed, something may be left there (an incomplete multipart \
-                 upload: list and abort it with `aws s3api list-multipart-uploads` / `abort-multipart-upload`): {}",
-                super::one_line(&e)
-            );
-        }
+        let Err(e) = r else { return true };
+        let e = super::one_line(&e);
+        eprintln!("sstkit: warning: cleaning up {output} failed: {}: {e}", left_behind(output, rolling, &e));
+        false
     }
 
     async fn close(self) -> Result<Vec<SstMetadata>> {
@@ -246,6 +243,40 @@ impl Sink {
             Sink::Rolling(w) => (*w).finish().await?.into_iter().map(|d| d.metadata).collect(),
         })
     }
+}
+
+/// What a failed cleanup of `output` may leave, for the warning, with the commands that remove it.
+fn left_behind(output: &str, rolling: bool, error: &str) -> String {
+    if rolling {
+        return format!("finished files or an incomplete multipart upload may be left under {output}");
+    }
+    let id = upload_id(error);
+    let what = match &id {
+        Some(id) => format!("an incomplete multipart upload (upload id {id}) may be left at {output}"),
+        None => format!("an incomplete multipart upload may be left at {output}"),
+    };
+    // S3 keeps (and bills) the parts until the upload is aborted; say how.
+    let Some((bucket, key)) = output.strip_prefix("s3://").and_then(|r| r.split_once('/')) else { return what };
+    match id {
+        Some(id) => format!(
+            "{what}; abort it with `aws s3api abort-multipart-upload --bucket {bucket} --key {key} --upload-id {id}`"
+        ),
+        None => format!(
+            "{what}; find it with `aws s3api list-multipart-uploads --bucket {bucket} --prefix {key}` and abort it \
+             with `aws s3api abort-multipart-upload`"
+        ),
+    }
+}
+
+/// The multipart upload id in a store error. object_store's `MultipartUpload` does not expose the id, but its
+/// errors name the request URL, whose query carries it (`...?uploadId=...`).
+fn upload_id(error: &str) -> Option<String> {
+    let at = error.find("uploadId=")?;
+    let query = error[at..].split(|c: char| c.is_whitespace() || c == '&').next()?;
+    url::form_urlencoded::parse(query.as_bytes())
+        .find(|(k, _)| k == "uploadId")
+        .map(|(_, v)| v.into_owned())
+        .filter(|v| !v.is_empty())
 }
 
 /// Checks sort order with line numbers (the writer would reject it too, without naming the line).
@@ -426,9 +457,13 @@ pub(crate) async fn build(args: BuildArgs, ui: Ui) -> Result<i32> {
             return Err(e);
         }
         Ok(FeedEnd::Interrupted(code, name)) => {
-            sink.abort(&args.output).await;
+            let clean = sink.abort(&args.output).await;
             cleanup_dirs(&args, &created);
-            eprintln!("sstkit: interrupted by {name}; removed the partial output");
+            if clean {
+                eprintln!("sstkit: interrupted by {name}; removed the partial output");
+            } else {
+                eprintln!("sstkit: interrupted by {name}; the partial output could not all be removed (see above)");
+            }
             return Ok(code);
         }
     };
@@ -707,7 +742,7 @@ fn report(output: &str, files: &[SstMetadata], bad: &BadLines, ui: Ui) {
 
 #[cfg(test)]
 mod tests {
-    use super::{parse_size, parse_target_size};
+    use super::{left_behind, parse_size, parse_target_size, upload_id};
 
     #[test]
     fn sizes() {
@@ -718,5 +753,20 @@ mod tests {
         assert!(parse_target_size("1K").unwrap_err().contains("at least 64K"));
         assert_eq!(parse_target_size("64K"), Ok(64 << 10));
         assert!(parse_target_size("2000G").unwrap_err().contains("at most"));
+    }
+
+    #[test]
+    fn upload_ids_in_store_errors() {
+        let e = "Error performing DELETE http://h/b/k?uploadId=a%2Bb.c_1 in 2ms - 403";
+        assert_eq!(upload_id(e).as_deref(), Some("a+b.c_1"));
+        assert_eq!(upload_id("PUT http://h/b/k?partNumber=2&uploadId=x-1&y=2 in 1ms").as_deref(), Some("x-1"));
+        assert_eq!(upload_id("uploadId= in 1ms"), None);
+        assert_eq!(upload_id("connection refused"), None);
+        // Without an id, the S3 hint says how to find it; other stores and rolling builds get no aws command.
+        let s3 = left_behind("s3://b/d/k.sst", false, "connection refused");
+        assert!(s3.contains("list-multipart-uploads --bucket b --prefix d/k.sst"), "{s3}");
+        let gs = left_behind("gs://b/k.sst", false, "DELETE http://h/k?uploadId=u in 1ms");
+        assert_eq!(gs, "an incomplete multipart upload (upload id u) may be left at gs://b/k.sst");
+        assert!(left_behind("s3://b/d", true, "").contains("may be left under s3://b/d"));
     }
 }
