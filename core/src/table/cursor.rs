@@ -26,6 +26,11 @@ pub struct TableCursor<'t, 'a, B: ReadBuf, K: KeyBuf> {
     buf: B,
     index: BlockCursor,
     index_key: K,
+    // A partitioned index: `top` walks the top-level index, `index` the partition `part` (at `part_at`).
+    top: BlockCursor,
+    top_key: DefaultKeyBuf,
+    part: Block<'a>,
+    part_at: u64,
     data: BlockCursor,
     data_key: K,
     src: Src,
@@ -40,6 +45,10 @@ impl<'t, 'a, B: ReadBuf, K: KeyBuf> TableCursor<'t, 'a, B, K> {
             buf,
             index: BlockCursor::new(),
             index_key,
+            top: BlockCursor::new(),
+            top_key: DefaultKeyBuf::new(),
+            part: Block::empty(),
+            part_at: 0,
             data: BlockCursor::new(),
             data_key,
             src: Src::None,
@@ -57,7 +66,11 @@ impl<'t, 'a, B: ReadBuf, K: KeyBuf> TableCursor<'t, 'a, B, K> {
     }
 
     fn index_block(&self) -> Block<'a> {
-        self.table.index_block()
+        if self.table.index_info().partitioned {
+            self.part
+        } else {
+            self.table.index_block()
+        }
     }
 
     /// Loads the data block the index cursor points at.
@@ -97,8 +110,100 @@ impl<'t, 'a, B: ReadBuf, K: KeyBuf> TableCursor<'t, 'a, B, K> {
 
     fn index_step(&mut self, f: impl FnOnce(&mut BlockCursor, &Block<'a>, &mut K) -> Result<()>) -> Result<()> {
         let ib = self.index_block();
-        let off = self.table.footer().index.offset;
+        let off = if self.table.index_info().partitioned { self.part_at } else { self.table.footer().index.offset };
         f(&mut self.index, &ib, &mut self.index_key).map_err(|e| e.at(Part::Index, off))
+    }
+
+    /// Positions the index on its first entry ≥ `target` (`None`: its first entry), or its last entry when
+    /// `last`; with a partitioned index, through the top-level index and the partition it names.
+    fn index_position(&mut self, target: Option<&[u8]>, last: bool) -> Result<()> {
+        let order = self.table.index_info().seek_order();
+        if !self.table.index_info().partitioned {
+            return self.index_step(|c, b, k| match (target, last) {
+                (_, true) => c.seek_to_last(b, k),
+                (Some(t), false) => c.seek(b, k, t, order),
+                (None, false) => c.seek_to_first(b, k),
+            });
+        }
+        let top = self.table.index_block();
+        let off = self.table.footer().index.offset;
+        match (target, last) {
+            (_, true) => self.top.seek_to_last(&top, &mut self.top_key),
+            (Some(t), false) => self.top.seek(&top, &mut self.top_key, t, order),
+            (None, false) => self.top.seek_to_first(&top, &mut self.top_key),
+        }
+        .map_err(|e| e.at(Part::Index, off))?;
+        self.index = BlockCursor::new();
+        if !self.top.valid() {
+            return Ok(());
+        }
+        self.load_partition()?;
+        self.index_step(|c, b, k| match (target, last) {
+            (_, true) => c.seek_to_last(b, k),
+            (Some(t), false) => c.seek(b, k, t, order),
+            (None, false) => c.seek_to_first(b, k),
+        })?;
+        if last {
+            self.settle_index_backward()
+        } else {
+            self.settle_index_forward()
+        }
+    }
+
+    /// Loads the partition the top-level cursor points at.
+    fn load_partition(&mut self) -> Result<()> {
+        let top = self.table.index_block();
+        let off = self.table.footer().index.offset;
+        let h = self.table.index_info().handle(&self.top, self.top.value(&top)).map_err(|e| e.at(Part::Index, off))?;
+        self.part = self.table.index_partition(h)?;
+        self.part_at = h.offset;
+        Ok(())
+    }
+
+    /// With a partitioned index, moves on to the next partitions while the partition cursor is past its end.
+    fn settle_index_forward(&mut self) -> Result<()> {
+        let top = self.table.index_block();
+        let off = self.table.footer().index.offset;
+        while !self.index.valid() && self.top.valid() {
+            self.top.next(&top, &mut self.top_key).map_err(|e| e.at(Part::Index, off))?;
+            if !self.top.valid() {
+                return Ok(());
+            }
+            self.load_partition()?;
+            self.index_step(|c, b, k| c.seek_to_first(b, k))?;
+        }
+        Ok(())
+    }
+
+    /// With a partitioned index, moves back to earlier partitions while the partition cursor is before its start.
+    fn settle_index_backward(&mut self) -> Result<()> {
+        let top = self.table.index_block();
+        let off = self.table.footer().index.offset;
+        while !self.index.valid() && self.top.valid() {
+            self.top.prev(&top, &mut self.top_key).map_err(|e| e.at(Part::Index, off))?;
+            if !self.top.valid() {
+                return Ok(());
+            }
+            self.load_partition()?;
+            self.index_step(|c, b, k| c.seek_to_last(b, k))?;
+        }
+        Ok(())
+    }
+
+    fn index_next(&mut self) -> Result<()> {
+        self.index_step(|c, b, k| c.next(b, k))?;
+        if self.table.index_info().partitioned {
+            self.settle_index_forward()?;
+        }
+        Ok(())
+    }
+
+    fn index_prev(&mut self) -> Result<()> {
+        self.index_step(|c, b, k| c.prev(b, k))?;
+        if self.table.index_info().partitioned {
+            self.settle_index_backward()?;
+        }
+        Ok(())
     }
 
     /// Skips forward over empty blocks until positioned or past the end.
@@ -114,7 +219,7 @@ impl<'t, 'a, B: ReadBuf, K: KeyBuf> TableCursor<'t, 'a, B, K> {
     #[inline(never)]
     fn next_block_forward(&mut self) -> Result<()> {
         while !self.data.valid() && self.index.valid() {
-            self.index_step(|c, b, k| c.next(b, k))?;
+            self.index_next()?;
             if !self.index.valid() {
                 self.src = Src::None;
                 return Ok(());
@@ -127,7 +232,7 @@ impl<'t, 'a, B: ReadBuf, K: KeyBuf> TableCursor<'t, 'a, B, K> {
 
     fn settle_backward(&mut self) -> Result<()> {
         while !self.data.valid() && self.index.valid() {
-            self.index_step(|c, b, k| c.prev(b, k))?;
+            self.index_prev()?;
             if !self.index.valid() {
                 self.src = Src::None;
                 return Ok(());
@@ -175,7 +280,7 @@ impl<'t, 'a, B: ReadBuf, K: KeyBuf> TableCursor<'t, 'a, B, K> {
     /// Moves to the first entry.
     pub fn seek_to_first(&mut self) -> Result<()> {
         self.data = BlockCursor::new();
-        self.index_step(|c, b, k| c.seek_to_first(b, k))?;
+        self.index_position(None, false)?;
         if !self.index.valid() {
             return Ok(());
         }
@@ -187,7 +292,7 @@ impl<'t, 'a, B: ReadBuf, K: KeyBuf> TableCursor<'t, 'a, B, K> {
     /// Moves to the last entry.
     pub fn seek_to_last(&mut self) -> Result<()> {
         self.data = BlockCursor::new();
-        self.index_step(|c, b, k| c.seek_to_last(b, k))?;
+        self.index_position(None, true)?;
         if !self.index.valid() {
             return Ok(());
         }
@@ -199,8 +304,7 @@ impl<'t, 'a, B: ReadBuf, K: KeyBuf> TableCursor<'t, 'a, B, K> {
     /// Moves to the first entry whose user key is ≥ `user_key` (its newest version).
     pub fn seek(&mut self, user_key: &[u8]) -> Result<()> {
         self.data = BlockCursor::new();
-        let order = self.table.index_info().seek_order();
-        self.index_step(|c, b, k| c.seek(b, k, user_key, order))?;
+        self.index_position(Some(user_key), false)?;
         if !self.index.valid() {
             return Ok(());
         }

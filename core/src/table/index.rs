@@ -16,22 +16,20 @@ pub struct IndexInfo {
     pub format: EntryFormat,
     /// Values carry the data block's first key (index type 3).
     pub first_key: bool,
+    /// The index is partitioned (index type 2): the index block named by the footer is a top-level index whose
+    /// entries map each partition's last separator to the partition's handle; each partition is an ordinary
+    /// index block in the same key form and entry format.
+    pub partitioned: bool,
 }
 
 impl IndexInfo {
     /// Reads the index settings from properties.
     pub fn from_properties(p: &Properties<'_>) -> Result<Self> {
-        let first_key = match p.index_type.unwrap_or(0) {
+        let (first_key, partitioned) = match p.index_type.unwrap_or(0) {
             // Type 1 (hash search) keeps an ordinary binary-searchable index; its hash meta blocks are optional.
-            0 | 1 => false,
-            3 => true,
-            2 => {
-                return Err(Error::Unsupported {
-                    part: Part::Index,
-                    what: "partitioned index (index type 2)",
-                    value: 2,
-                })
-            }
+            0 | 1 => (false, false),
+            2 => (false, true),
+            3 => (true, false),
             t => return Err(Error::Unsupported { part: Part::Index, what: "index type", value: u64::from(t) }),
         };
         let format = if p.index_is_delta_encoded() {
@@ -39,7 +37,7 @@ impl IndexInfo {
         } else {
             EntryFormat::LengthPrefixed
         };
-        Ok(IndexInfo { user_keys: p.index_has_user_keys(), format, first_key })
+        Ok(IndexInfo { user_keys: p.index_has_user_keys(), format, first_key, partitioned })
     }
 
     /// Order to seek index keys by a user key.

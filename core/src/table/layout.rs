@@ -27,6 +27,7 @@ use crate::trailer::CompressionType;
 #[derive(Debug, Clone)]
 pub struct TableLayout<'r> {
     meta: MetaLayout,
+    region: &'r [u8],
     opts: ReadOptions,
     index: Block<'r>,
     filter: Option<TableFilter<'r>>,
@@ -44,7 +45,7 @@ impl<'r> TableLayout<'r> {
         let index = meta.index(region, index_buf)?;
         let filter = meta.filter(region);
         let range_del = meta.range_del(region)?;
-        Ok(TableLayout { meta: *meta, opts, index, filter, range_del })
+        Ok(TableLayout { meta: *meta, region, opts, index, filter, range_del })
     }
 
     /// The metadata offsets this view was built from.
@@ -71,9 +72,70 @@ impl<'r> TableLayout<'r> {
     pub fn global_seqno(&self) -> Option<u64> {
         self.meta.global_seqno
     }
-    /// The index block.
+    /// The index block (the top-level index when the index is partitioned).
     pub fn index_block(&self) -> Block<'r> {
         self.index
+    }
+
+    /// The index partition at `handle` (a value of the top-level index of a partitioned index), verified when
+    /// the read options say so. Partitions are read from the region: [`meta_start`](crate::table::meta_start)
+    /// makes a ranged reader fetch them with the rest of the metadata.
+    pub fn index_partition(&self, handle: BlockHandle) -> Result<Block<'r>> {
+        if handle.offset < self.meta.base {
+            return Err(Error::InvalidArgument { reason: "index partition lies before the region given" });
+        }
+        let b = verified_block(
+            self.region,
+            self.meta.base,
+            handle,
+            self.meta.footer.block_checksum(),
+            self.opts.verify_checksums,
+            Part::Index,
+        )?;
+        if b.compression != CompressionType::None {
+            return Err(Error::Unsupported {
+                part: Part::Index,
+                what: "compressed index partition",
+                value: b.compression as u64,
+            });
+        }
+        Block::parse_with(b.body, self.meta.index_info.format).map_err(|e| e.at(Part::Index, handle.offset))
+    }
+
+    /// Calls `f` with the handle of every index partition, in order (nothing when the index is not
+    /// partitioned).
+    pub fn for_each_index_partition(&self, mut f: impl FnMut(BlockHandle) -> Result<bool>) -> Result<()> {
+        if !self.meta.index_info.partitioned {
+            return Ok(());
+        }
+        let mut key = DefaultKeyBuf::new();
+        let mut cur = BlockCursor::new();
+        cur.seek_to_first(&self.index, &mut key).map_err(|e| self.index_err(e))?;
+        while cur.valid() {
+            let h = self.meta.index_info.handle(&cur, cur.value(&self.index)).map_err(|e| self.index_err(e))?;
+            if !f(h)? {
+                break;
+            }
+            cur.next(&self.index, &mut key).map_err(|e| self.index_err(e))?;
+        }
+        Ok(())
+    }
+
+    /// The handle of the first entry ≥ `user_key` in the index block `index` (`None`: past its end).
+    fn seek_handle(&self, index: &Block<'_>, user_key: &[u8], at: u64) -> Result<Option<BlockHandle>> {
+        let mut cur = BlockCursor::new();
+        let order = self.meta.index_info.seek_order();
+        // Index keys are rebuilt on the stack when they fit (no allocation per lookup), else in a bigger buffer.
+        let mut small = heapless::Vec::<u8, INDEX_KEY_ON_STACK>::new();
+        let found = match cur.seek(index, &mut small, user_key, order) {
+            Err(Error::BufferTooSmall { .. }) => cur.seek(index, &mut DefaultKeyBuf::new(), user_key, order),
+            r => r,
+        };
+        found.map_err(|e| e.at(Part::Index, at))?;
+        if !cur.valid() {
+            return Ok(None);
+        }
+        self.meta.index_info.handle(&cur, cur.value(index)).map(Some).map_err(|e| e.at(Part::Index, at))
     }
     /// The filter, if any this crate can read.
     pub fn filter(&self) -> Option<&TableFilter<'r>> {
@@ -111,19 +173,18 @@ impl<'r> TableLayout<'r> {
         if !self.may_contain(user_key) {
             return Ok(None);
         }
-        let mut cur = BlockCursor::new();
-        let order = self.meta.index_info.seek_order();
-        // Index keys are rebuilt on the stack when they fit (no allocation per lookup), else in a bigger buffer.
-        let mut small = heapless::Vec::<u8, INDEX_KEY_ON_STACK>::new();
-        let found = match cur.seek(&self.index, &mut small, user_key, order) {
-            Err(Error::BufferTooSmall { .. }) => cur.seek(&self.index, &mut DefaultKeyBuf::new(), user_key, order),
-            r => r,
-        };
-        found.map_err(|e| self.index_err(e))?;
-        if !cur.valid() {
+        let top = self.meta.footer.index.offset;
+        let Some(mut handle) = self.seek_handle(&self.index, user_key, top)? else {
             return Ok(None);
+        };
+        if self.meta.index_info.partitioned {
+            let part = self.index_partition(handle)?;
+            // The top-level key is the partition's last separator, so the partition has an entry ≥ `user_key`.
+            match self.seek_handle(&part, user_key, handle.offset)? {
+                Some(h) => handle = h,
+                None => return Ok(None),
+            }
         }
-        let handle = self.meta.index_info.handle(&cur, cur.value(&self.index)).map_err(|e| self.index_err(e))?;
         if let Some(TableFilter::LevelDb(f)) = &self.filter {
             if !f.may_match(handle.offset, user_key) {
                 return Ok(None);
@@ -139,18 +200,55 @@ impl<'r> TableLayout<'r> {
         range: (Bound<&[u8]>, Bound<&[u8]>),
         mut f: impl FnMut(BlockExtent) -> Result<bool>,
     ) -> Result<()> {
+        if !self.meta.index_info.partitioned {
+            let at = self.meta.footer.index.offset;
+            self.blocks_in(&self.index, at, range, &mut f)?;
+            return Ok(());
+        }
+        let order = self.meta.index_info.seek_order();
+        let mut key = DefaultKeyBuf::new();
+        let mut top = BlockCursor::new();
+        match range.0 {
+            Bound::Included(s) | Bound::Excluded(s) => top.seek(&self.index, &mut key, s, order),
+            Bound::Unbounded => top.seek_to_first(&self.index, &mut key),
+        }
+        .map_err(|e| self.index_err(e))?;
+        let mut start = range.0;
+        while top.valid() {
+            let ph = self.meta.index_info.handle(&top, top.value(&self.index)).map_err(|e| self.index_err(e))?;
+            let part = self.index_partition(ph)?;
+            if !self.blocks_in(&part, ph.offset, (start, range.1), &mut f)? {
+                return Ok(());
+            }
+            // Later partitions hold only keys past the start.
+            start = Bound::Unbounded;
+            top.next(&self.index, &mut key).map_err(|e| self.index_err(e))?;
+        }
+        Ok(())
+    }
+
+    /// The walk of [`for_each_block`](Self::for_each_block) over one index block (`at`: its offset, for
+    /// errors). Returns false when the walk is over (`f` said so, or the range's end was passed).
+    fn blocks_in(
+        &self,
+        index: &Block<'_>,
+        at: u64,
+        range: (Bound<&[u8]>, Bound<&[u8]>),
+        f: &mut impl FnMut(BlockExtent) -> Result<bool>,
+    ) -> Result<bool> {
         let order = self.meta.index_info.seek_order();
         let mut key = DefaultKeyBuf::new();
         let mut cur = BlockCursor::new();
+        let err = |e: Error| e.at(Part::Index, at);
         match range.0 {
-            Bound::Included(s) | Bound::Excluded(s) => cur.seek(&self.index, &mut key, s, order),
-            Bound::Unbounded => cur.seek_to_first(&self.index, &mut key),
+            Bound::Included(s) | Bound::Excluded(s) => cur.seek(index, &mut key, s, order),
+            Bound::Unbounded => cur.seek_to_first(index, &mut key),
         }
-        .map_err(|e| self.index_err(e))?;
+        .map_err(err)?;
         while cur.valid() {
-            let handle = self.meta.index_info.handle(&cur, cur.value(&self.index)).map_err(|e| self.index_err(e))?;
+            let handle = self.meta.index_info.handle(&cur, cur.value(index)).map_err(err)?;
             if !f(self.extent(handle, Part::DataBlock)?)? {
-                return Ok(());
+                return Ok(false);
             }
             // An index key is ≥ the user key of its block's last entry, and a user key's versions may go on in
             // the next block: stop once the index key passes an included end or reaches an excluded one.
@@ -160,11 +258,11 @@ impl<'r> TableLayout<'r> {
                 Bound::Unbounded => false,
             };
             if past_end {
-                return Ok(());
+                return Ok(false);
             }
-            cur.next(&self.index, &mut key).map_err(|e| self.index_err(e))?;
+            cur.next(index, &mut key).map_err(err)?;
         }
-        Ok(())
+        Ok(true)
     }
 
     /// Takes the block at `handle` out of `fetched` (file bytes starting at offset `fetched_at`) and verifies

@@ -57,7 +57,52 @@ pub fn meta_start(tail: &[u8], tail_offset: u64, file_len: u64, opts: &ReadOptio
         lowest = lowest.min(h.offset);
         Ok(())
     })?;
-    Ok(if lowest < tail_offset { MetaNeed::From(lowest) } else { MetaNeed::Covered })
+    if lowest < tail_offset {
+        return Ok(MetaNeed::From(lowest));
+    }
+    // A partitioned index: its partitions (before the metaindex) are part of the metadata too.
+    match first_index_partition(tail, tail_offset, footer, &metaindex, file_len, opts)? {
+        Some(p) if p < tail_offset => Ok(MetaNeed::From(p)),
+        _ => Ok(MetaNeed::Covered),
+    }
+}
+
+/// The lowest offset of an index partition, when the properties (in `tail`) say the index is partitioned.
+fn first_index_partition(
+    tail: &[u8],
+    tail_offset: u64,
+    mut footer: Footer,
+    metaindex: &Metaindex<'_>,
+    file_len: u64,
+    opts: &ReadOptions,
+) -> Result<Option<u64>> {
+    let sum = footer.block_checksum();
+    let Some(h) = metaindex.properties()? else { return Ok(None) };
+    let raw = read_properties_block(tail, tail_offset, h, sum, opts.verify_checksums)?;
+    let props = Properties::parse(raw).map_err(|e| e.at(Part::Properties, h.offset))?;
+    let info = IndexInfo::from_properties(&props)?;
+    if !info.partitioned {
+        return Ok(None);
+    }
+    footer.resolve_index(metaindex, file_len)?;
+    let at = footer.index.offset;
+    let top = verified_block(tail, tail_offset, footer.index, sum, opts.verify_checksums, Part::Index)?;
+    if top.compression != CompressionType::None {
+        return Err(Error::Unsupported {
+            part: Part::Index,
+            what: "compressed top-level index of a partitioned index",
+            value: top.compression as u64,
+        });
+    }
+    let block = Block::parse_with(top.body, info.format).map_err(|e| e.at(Part::Index, at))?;
+    let mut lowest: Option<u64> = None;
+    let mut key = crate::keybuf::DefaultKeyBuf::new();
+    crate::table::index::for_each_block(&block, info, None, &mut key, |h| {
+        lowest = Some(lowest.map_or(h.offset, |l| l.min(h.offset)));
+        Ok(true)
+    })
+    .map_err(|e| e.at(Part::Index, at))?;
+    Ok(lowest)
 }
 
 /// The filter a table carries.

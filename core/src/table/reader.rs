@@ -69,9 +69,13 @@ impl<'a> Table<'a> {
     pub fn index_info(&self) -> IndexInfo {
         self.layout.index_info()
     }
-    /// The index block.
+    /// The index block (the top-level index when the index is partitioned).
     pub fn index_block(&self) -> Block<'a> {
         self.layout.index_block()
+    }
+    /// The index partition at `handle`, a value of the top-level index ([`TableLayout::index_partition`]).
+    pub fn index_partition(&self, handle: BlockHandle) -> Result<Block<'a>> {
+        self.layout.index_partition(handle)
     }
     /// The filter, if any this crate can read.
     pub fn filter(&self) -> Option<&TableFilter<'a>> {
@@ -157,6 +161,11 @@ impl<'a> Table<'a> {
         if let Some(e) = err {
             return Err(e);
         }
+        self.layout.for_each_index_partition(|h| {
+            check(h, Part::Index)?;
+            n += 1;
+            Ok(true)
+        })?;
         self.layout.for_each_block((Bound::Unbounded, Bound::Unbounded), |extent| {
             check(extent.handle, Part::DataBlock)?;
             n += 1;

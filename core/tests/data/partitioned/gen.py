@@ -1,0 +1,36 @@
+"""Writes partitioned-index tables with RocksDB 10.4.2 (rocksdict 0.3.29) and the expected entries.
+
+Run: /tmp/sstkit-rocksdict-venv/bin/python gen.py  (from this directory)
+Keys: k00000..k01199 with value v<i>*(i%7+1); every key is put once.
+"""
+import rocksdict as r
+
+N = 1200
+
+
+def kv(i):
+    return b"k%05d" % i, (b"v%d-" % i) * (i % 7 + 1)
+
+
+def write(name, fv, partition_filters, user_keys_delta=True):
+    o = r.Options(raw_mode=True)
+    o.set_compression_type(r.DBCompressionType.none())
+    b = r.BlockBasedOptions()
+    b.set_index_type(r.BlockBasedIndexType.two_level_index_search())
+    b.set_block_size(256)
+    b.set_metadata_block_size(128)
+    b.set_format_version(fv)
+    b.set_bloom_filter(10, False)
+    b.set_partition_filters(partition_filters)
+    o.set_block_based_table_factory(b)
+    w = r.SstFileWriter(options=o)
+    w.open(name)
+    for i in range(N):
+        k, v = kv(i)
+        w[k] = v
+    w.finish()
+
+
+write("fv5.sst", 5, False)
+write("fv6_pfilter.sst", 6, True)
+write("fv4_pfilter.sst", 4, True)
