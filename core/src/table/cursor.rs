@@ -6,10 +6,30 @@ use crate::handle::BlockHandle;
 use crate::key::{split_internal_key, ValueType};
 use crate::keybuf::DefaultKeyBuf;
 use crate::keybuf::KeyBuf;
-use crate::table::blocks::ReadBuf;
+use crate::table::blocks::{BlockBytes, ReadBuf};
 use crate::table::entry::Entry;
 use crate::table::reader::Table;
 use crate::trailer::CompressionType;
+
+/// Where a partitioned index's current partition is: in the file, or uncompressed in the cursor's buffer.
+#[derive(Debug, Clone, Copy)]
+enum PartSrc<'a> {
+    File(Block<'a>),
+    Buf { len: usize, layout: BlockLayout },
+}
+
+/// The buffer a compressed index partition is uncompressed into (none without an allocator).
+#[cfg(feature = "alloc")]
+type PartBuf = alloc::vec::Vec<u8>;
+#[cfg(not(feature = "alloc"))]
+type PartBuf = [u8; 0];
+
+fn part_block<'s>(src: &PartSrc<'s>, buf: &'s PartBuf) -> Result<Block<'s>> {
+    match *src {
+        PartSrc::File(b) => Ok(b),
+        PartSrc::Buf { len, layout } => Block::from_layout(buf.bytes().get(..len).unwrap_or(&[]), layout),
+    }
+}
 
 #[derive(Debug, Clone, Copy)]
 enum Src {
@@ -29,7 +49,8 @@ pub struct TableCursor<'t, 'a, B: ReadBuf, K: KeyBuf> {
     // A partitioned index: `top` walks the top-level index, `index` the partition `part` (at `part_at`).
     top: BlockCursor,
     top_key: DefaultKeyBuf,
-    part: Block<'a>,
+    part: PartSrc<'a>,
+    part_buf: PartBuf,
     part_at: u64,
     data: BlockCursor,
     data_key: K,
@@ -47,7 +68,8 @@ impl<'t, 'a, B: ReadBuf, K: KeyBuf> TableCursor<'t, 'a, B, K> {
             index_key,
             top: BlockCursor::new(),
             top_key: DefaultKeyBuf::new(),
-            part: Block::empty(),
+            part: PartSrc::File(Block::empty()),
+            part_buf: PartBuf::default(),
             part_at: 0,
             data: BlockCursor::new(),
             data_key,
@@ -65,20 +87,17 @@ impl<'t, 'a, B: ReadBuf, K: KeyBuf> TableCursor<'t, 'a, B, K> {
         }
     }
 
-    fn index_block(&self) -> Block<'a> {
-        if self.table.index_info().partitioned {
-            self.part
-        } else {
-            self.table.index_block()
-        }
-    }
-
     /// Loads the data block the index cursor points at.
     fn load_block(&mut self) -> Result<()> {
         self.data = BlockCursor::new();
         self.src = Src::None;
-        let ib = self.index_block();
-        let handle = self.table.index_info().handle(&self.index, self.index.value(&ib))?;
+        let handle = if self.table.index_info().partitioned {
+            let ib = part_block(&self.part, &self.part_buf)?;
+            self.table.index_info().handle(&self.index, self.index.value(&ib))?
+        } else {
+            let ib = self.table.index_block();
+            self.table.index_info().handle(&self.index, self.index.value(&ib))?
+        };
         let contents = self.table.block(handle, Part::DataBlock)?;
         let fv = self.table.footer().format_version;
         if contents.compression == CompressionType::None {
@@ -108,9 +127,12 @@ impl<'t, 'a, B: ReadBuf, K: KeyBuf> TableCursor<'t, 'a, B, K> {
         f(&mut self.data, &block, &mut self.data_key).map_err(|e| e.at(Part::DataBlock, off))
     }
 
-    fn index_step(&mut self, f: impl FnOnce(&mut BlockCursor, &Block<'a>, &mut K) -> Result<()>) -> Result<()> {
-        let ib = self.index_block();
-        let off = if self.table.index_info().partitioned { self.part_at } else { self.table.footer().index.offset };
+    fn index_step(&mut self, f: impl FnOnce(&mut BlockCursor, &Block<'_>, &mut K) -> Result<()>) -> Result<()> {
+        let (ib, off) = if self.table.index_info().partitioned {
+            (part_block(&self.part, &self.part_buf)?, self.part_at)
+        } else {
+            (self.table.index_block(), self.table.footer().index.offset)
+        };
         f(&mut self.index, &ib, &mut self.index_key).map_err(|e| e.at(Part::Index, off))
     }
 
@@ -155,7 +177,13 @@ impl<'t, 'a, B: ReadBuf, K: KeyBuf> TableCursor<'t, 'a, B, K> {
         let top = self.table.index_block();
         let off = self.table.footer().index.offset;
         let h = self.table.index_info().handle(&self.top, self.top.value(&top)).map_err(|e| e.at(Part::Index, off))?;
-        self.part = self.table.index_partition(h)?;
+        let layout = self.table.layout();
+        let decoded = layout.decode_index_partition(h, &mut self.part_buf)?;
+        let shape = layout.partition_block(&decoded, self.part_buf.bytes())?.layout();
+        self.part = match decoded.bytes {
+            BlockBytes::Fetched(bytes) => PartSrc::File(Block::from_layout(bytes, shape)?),
+            BlockBytes::Buffer(len) => PartSrc::Buf { len, layout: shape },
+        };
         self.part_at = h.offset;
         Ok(())
     }

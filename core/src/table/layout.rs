@@ -77,29 +77,56 @@ impl<'r> TableLayout<'r> {
         self.index
     }
 
-    /// The index partition at `handle` (a value of the top-level index of a partitioned index), verified when
-    /// the read options say so. Partitions are read from the region: [`meta_start`](crate::table::meta_start)
-    /// makes a ranged reader fetch them with the rest of the metadata.
-    pub fn index_partition(&self, handle: BlockHandle) -> Result<Block<'r>> {
+    /// Takes the index partition at `handle` (a value of the top-level index of a partitioned index) out of
+    /// the region, verifies it when the read options say so and uncompresses it into `buf` if it is stored
+    /// compressed. Partitions are read from the region: [`meta_start`](crate::table::meta_start) makes a
+    /// ranged reader fetch them with the rest of the metadata.
+    pub fn decode_index_partition<B: ReadBuf + ?Sized>(
+        &self,
+        handle: BlockHandle,
+        buf: &mut B,
+    ) -> Result<DecodedBlock<'r>> {
         if handle.offset < self.meta.base {
             return Err(Error::InvalidArgument { reason: "index partition lies before the region given" });
         }
-        let b = verified_block(
-            self.region,
-            self.meta.base,
-            handle,
-            self.meta.footer.block_checksum(),
-            self.opts.verify_checksums,
-            Part::Index,
-        )?;
-        if b.compression != CompressionType::None {
-            return Err(Error::Unsupported {
-                part: Part::Index,
-                what: "compressed index partition",
-                value: b.compression as u64,
-            });
-        }
-        Block::parse_with(b.body, self.meta.index_info.format).map_err(|e| e.at(Part::Index, handle.offset))
+        let sum = self.meta.footer.block_checksum();
+        let contents =
+            verified_block(self.region, self.meta.base, handle, sum, self.opts.verify_checksums, Part::Index)?;
+        let bytes = if contents.compression == CompressionType::None {
+            BlockBytes::Fetched(contents.body)
+        } else {
+            let fv = self.meta.footer.format_version;
+            let n = contents
+                .decompress_to(fv, self.opts.max_block_len, buf)
+                .map_err(|e| e.at(Part::Index, handle.offset))?;
+            BlockBytes::Buffer(n)
+        };
+        Ok(DecodedBlock { handle, compression: contents.compression, bytes })
+    }
+
+    /// The index block of a partition [`decode_index_partition`](Self::decode_index_partition) returned
+    /// (`buf`: the bytes of the buffer it was given).
+    pub fn partition_block<'b>(&self, decoded: &DecodedBlock<'b>, buf: &'b [u8]) -> Result<Block<'b>> {
+        let at = decoded.handle.offset;
+        let bytes = match decoded.bytes {
+            BlockBytes::Fetched(b) => b,
+            BlockBytes::Buffer(n) => {
+                buf.get(..n).ok_or(Error::InvalidArgument { reason: "buffer does not hold the partition" })?
+            }
+        };
+        Block::parse_with(bytes, self.meta.index_info.format).map_err(|e| e.at(Part::Index, at))
+    }
+
+    /// Runs `f` on the index partition at `handle`; a compressed partition is uncompressed into a temporary
+    /// buffer (with `alloc`; without it, a compressed partition is `BufferTooSmall`).
+    fn with_partition<T>(&self, handle: BlockHandle, f: impl FnOnce(&Block<'_>) -> Result<T>) -> Result<T> {
+        #[cfg(feature = "alloc")]
+        let mut buf = alloc::vec::Vec::new();
+        #[cfg(not(feature = "alloc"))]
+        let mut buf: [u8; 0] = [];
+        let decoded = self.decode_index_partition(handle, &mut buf)?;
+        let block = self.partition_block(&decoded, buf.bytes())?;
+        f(&block)
     }
 
     /// Calls `f` with the handle of every index partition, in order (nothing when the index is not
@@ -178,9 +205,8 @@ impl<'r> TableLayout<'r> {
             return Ok(None);
         };
         if self.meta.index_info.partitioned {
-            let part = self.index_partition(handle)?;
             // The top-level key is the partition's last separator, so the partition has an entry ≥ `user_key`.
-            match self.seek_handle(&part, user_key, handle.offset)? {
+            match self.with_partition(handle, |part| self.seek_handle(part, user_key, handle.offset))? {
                 Some(h) => handle = h,
                 None => return Ok(None),
             }
@@ -216,8 +242,7 @@ impl<'r> TableLayout<'r> {
         let mut start = range.0;
         while top.valid() {
             let ph = self.meta.index_info.handle(&top, top.value(&self.index)).map_err(|e| self.index_err(e))?;
-            let part = self.index_partition(ph)?;
-            if !self.blocks_in(&part, ph.offset, (start, range.1), &mut f)? {
+            if !self.with_partition(ph, |part| self.blocks_in(part, ph.offset, (start, range.1), &mut f))? {
                 return Ok(());
             }
             // Later partitions hold only keys past the start.

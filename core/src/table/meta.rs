@@ -87,14 +87,26 @@ fn first_index_partition(
     footer.resolve_index(metaindex, file_len)?;
     let at = footer.index.offset;
     let top = verified_block(tail, tail_offset, footer.index, sum, opts.verify_checksums, Part::Index)?;
-    if top.compression != CompressionType::None {
+    #[cfg(feature = "alloc")]
+    let mut buf = alloc::vec::Vec::new();
+    let body = if top.compression == CompressionType::None {
+        top.body
+    } else {
+        #[cfg(feature = "alloc")]
+        {
+            let n = top
+                .decompress_to(footer.format_version, opts.max_block_len, &mut buf)
+                .map_err(|e| e.at(Part::Index, at))?;
+            &buf[..n]
+        }
+        #[cfg(not(feature = "alloc"))]
         return Err(Error::Unsupported {
             part: Part::Index,
-            what: "compressed top-level index of a partitioned index",
+            what: "compressed top-level index of a partitioned index without alloc",
             value: top.compression as u64,
         });
-    }
-    let block = Block::parse_with(top.body, info.format).map_err(|e| e.at(Part::Index, at))?;
+    };
+    let block = Block::parse_with(body, info.format).map_err(|e| e.at(Part::Index, at))?;
     let mut lowest: Option<u64> = None;
     let mut key = crate::keybuf::DefaultKeyBuf::new();
     crate::table::index::for_each_block(&block, info, None, &mut key, |h| {

@@ -73,10 +73,7 @@ impl<'a> Table<'a> {
     pub fn index_block(&self) -> Block<'a> {
         self.layout.index_block()
     }
-    /// The index partition at `handle`, a value of the top-level index ([`TableLayout::index_partition`]).
-    pub fn index_partition(&self, handle: BlockHandle) -> Result<Block<'a>> {
-        self.layout.index_partition(handle)
-    }
+
     /// The filter, if any this crate can read.
     pub fn filter(&self) -> Option<&TableFilter<'a>> {
         self.layout.filter()

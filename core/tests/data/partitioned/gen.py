@@ -1,7 +1,7 @@
 """Writes partitioned-index tables with RocksDB 10.4.2 (rocksdict 0.3.29) and the expected entries.
 
 Run: /tmp/sstkit-rocksdict-venv/bin/python gen.py  (from this directory)
-Keys: k00000..k01199 with value v<i>*(i%7+1); every key is put once.
+Keys: k00000..k01199; key i is deleted when i % 10 == 3, else put with value (b"v%d-" % i) * (i % 7 + 1).
 """
 import rocksdict as r
 
@@ -12,9 +12,9 @@ def kv(i):
     return b"k%05d" % i, (b"v%d-" % i) * (i % 7 + 1)
 
 
-def write(name, fv, partition_filters, user_keys_delta=True):
+def write(name, fv, partition_filters, compression=r.DBCompressionType.none()):
     o = r.Options(raw_mode=True)
-    o.set_compression_type(r.DBCompressionType.none())
+    o.set_compression_type(compression)
     b = r.BlockBasedOptions()
     b.set_index_type(r.BlockBasedIndexType.two_level_index_search())
     b.set_block_size(256)
@@ -27,10 +27,14 @@ def write(name, fv, partition_filters, user_keys_delta=True):
     w.open(name)
     for i in range(N):
         k, v = kv(i)
-        w[k] = v
+        if i % 10 == 3:
+            del w[k]
+        else:
+            w[k] = v
     w.finish()
 
 
 write("fv5.sst", 5, False)
 write("fv6_pfilter.sst", 6, True)
 write("fv4_pfilter.sst", 4, True)
+write("fv6_lz4.sst", 6, True, r.DBCompressionType.lz4())

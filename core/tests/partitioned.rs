@@ -1,0 +1,230 @@
+//! Tables with a partitioned index (index type 2) written by RocksDB 10.4.2, committed as fixtures by
+//! `data/partitioned/gen.py`: read exactly in both directions, looked up, sought, verified, and walked through
+//! the ranged path (`meta_start` → `MetaLayout` → `TableLayout`).
+#![cfg(feature = "alloc")]
+
+use core::ops::Bound;
+
+use sstkit_core::table::{meta_start, MetaLayout, MetaNeed, ReadOptions, Table, TableLayout};
+use sstkit_core::{Error, Part, ValueType};
+
+const FIXTURES: [(&str, &[u8]); 4] = [
+    ("fv5", include_bytes!("data/partitioned/fv5.sst")),
+    ("fv4_pfilter", include_bytes!("data/partitioned/fv4_pfilter.sst")),
+    ("fv6_pfilter", include_bytes!("data/partitioned/fv6_pfilter.sst")),
+    ("fv6_lz4", include_bytes!("data/partitioned/fv6_lz4.sst")),
+];
+const N: usize = 1200;
+
+/// The entries `gen.py` writes: `(user key, value or None for a deletion)`.
+fn expected() -> Vec<(Vec<u8>, Option<Vec<u8>>)> {
+    (0..N)
+        .map(|i| {
+            let k = format!("k{i:05}").into_bytes();
+            (k, (i % 10 != 3).then(|| format!("v{i}-").repeat(i % 7 + 1).into_bytes()))
+        })
+        .collect()
+}
+
+fn open<'a>(name: &str, file: &'a [u8], index_buf: &'a mut [u8]) -> Table<'a> {
+    let t = Table::open_with(file, ReadOptions::default(), index_buf).unwrap_or_else(|e| panic!("{name}: {e}"));
+    assert!(t.index_info().partitioned, "{name}");
+    t
+}
+
+fn kv(name: &str, e: sstkit_core::table::Entry<'_>) -> (Vec<u8>, Option<Vec<u8>>) {
+    let v = match e.kind {
+        ValueType::Value => Some(e.value.to_vec()),
+        ValueType::Deletion => None,
+        k => panic!("{name}: unexpected {k:?}"),
+    };
+    (e.user_key.to_vec(), v)
+}
+
+fn partitions(t: &Table<'_>) -> usize {
+    let mut n = 0;
+    t.layout()
+        .for_each_index_partition(|_| {
+            n += 1;
+            Ok(true)
+        })
+        .unwrap();
+    n
+}
+
+#[test]
+fn scans_both_ways_exactly() {
+    let want = expected();
+    for (name, file) in FIXTURES {
+        let mut ib = vec![0u8; 1 << 16];
+        let t = open(name, file, &mut ib);
+        assert!(partitions(&t) > 3, "{name}: too few partitions to test anything");
+        let mut got = Vec::new();
+        let mut it = t.iter();
+        it.seek_to_first().unwrap();
+        while let Some(e) = it.entry().unwrap() {
+            assert_eq!(e.seqno, 0, "{name}");
+            got.push(kv(name, e));
+            it.next().unwrap();
+        }
+        assert_eq!(got, want, "{name}: forward");
+
+        let mut back = Vec::new();
+        it.seek_to_last().unwrap();
+        while let Some(e) = it.entry().unwrap() {
+            back.push(kv(name, e));
+            it.prev().unwrap();
+        }
+        back.reverse();
+        assert_eq!(back, want, "{name}: backward");
+
+        // Ranges that start and end inside and across partitions.
+        for (s, e) in [(0usize, 1usize), (17, 433), (599, 600), (1000, N)] {
+            let start = want[s].0.clone();
+            let end = want.get(e).map(|x| x.0.clone());
+            let mut got = Vec::new();
+            t.for_each_in_range(Some(&start), end.as_deref(), Vec::new(), |e| {
+                got.push(kv(name, e));
+                true
+            })
+            .unwrap();
+            assert_eq!(got, want[s..e], "{name}: range {s}..{e}");
+        }
+    }
+}
+
+#[test]
+fn get_and_seek() {
+    let want = expected();
+    for (name, file) in FIXTURES {
+        let mut ib = vec![0u8; 1 << 16];
+        let t = open(name, file, &mut ib);
+        let mut buf = Vec::new();
+        for (k, v) in &want {
+            let e = t.get(k, &mut buf).unwrap().unwrap_or_else(|| panic!("{name}: {k:?} missing"));
+            assert_eq!(kv(name, e), (k.clone(), v.clone()), "{name}");
+        }
+        for absent in [&b""[..], b"a", b"k", b"k00000\0", b"k00599x", b"k01199\0", b"k012", b"z"] {
+            assert!(t.get(absent, &mut buf).unwrap().is_none(), "{name}: {absent:?}");
+        }
+        let mut it = t.iter();
+        // Between two keys: the next one, even across a partition.
+        for i in 0..N - 1 {
+            let mut k = want[i].0.clone();
+            k.push(b'x');
+            it.seek(&k).unwrap();
+            assert_eq!(it.entry().unwrap().map(|e| e.user_key.to_vec()), Some(want[i + 1].0.clone()), "{name}");
+            it.seek(&want[i + 1].0).unwrap();
+            assert_eq!(it.entry().unwrap().map(|e| e.user_key.to_vec()), Some(want[i + 1].0.clone()), "{name}");
+            it.seek_before(&want[i + 1].0).unwrap();
+            assert_eq!(it.entry().unwrap().map(|e| e.user_key.to_vec()), Some(want[i].0.clone()), "{name}");
+        }
+        it.seek(b"k01199x").unwrap();
+        assert!(!it.valid(), "{name}");
+        it.seek(b"").unwrap();
+        assert_eq!(it.entry().unwrap().map(|e| e.user_key.to_vec()), Some(want[0].0.clone()), "{name}");
+    }
+}
+
+#[test]
+fn verify_all_checks_partitions() {
+    for (name, file) in FIXTURES {
+        let mut ib = vec![0u8; 1 << 16];
+        let t = open(name, file, &mut ib);
+        let mut data_blocks = 0u64;
+        t.layout()
+            .for_each_block((Bound::Unbounded, Bound::Unbounded), |_| {
+                data_blocks += 1;
+                Ok(true)
+            })
+            .unwrap();
+        let parts = partitions(&t) as u64;
+        let n = t.verify_all().unwrap();
+        assert!(n >= 2 + parts + data_blocks, "{name}: {n} < 2 + {parts} + {data_blocks}");
+        assert_eq!(Some(data_blocks), t.properties().num_data_blocks, "{name}");
+
+        // A flipped byte inside a partition is found by verify_all and by reads that pass through it.
+        let mut first = None;
+        t.layout()
+            .for_each_index_partition(|h| {
+                first.get_or_insert(h);
+                Ok(false)
+            })
+            .unwrap();
+        let h = first.unwrap();
+        let mut bad = file.to_vec();
+        bad[h.offset as usize + 1] ^= 0x40;
+        let mut ib2 = vec![0u8; 1 << 16];
+        let t2 = Table::open_with(&bad, ReadOptions::default(), &mut ib2).unwrap();
+        let e = t2.verify_all().unwrap_err();
+        assert!(matches!(e, Error::ChecksumMismatch { .. }), "{name}: {e:?}");
+        let e = t2.get(b"k00000", &mut Vec::new()).unwrap_err();
+        assert!(matches!(e, Error::ChecksumMismatch { part: Part::Index, .. }), "{name}: {e:?}");
+    }
+}
+
+/// The ranged path: a reader that starts from a small tail is told to fetch the partitions too, then every
+/// lookup and walk agrees with the in-memory table.
+#[test]
+fn ranged_layout_covers_partitions() {
+    for (name, file) in FIXTURES {
+        let len = file.len() as u64;
+        let opts = ReadOptions::default();
+        let mut base = len - 64;
+        let mut rounds = 0;
+        while let MetaNeed::From(s) = meta_start(&file[base as usize..], base, len, &opts).unwrap() {
+            assert!(s < base, "{name}");
+            base = s;
+            rounds += 1;
+        }
+        assert!(rounds >= 1, "{name}");
+        let region = &file[base as usize..];
+        let mut ib = vec![0u8; 1 << 16];
+        let meta = MetaLayout::parse(region, base, len, &opts, &mut ib).unwrap();
+        let layout = TableLayout::new(&meta, region, &ib, opts).unwrap();
+        let mut ib2 = vec![0u8; 1 << 16];
+        let t = open(name, file, &mut ib2);
+        let mut lowest = u64::MAX;
+        layout
+            .for_each_index_partition(|h| {
+                lowest = lowest.min(h.offset);
+                Ok(true)
+            })
+            .unwrap();
+        assert!(base <= lowest, "{name}: the region holds the partitions");
+        for (k, _) in expected() {
+            assert_eq!(layout.point_block(&k).unwrap(), t.layout().point_block(&k).unwrap(), "{name}");
+            assert!(layout.point_block(&k).unwrap().is_some(), "{name}");
+        }
+        let walk = |lo: Bound<&[u8]>, hi: Bound<&[u8]>| {
+            let mut v = Vec::new();
+            layout
+                .for_each_block((lo, hi), |x| {
+                    v.push(x.handle.offset);
+                    Ok(true)
+                })
+                .unwrap();
+            v
+        };
+        let all = walk(Bound::Unbounded, Bound::Unbounded);
+        assert_eq!(all.len() as u64, t.properties().num_data_blocks.unwrap(), "{name}");
+        assert!(all.windows(2).all(|w| w[0] < w[1]), "{name}");
+        let some = walk(Bound::Included(b"k00300"), Bound::Excluded(b"k00700"));
+        assert!(some.len() > 2 && some.len() < all.len(), "{name}");
+        let first = t.layout().point_block(b"k00300").unwrap().unwrap().handle.offset;
+        let last = t.layout().point_block(b"k00700").unwrap().unwrap().handle.offset;
+        assert_eq!(some.first(), Some(&first), "{name}");
+        assert_eq!(some.last(), Some(&last), "{name}");
+
+        // A region that does not hold the partitions (here: from the top-level index on, which is enough
+        // for the rest of the metadata when the filter is partitioned) is refused with a clear error.
+        if name.ends_with("pfilter") {
+            let at = meta.footer.index.offset;
+            let late = &file[at as usize..];
+            let m = MetaLayout::parse(late, at, len, &opts, &mut ib).unwrap();
+            let l = TableLayout::new(&m, late, &ib, opts).unwrap();
+            let e = l.point_block(b"k00000").unwrap_err();
+            assert!(matches!(e, Error::InvalidArgument { .. }), "{name}: {e:?}");
+        }
+    }
+}
