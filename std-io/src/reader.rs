@@ -459,18 +459,16 @@ pub struct DataBlock {
 }
 
 impl SstReader {
-    /// The index entries, in order.
+    /// The index entries that name data blocks, in order (a partitioned index's partitions are walked; the
+    /// top-level entries are not listed).
     pub fn index_entries(&self) -> Result<Vec<IndexEntry>> {
-        let i = &self.inner;
-        let index = i.layout.index(&i.region, &i.index_buf).context(self.context("index"))?;
-        let mut key = DefaultKeyBuf::new();
         let mut out = Vec::new();
-        sstkit_core::table::index::for_each_index_entry(&index, i.layout.index_info, &mut key, |k, handle, first| {
-            out.push(IndexEntry { key: k.to_vec(), handle, first_key: first.map(<[u8]>::to_vec) });
-            Ok(())
-        })
-        .map_err(|e| e.at(Part::Index, i.layout.footer.index.offset))
-        .context(self.context("index"))?;
+        self.table()?
+            .for_each_index_entry(|k, handle, first| {
+                out.push(IndexEntry { key: k.to_vec(), handle, first_key: first.map(<[u8]>::to_vec) });
+                Ok(())
+            })
+            .context(self.context("index"))?;
         Ok(out)
     }
 

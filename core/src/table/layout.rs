@@ -17,7 +17,7 @@ use crate::table::blocks::{
     verified_block, BlockBytes, BlockContents, BlockExtent, DecodedBlock, ReadBuf, ReadOptions,
 };
 use crate::table::entry::{block_lookup, decode_entry, Entry};
-use crate::table::index::IndexInfo;
+use crate::table::index::{for_each_index_entry, IndexInfo};
 use crate::table::meta::{MetaLayout, TableFilter};
 use crate::table::tombstones::{newest_of, RangeTombstones};
 use crate::trailer::CompressionType;
@@ -146,6 +146,25 @@ impl<'r> TableLayout<'r> {
             cur.next(&self.index, &mut key).map_err(|e| self.index_err(e))?;
         }
         Ok(())
+    }
+
+    /// Calls `f(index key, data-block handle, first key)` for every data-block entry of the index, in order
+    /// (through the partitions when the index is partitioned; the first key is present for index type 3).
+    pub fn for_each_index_entry(
+        &self,
+        mut f: impl FnMut(&[u8], BlockHandle, Option<&[u8]>) -> Result<()>,
+    ) -> Result<()> {
+        let info = self.meta.index_info;
+        let mut key = DefaultKeyBuf::new();
+        if !info.partitioned {
+            return for_each_index_entry(&self.index, info, &mut key, f).map_err(|e| self.index_err(e));
+        }
+        self.for_each_index_partition(|h| {
+            self.with_partition(h, |part| {
+                for_each_index_entry(part, info, &mut key, &mut f).map_err(|e| e.at(Part::Index, h.offset))
+            })?;
+            Ok(true)
+        })
     }
 
     /// The handle of the first entry ≥ `user_key` in the index block `index` (`None`: past its end).
