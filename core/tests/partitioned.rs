@@ -8,8 +8,9 @@ use core::ops::Bound;
 use sstkit_core::table::{meta_start, MetaLayout, MetaNeed, ReadOptions, Table, TableLayout};
 use sstkit_core::{Error, Part, ValueType};
 
-const FIXTURES: [(&str, &[u8]); 4] = [
+const FIXTURES: [(&str, &[u8]); 5] = [
     ("fv5", include_bytes!("data/partitioned/fv5.sst")),
+    ("fv5_nofilter", include_bytes!("data/partitioned/fv5_nofilter.sst")),
     ("fv4_pfilter", include_bytes!("data/partitioned/fv4_pfilter.sst")),
     ("fv6_pfilter", include_bytes!("data/partitioned/fv6_pfilter.sst")),
     ("fv6_lz4", include_bytes!("data/partitioned/fv6_lz4.sst")),
@@ -226,5 +227,85 @@ fn ranged_layout_covers_partitions() {
             let e = l.point_block(b"k00000").unwrap_err();
             assert!(matches!(e, Error::InvalidArgument { .. }), "{name}: {e:?}");
         }
+    }
+}
+
+/// The on-demand path: `meta_start_without_partitions` leaves the partitions out of the region; the reader asks
+/// which partition a key or range needs, fetches it, and gets the same answers as the in-memory table.
+#[test]
+fn partitions_fetched_on_demand() {
+    let file: &[u8] = include_bytes!("data/partitioned/fv5_nofilter.sst");
+    let len = file.len() as u64;
+    let opts = ReadOptions::default();
+    let mut base = len - 64;
+    while let MetaNeed::From(s) =
+        sstkit_core::table::meta_start_without_partitions(&file[base as usize..], base, len, &opts).unwrap()
+    {
+        base = s;
+    }
+    let region = &file[base as usize..];
+    let mut ib = vec![0u8; 1 << 16];
+    let meta = MetaLayout::parse(region, base, len, &opts, &mut ib).unwrap();
+    let layout = TableLayout::new(&meta, region, &ib, opts).unwrap();
+    let mut ib2 = vec![0u8; 1 << 16];
+    let t = open("fv5_nofilter", file, &mut ib2);
+    // No filter precedes the partitions: the region starts after them and the region-only walk refuses.
+    assert!(t.filter().is_none());
+    let e = layout.point_block(b"k00000").unwrap_err();
+    assert!(matches!(e, Error::InvalidArgument { .. }), "{e:?}");
+
+    // Stands in for a ranged GET of one block.
+    let fetch = |x: sstkit_core::table::BlockExtent| {
+        assert!(x.start() < base, "a partition the region already holds");
+        let raw = &file[x.start() as usize..x.end as usize];
+        let mut buf = Vec::new();
+        let d = layout.decode_partition(raw, x.start(), x.handle, &mut buf).unwrap();
+        match d.bytes {
+            sstkit_core::table::BlockBytes::Fetched(b) => b.to_vec(),
+            sstkit_core::table::BlockBytes::Buffer(n) => buf[..n].to_vec(),
+        }
+    };
+    for (k, _) in expected() {
+        let p = layout.partition_for(&k).unwrap().unwrap();
+        let part = fetch(p);
+        let got = layout.point_block_in_partition(&part, p.handle, &k).unwrap();
+        assert_eq!(got, t.layout().point_block(&k).unwrap());
+    }
+    assert_eq!(layout.partition_for(b"k99").unwrap(), None);
+
+    for (lo, hi) in [
+        (Bound::Unbounded, Bound::Unbounded),
+        (Bound::Included(&b"k00300"[..]), Bound::Excluded(&b"k00700"[..])),
+        (Bound::Excluded(&b"k00599"[..]), Bound::Included(&b"k00601"[..])),
+    ] {
+        let mut want = Vec::new();
+        t.layout()
+            .for_each_block((lo, hi), |x| {
+                want.push(x);
+                Ok(true)
+            })
+            .unwrap();
+        let mut parts = Vec::new();
+        layout
+            .for_each_partition((lo, hi), |x| {
+                parts.push(x);
+                Ok(true)
+            })
+            .unwrap();
+        let mut got = Vec::new();
+        for p in parts {
+            let bytes = fetch(p);
+            let more = layout
+                .for_each_block_in_partition(&bytes, p.handle, (lo, hi), |x| {
+                    got.push(x);
+                    Ok(true)
+                })
+                .unwrap();
+            if !more {
+                break;
+            }
+        }
+        assert_eq!(got, want, "{lo:?}..{hi:?}");
+        assert!(!got.is_empty());
     }
 }

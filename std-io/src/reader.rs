@@ -12,7 +12,7 @@ use sstkit_core::handle::BlockHandle;
 use sstkit_core::key::ValueType;
 use sstkit_core::keybuf::DefaultKeyBuf;
 use sstkit_core::properties::Properties;
-use sstkit_core::table::{meta_start, BlockBytes, BlockExtent, MetaLayout, MetaNeed, TableLayout};
+use sstkit_core::table::{meta_start_without_partitions, BlockBytes, BlockExtent, MetaLayout, MetaNeed, TableLayout};
 use sstkit_core::{Error as CoreError, Part};
 use tracing::Instrument;
 
@@ -197,7 +197,10 @@ impl SstReader {
         let mut base = size.saturating_sub(opts.tail_size.max(64));
         let mut region = fetch(&*store, &path, &location, base..size, &counters).await?;
         loop {
-            match meta_start(&region, base, size, &core_opts).context(|| format!("{location}: open"))? {
+            // A partitioned index's partitions are not fetched here: lookups fetch (and cache) the ones they need.
+            match meta_start_without_partitions(&region, base, size, &core_opts)
+                .context(|| format!("{location}: open"))?
+            {
                 MetaNeed::Covered => break,
                 MetaNeed::From(start) if start < base => {
                     let head = fetch(&*store, &path, &location, start..base, &counters).await?;
@@ -291,7 +294,18 @@ impl SstReader {
         let span = tracing::debug_span!("sst_get", path = %self.inner.location);
         async {
             let table = self.table()?;
-            let block = match table.point_block(user_key).context(self.context("get"))? {
+            let data = if table.index_info().partitioned {
+                match table.partition_for(user_key).context(self.context("get"))? {
+                    Some(p) => {
+                        let part = self.fetch_partition(&table, p).await?;
+                        table.point_block_in_partition(&part, p.handle, user_key).context(self.context("get"))?
+                    }
+                    None => None,
+                }
+            } else {
+                table.point_block(user_key).context(self.context("get"))?
+            };
+            let block = match data {
                 Some(extent) => Some((self.fetch_block(&table, extent).await?, extent.handle)),
                 None => None,
             };
@@ -327,6 +341,69 @@ impl SstReader {
         i.cache.get_or_fetch(key, fetch, &i.counters.cache_hits).await
     }
 
+    /// The uncompressed, verified index partition at `extent`, from the metadata fetched at open, the cache or
+    /// one ranged GET.
+    async fn fetch_partition(&self, table: &TableLayout<'_>, extent: BlockExtent) -> Result<Bytes> {
+        let i = &self.inner;
+        let h = extent.handle;
+        let context = || format!("{}: index partition at offset {} ({} bytes)", i.location, h.offset, h.size);
+        if extent.start() >= i.layout.base {
+            // The tail fetched at open already holds it.
+            let mut out = Vec::new();
+            let d = table.decode_partition(&i.region, i.layout.base, h, &mut out).context(context)?;
+            return Ok(match d.bytes {
+                BlockBytes::Fetched(body) => i.region.slice_ref(body),
+                BlockBytes::Buffer(n) => {
+                    out.truncate(n);
+                    Bytes::from(out)
+                }
+            });
+        }
+        let key = (i.location.clone(), extent.handle);
+        if let Some(b) = i.cache.get(&key) {
+            i.counters.cache_hits.fetch_add(1, Ordering::Relaxed);
+            return Ok(b);
+        }
+        let fetch = async {
+            i.counters.cache_misses.fetch_add(1, Ordering::Relaxed);
+            let raw = fetch(&*i.store, &i.path, &i.location, extent.range(), &i.counters).await?;
+            let mut out = Vec::new();
+            let h = extent.handle;
+            let d = table
+                .decode_partition(&raw, extent.start(), h, &mut out)
+                .context(|| format!("{}: index partition at offset {} ({} bytes)", i.location, h.offset, h.size))?;
+            Ok(match d.bytes {
+                BlockBytes::Fetched(body) => raw.slice_ref(body),
+                BlockBytes::Buffer(n) => {
+                    out.truncate(n);
+                    Bytes::from(out)
+                }
+            })
+        };
+        i.cache.get_or_fetch(key, fetch, &i.counters.cache_hits).await
+    }
+
+    /// The uncompressed index partitions that may hold entries for keys in `range`, with their handles
+    /// (none when the index is not partitioned).
+    async fn partitions(&self, range: (Bound<&[u8]>, Bound<&[u8]>)) -> Result<Vec<(BlockHandle, Bytes)>> {
+        let table = self.table()?;
+        if !table.index_info().partitioned {
+            return Ok(Vec::new());
+        }
+        let mut extents = Vec::new();
+        table
+            .for_each_partition(range, |e| {
+                extents.push(e);
+                Ok(true)
+            })
+            .context(self.context("index"))?;
+        let mut out = Vec::with_capacity(extents.len());
+        for e in extents {
+            out.push((e.handle, self.fetch_partition(&table, e).await?));
+        }
+        Ok(out)
+    }
+
     fn block_context(&self, handle: BlockHandle) -> impl FnOnce() -> String + '_ {
         move || format!("{}: data block at offset {} ({} bytes)", self.inner.location, handle.offset, handle.size)
     }
@@ -351,15 +428,25 @@ impl SstReader {
         Ok((d.compression, bytes))
     }
 
-    /// The extents of the data blocks that may hold keys in `range`, in order.
-    fn block_extents(&self, range: (Bound<&[u8]>, Bound<&[u8]>)) -> Result<Vec<BlockExtent>> {
+    /// The extents of the data blocks that may hold keys in `range`, in order (a partitioned index's
+    /// partitions are fetched, one GET each when not cached).
+    async fn block_extents(&self, range: (Bound<&[u8]>, Bound<&[u8]>)) -> Result<Vec<BlockExtent>> {
         let mut out = Vec::new();
-        self.table()?
-            .for_each_block(range, |e| {
-                out.push(e);
-                Ok(true)
-            })
-            .context(self.context("index"))?;
+        let mut push = |e| {
+            out.push(e);
+            Ok(true)
+        };
+        if !self.layout().index_info.partitioned {
+            self.table()?.for_each_block(range, push).context(self.context("index"))?;
+            return Ok(out);
+        }
+        let parts = self.partitions(range).await?;
+        let table = self.table()?;
+        for (handle, bytes) in parts {
+            if !table.for_each_block_in_partition(&bytes, handle, range, &mut push).context(self.context("index"))? {
+                break;
+            }
+        }
         Ok(out)
     }
 
@@ -371,14 +458,20 @@ impl SstReader {
         range: (Bound<Vec<u8>>, Bound<Vec<u8>>),
     ) -> impl Stream<Item = Result<OwnedEntry>> + Send + 'static {
         let reader = self.clone();
-        let extents = reader.block_extents(bounds(&range));
-        let chunks: Vec<Result<Vec<BlockExtent>>> = match extents {
-            Ok(e) => group_runs(&e, reader.inner.opts.scan_chunk).into_iter().map(Ok).collect(),
-            Err(e) => vec![Err(e)],
+        let r1 = reader.clone();
+        let range1 = range.clone();
+        // The block list comes first (a partitioned index may need GETs for it), then the runs of blocks.
+        let chunks = async move {
+            let chunks: Vec<Result<Vec<BlockExtent>>> = match r1.block_extents(bounds(&range1)).await {
+                Ok(e) => group_runs(&e, r1.inner.opts.scan_chunk).into_iter().map(Ok).collect(),
+                Err(e) => vec![Err(e)],
+            };
+            stream::iter(chunks)
         };
         let ahead = reader.inner.opts.scan_read_ahead.max(1);
         let r2 = reader.clone();
-        stream::iter(chunks)
+        stream::once(chunks)
+            .flatten()
             .map(move |chunk| {
                 let reader = r2.clone();
                 async move { reader.fetch_run(chunk?).await }
@@ -461,14 +554,21 @@ pub struct DataBlock {
 impl SstReader {
     /// The index entries that name data blocks, in order (a partitioned index's partitions are walked; the
     /// top-level entries are not listed).
-    pub fn index_entries(&self) -> Result<Vec<IndexEntry>> {
+    pub async fn index_entries(&self) -> Result<Vec<IndexEntry>> {
         let mut out = Vec::new();
-        self.table()?
-            .for_each_index_entry(|k, handle, first| {
-                out.push(IndexEntry { key: k.to_vec(), handle, first_key: first.map(<[u8]>::to_vec) });
-                Ok(())
-            })
-            .context(self.context("index"))?;
+        let mut push = |k: &[u8], handle, first: Option<&[u8]>| {
+            out.push(IndexEntry { key: k.to_vec(), handle, first_key: first.map(<[u8]>::to_vec) });
+            Ok(())
+        };
+        if !self.layout().index_info.partitioned {
+            self.table()?.for_each_index_entry(push).context(self.context("index"))?;
+            return Ok(out);
+        }
+        let parts = self.partitions((Bound::Unbounded, Bound::Unbounded)).await?;
+        let table = self.table()?;
+        for (handle, bytes) in parts {
+            table.for_each_index_entry_in_partition(&bytes, handle, &mut push).context(self.context("index"))?;
+        }
         Ok(out)
     }
 
@@ -511,7 +611,7 @@ impl SstReader {
     /// Reads every data block in file order (each verified once when checksums are on), calling `f` with
     /// each; runs of adjacent blocks come in one GET each. Stops at the first error, which names the block.
     pub async fn for_each_data_block(&self, mut f: impl FnMut(DataBlock) -> Result<()>) -> Result<()> {
-        let extents = self.block_extents((Bound::Unbounded, Bound::Unbounded))?;
+        let extents = self.block_extents((Bound::Unbounded, Bound::Unbounded)).await?;
         let runs = group_runs(&extents, self.inner.opts.scan_chunk);
         let ahead = self.inner.opts.scan_read_ahead.max(1);
         let mut fetched = stream::iter(runs)

@@ -1,6 +1,6 @@
 //! Partitioned-index tables written by RocksDB 10.4.2 (core's `tests/data/partitioned` fixtures) read through
-//! `SstReader` over an object store: the partitions are fetched with the metadata at open (one more GET at
-//! most), then get, scans both ways of the key range and the block walk match what RocksDB wrote.
+//! `SstReader` over an object store: open fetches no partition, a lookup fetches (and caches) the one partition
+//! it needs, and get, scans and the block walk match what RocksDB wrote.
 // for_each_data_block takes a closure returning sstkit::Result, whose error is large by design.
 #![allow(clippy::result_large_err)]
 
@@ -15,8 +15,9 @@ use object_store::{ObjectStore, ObjectStoreExt, PutPayload};
 use sstkit::core::ValueType;
 use sstkit::reader::{ReadOptions, SstReader};
 
-const FIXTURES: [(&str, &[u8]); 4] = [
+const FIXTURES: [(&str, &[u8]); 5] = [
     ("fv5", include_bytes!("../../core/tests/data/partitioned/fv5.sst")),
+    ("fv5_nofilter", include_bytes!("../../core/tests/data/partitioned/fv5_nofilter.sst")),
     ("fv4_pfilter", include_bytes!("../../core/tests/data/partitioned/fv4_pfilter.sst")),
     ("fv6_pfilter", include_bytes!("../../core/tests/data/partitioned/fv6_pfilter.sst")),
     ("fv6_lz4", include_bytes!("../../core/tests/data/partitioned/fv6_lz4.sst")),
@@ -34,11 +35,14 @@ fn expected() -> Vec<(Vec<u8>, Option<Vec<u8>>)> {
 }
 
 async fn open(file: &'static [u8]) -> SstReader {
+    open_with_tail(file, 256).await
+}
+
+async fn open_with_tail(file: &'static [u8], tail: u64) -> SstReader {
     let store: Arc<dyn ObjectStore> = Arc::new(InMemory::new());
     let path = Path::from("t/partitioned.sst");
     store.put(&path, PutPayload::from(Bytes::from_static(file))).await.unwrap();
-    // A small tail, so the partitions are not in it by chance.
-    let opts = ReadOptions::default().file_size(file.len() as u64).tail_size(256);
+    let opts = ReadOptions::default().file_size(file.len() as u64).tail_size(tail);
     SstReader::open(store, path, opts).await.unwrap()
 }
 
@@ -55,10 +59,37 @@ fn owned(e: &sstkit::reader::OwnedEntry) -> (Vec<u8>, Option<Vec<u8>>) {
 async fn reads_partitioned_tables_exactly() {
     let want = expected();
     for (name, file) in FIXTURES {
+        // A tail that holds the whole file: partitions come from it, no GET.
+        let r = open_with_tail(file, 1 << 20).await;
+        assert_eq!(r.stats().gets, 1, "{name}");
+        r.get(b"k00000").await.unwrap().unwrap();
+        assert_eq!(r.stats().gets, 2, "{name}: only the data block");
+
+        // A small tail, so the partitions are not in it.
         let r = open(file).await;
         assert!(r.layout().index_info.partitioned, "{name}");
         let opened = r.stats().gets;
-        assert!(opened <= 4, "{name}: open took {opened} GETs");
+        assert!(opened <= 3, "{name}: open took {opened} GETs");
+        // A filter is written before the index partitions, so the metadata fetched at open holds them; without
+        // one they are the first metadata blocks, and a lookup fetches its partition.
+        let lazy = name.ends_with("nofilter");
+        let p = u64::from(lazy);
+        // Cold: one GET for the partition (when not in the metadata), one for the data block; then the same
+        // block: none; another block of the same partition: one.
+        r.get(b"k00000").await.unwrap().unwrap();
+        assert_eq!(r.stats().gets, opened + p + 1, "{name}");
+        r.get(b"k00001").await.unwrap().unwrap();
+        assert_eq!(r.stats().gets, opened + p + 1, "{name}");
+        let mut ib = vec![0u8; 1 << 16];
+        let t = sstkit::core::table::Table::open_with(file, Default::default(), &mut ib).unwrap();
+        let l = t.layout();
+        let block0 = l.point_block(b"k00000").unwrap();
+        let next = want.iter().map(|(k, _)| k).find(|k| l.point_block(k).unwrap() != block0).unwrap();
+        assert_eq!(l.partition_for(next).unwrap(), l.partition_for(b"k00000").unwrap(), "{name}");
+        r.get(next).await.unwrap().unwrap();
+        assert_eq!(r.stats().gets, opened + p + 2, "{name}");
+        let idx = r.index_entries().await.unwrap();
+        assert_ne!(idx[0].handle, idx[1].handle);
 
         for (k, v) in &want {
             let e = r.get(k).await.unwrap().unwrap_or_else(|| panic!("{name}: {k:?} missing"));
@@ -81,7 +112,6 @@ async fn reads_partitioned_tables_exactly() {
         }
 
         // The index entries are the data blocks (through the partitions), one per block the walk visits.
-        let idx = r.index_entries().unwrap();
         let mut blocks = Vec::new();
         r.for_each_data_block(|b| {
             blocks.push(b.extent.handle);
@@ -91,5 +121,23 @@ async fn reads_partitioned_tables_exactly() {
         .unwrap();
         assert_eq!(idx.iter().map(|e| e.handle).collect::<Vec<_>>(), blocks, "{name}");
         assert_eq!(Some(blocks.len() as u64), r.properties().unwrap().num_data_blocks, "{name}");
+
+        // Every partition was fetched once: a fresh reader's full scan costs one GET per partition plus the
+        // runs of data blocks, and a second scan fetches no partition again.
+        let r = open(file).await;
+        let before = r.stats().gets;
+        let _: Vec<_> = r.scan((Bound::Unbounded, Bound::Unbounded)).try_collect().await.unwrap();
+        let first = r.stats().gets - before;
+        let _: Vec<_> = r.scan((Bound::Unbounded, Bound::Unbounded)).try_collect().await.unwrap();
+        let second = r.stats().gets - before - first;
+        assert!(second <= first, "{name}: {first} then {second}");
+        let mut parts = 0;
+        t.layout()
+            .for_each_index_partition(|_| {
+                parts += 1;
+                Ok(true)
+            })
+            .unwrap();
+        assert_eq!(first - second, if lazy { parts } else { 0 }, "{name}: one GET per partition not held");
     }
 }

@@ -79,8 +79,8 @@ impl<'r> TableLayout<'r> {
 
     /// Takes the index partition at `handle` (a value of the top-level index of a partitioned index) out of
     /// the region, verifies it when the read options say so and uncompresses it into `buf` if it is stored
-    /// compressed. Partitions are read from the region: [`meta_start`](crate::table::meta_start) makes a
-    /// ranged reader fetch them with the rest of the metadata.
+    /// compressed. Partitions are in the region when it was opened with [`meta_start`](crate::table::meta_start)
+    /// (or holds the whole file); else fetch them and use [`decode_partition`](Self::decode_partition).
     pub fn decode_index_partition<B: ReadBuf + ?Sized>(
         &self,
         handle: BlockHandle,
@@ -89,9 +89,19 @@ impl<'r> TableLayout<'r> {
         if handle.offset < self.meta.base {
             return Err(Error::InvalidArgument { reason: "index partition lies before the region given" });
         }
-        let sum = self.meta.footer.block_checksum();
-        let contents =
-            verified_block(self.region, self.meta.base, handle, sum, self.opts.verify_checksums, Part::Index)?;
+        self.decode_partition(self.region, self.meta.base, handle, buf)
+    }
+
+    /// Takes the index partition at `handle` out of `fetched` (file bytes starting at offset `fetched_at`),
+    /// verifies it when the read options say so and uncompresses it into `buf` if it is stored compressed.
+    pub fn decode_partition<'f, B: ReadBuf + ?Sized>(
+        &self,
+        fetched: &'f [u8],
+        fetched_at: u64,
+        handle: BlockHandle,
+        buf: &mut B,
+    ) -> Result<DecodedBlock<'f>> {
+        let contents = self.verified_block(fetched, fetched_at, handle, Part::Index)?;
         let bytes = if contents.compression == CompressionType::None {
             BlockBytes::Fetched(contents.body)
         } else {
@@ -102,6 +112,66 @@ impl<'r> TableLayout<'r> {
             BlockBytes::Buffer(n)
         };
         Ok(DecodedBlock { handle, compression: contents.compression, bytes })
+    }
+
+    /// The partition of a partitioned index that holds `user_key`'s index entry, or `None` when the full
+    /// filter or the top-level index proves the table holds no entry for it. Fetch it, uncompress it with
+    /// [`decode_partition`](Self::decode_partition), then ask
+    /// [`point_block_in_partition`](Self::point_block_in_partition).
+    pub fn partition_for(&self, user_key: &[u8]) -> Result<Option<BlockExtent>> {
+        if !self.may_contain(user_key) {
+            return Ok(None);
+        }
+        match self.seek_handle(&self.index, user_key, self.meta.footer.index.offset)? {
+            Some(h) => self.extent(h, Part::Index).map(Some),
+            None => Ok(None),
+        }
+    }
+
+    /// The data block a point lookup of `user_key` must read, given the uncompressed index partition at
+    /// `handle` that [`partition_for`](Self::partition_for) named.
+    pub fn point_block_in_partition(
+        &self,
+        partition: &[u8],
+        handle: BlockHandle,
+        user_key: &[u8],
+    ) -> Result<Option<BlockExtent>> {
+        let block =
+            Block::parse_with(partition, self.meta.index_info.format).map_err(|e| e.at(Part::Index, handle.offset))?;
+        match self.seek_handle(&block, user_key, handle.offset)? {
+            Some(h) => self.extent(h, Part::DataBlock).map(Some),
+            None => Ok(None),
+        }
+    }
+
+    /// Calls `f` with the extent of each index partition that may hold entries for user keys in `range`, in
+    /// order, until it returns false (a partitioned index only). Walk each one with
+    /// [`for_each_block_in_partition`](Self::for_each_block_in_partition).
+    pub fn for_each_partition(
+        &self,
+        range: (Bound<&[u8]>, Bound<&[u8]>),
+        mut f: impl FnMut(BlockExtent) -> Result<bool>,
+    ) -> Result<()> {
+        if !self.meta.index_info.partitioned {
+            return Err(Error::InvalidArgument { reason: "the index is not partitioned" });
+        }
+        self.blocks_in(&self.index, self.meta.footer.index.offset, Part::Index, range, &mut f)?;
+        Ok(())
+    }
+
+    /// Calls `f` with the extent of each data block named by the uncompressed index partition at `handle` that
+    /// may hold user keys in `range`, until it returns false. Returns false when the walk of the range is
+    /// over (`f` said so, or the range's end was passed), true when the next partition may hold more.
+    pub fn for_each_block_in_partition(
+        &self,
+        partition: &[u8],
+        handle: BlockHandle,
+        range: (Bound<&[u8]>, Bound<&[u8]>),
+        mut f: impl FnMut(BlockExtent) -> Result<bool>,
+    ) -> Result<bool> {
+        let block =
+            Block::parse_with(partition, self.meta.index_info.format).map_err(|e| e.at(Part::Index, handle.offset))?;
+        self.blocks_in(&block, handle.offset, Part::DataBlock, range, &mut f)
     }
 
     /// The index block of a partition [`decode_index_partition`](Self::decode_index_partition) returned
@@ -165,6 +235,20 @@ impl<'r> TableLayout<'r> {
             })?;
             Ok(true)
         })
+    }
+
+    /// [`for_each_index_entry`](Self::for_each_index_entry) over one uncompressed index partition (at
+    /// `handle`) that the reader fetched.
+    pub fn for_each_index_entry_in_partition(
+        &self,
+        partition: &[u8],
+        handle: BlockHandle,
+        f: impl FnMut(&[u8], BlockHandle, Option<&[u8]>) -> Result<()>,
+    ) -> Result<()> {
+        let info = self.meta.index_info;
+        let block = Block::parse_with(partition, info.format).map_err(|e| e.at(Part::Index, handle.offset))?;
+        let mut key = DefaultKeyBuf::new();
+        for_each_index_entry(&block, info, &mut key, f).map_err(|e| e.at(Part::Index, handle.offset))
     }
 
     /// The handle of the first entry ≥ `user_key` in the index block `index` (`None`: past its end).
@@ -247,7 +331,7 @@ impl<'r> TableLayout<'r> {
     ) -> Result<()> {
         if !self.meta.index_info.partitioned {
             let at = self.meta.footer.index.offset;
-            self.blocks_in(&self.index, at, range, &mut f)?;
+            self.blocks_in(&self.index, at, Part::DataBlock, range, &mut f)?;
             return Ok(());
         }
         let order = self.meta.index_info.seek_order();
@@ -261,7 +345,9 @@ impl<'r> TableLayout<'r> {
         let mut start = range.0;
         while top.valid() {
             let ph = self.meta.index_info.handle(&top, top.value(&self.index)).map_err(|e| self.index_err(e))?;
-            if !self.with_partition(ph, |part| self.blocks_in(part, ph.offset, (start, range.1), &mut f))? {
+            if !self
+                .with_partition(ph, |part| self.blocks_in(part, ph.offset, Part::DataBlock, (start, range.1), &mut f))?
+            {
                 return Ok(());
             }
             // Later partitions hold only keys past the start.
@@ -272,11 +358,13 @@ impl<'r> TableLayout<'r> {
     }
 
     /// The walk of [`for_each_block`](Self::for_each_block) over one index block (`at`: its offset, for
-    /// errors). Returns false when the walk is over (`f` said so, or the range's end was passed).
+    /// errors; `part`: what its handles name). Returns false when the walk is over (`f` said so, or the
+    /// range's end was passed).
     fn blocks_in(
         &self,
         index: &Block<'_>,
         at: u64,
+        part: Part,
         range: (Bound<&[u8]>, Bound<&[u8]>),
         f: &mut impl FnMut(BlockExtent) -> Result<bool>,
     ) -> Result<bool> {
@@ -291,7 +379,7 @@ impl<'r> TableLayout<'r> {
         .map_err(err)?;
         while cur.valid() {
             let handle = self.meta.index_info.handle(&cur, cur.value(index)).map_err(err)?;
-            if !f(self.extent(handle, Part::DataBlock)?)? {
+            if !f(self.extent(handle, part)?)? {
                 return Ok(false);
             }
             // An index key is ≥ the user key of its block's last entry, and a user key's versions may go on in

@@ -28,8 +28,33 @@ pub enum MetaNeed {
 
 /// Which metadata blocks the tail must hold, given the tail (the bytes `[tail_offset, file_len)`).
 ///
-/// The footer names the metaindex and the index; the metaindex (once in the tail) names the others.
+/// The footer names the metaindex and the index; the metaindex (once in the tail) names the others. The
+/// partitions of a partitioned index count as metadata here, so a [`TableLayout`](crate::table::TableLayout)
+/// over the region answers every lookup; a reader that fetches partitions on demand uses
+/// [`meta_start_without_partitions`] instead.
 pub fn meta_start(tail: &[u8], tail_offset: u64, file_len: u64, opts: &ReadOptions) -> Result<MetaNeed> {
+    meta_start_inner(tail, tail_offset, file_len, opts, true)
+}
+
+/// [`meta_start`] without the partitions of a partitioned index: the reader fetches each partition it needs
+/// ([`TableLayout::partition_for`](crate::table::TableLayout::partition_for),
+/// [`TableLayout::for_each_partition`](crate::table::TableLayout::for_each_partition)).
+pub fn meta_start_without_partitions(
+    tail: &[u8],
+    tail_offset: u64,
+    file_len: u64,
+    opts: &ReadOptions,
+) -> Result<MetaNeed> {
+    meta_start_inner(tail, tail_offset, file_len, opts, false)
+}
+
+fn meta_start_inner(
+    tail: &[u8],
+    tail_offset: u64,
+    file_len: u64,
+    opts: &ReadOptions,
+    partitions: bool,
+) -> Result<MetaNeed> {
     if tail_offset.checked_add(tail.len() as u64) != Some(file_len) {
         return Err(Error::InvalidArgument { reason: "tail must end where the file ends" });
     }
@@ -59,6 +84,9 @@ pub fn meta_start(tail: &[u8], tail_offset: u64, file_len: u64, opts: &ReadOptio
     })?;
     if lowest < tail_offset {
         return Ok(MetaNeed::From(lowest));
+    }
+    if !partitions {
+        return Ok(MetaNeed::Covered);
     }
     // A partitioned index: its partitions (before the metaindex) are part of the metadata too.
     match first_index_partition(tail, tail_offset, footer, &metaindex, file_len, opts)? {

@@ -25,7 +25,7 @@ pub use cursor::TableCursor;
 pub use entry::Entry;
 pub use index::IndexInfo;
 pub use layout::TableLayout;
-pub use meta::{meta_start, MetaLayout, MetaNeed, TableFilter};
+pub use meta::{meta_start, meta_start_without_partitions, MetaLayout, MetaNeed, TableFilter};
 pub use options::Options;
 pub use reader::Table;
 pub use tombstones::{newest_of, RangeTombstone, RangeTombstones};

@@ -161,7 +161,8 @@ pub(crate) async fn dump(file: &str, entries: bool, ui: Ui) -> Result<i32> {
         let meta: Vec<Value> =
             r.meta_blocks()?.into_iter().map(|(n, h)| json!({"name": n, "offset": h.offset, "size": h.size})).collect();
         let index: Vec<Value> = r
-            .index_entries()?
+            .index_entries()
+            .await?
             .into_iter()
             .map(|e| {
                 let mut o = Map::new();
@@ -213,7 +214,7 @@ pub(crate) async fn dump(file: &str, entries: bool, ui: Ui) -> Result<i32> {
             writeln_or_quit(&mut out, &format!("  {n} @{}+{}", h.offset, h.size))?;
         }
         writeln_or_quit(&mut out, "index:")?;
-        for e in r.index_entries()? {
+        for e in r.index_entries().await? {
             writeln_or_quit(&mut out, &format!("  {} -> @{}+{}", text(&e.key, ui), e.handle.offset, e.handle.size))?;
         }
         writeln_or_quit(&mut out, "data blocks:")?;
@@ -343,7 +344,7 @@ pub(crate) async fn stats(file: &str, ui: Ui) -> Result<i32> {
         "compression_ratio": (ratio * 1000.0).round() / 1000.0,
         "key_size": keys.summary(),
         "value_size": values.summary(),
-        "index_entries": r.index_entries()?.len(),
+        "index_entries": r.index_entries().await?.len(),
     });
     let mut out = std::io::stdout().lock();
     if ui.json {

@@ -12,7 +12,7 @@ def kv(i):
     return b"k%05d" % i, (b"v%d-" % i) * (i % 7 + 1)
 
 
-def write(name, fv, partition_filters, compression=r.DBCompressionType.none()):
+def write(name, fv, partition_filters, compression=r.DBCompressionType.none(), bloom=True):
     o = r.Options(raw_mode=True)
     o.set_compression_type(compression)
     b = r.BlockBasedOptions()
@@ -20,7 +20,8 @@ def write(name, fv, partition_filters, compression=r.DBCompressionType.none()):
     b.set_block_size(256)
     b.set_metadata_block_size(128)
     b.set_format_version(fv)
-    b.set_bloom_filter(10, False)
+    if bloom:
+        b.set_bloom_filter(10, False)
     b.set_partition_filters(partition_filters)
     o.set_block_based_table_factory(b)
     w = r.SstFileWriter(options=o)
@@ -38,3 +39,5 @@ write("fv5.sst", 5, False)
 write("fv6_pfilter.sst", 6, True)
 write("fv4_pfilter.sst", 4, True)
 write("fv6_lz4.sst", 6, True, r.DBCompressionType.lz4())
+# No filter: the index partitions are the first metadata blocks, so a ranged reader must fetch them itself.
+write("fv5_nofilter.sst", 5, False, bloom=False)
