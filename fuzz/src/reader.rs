@@ -57,7 +57,7 @@ async fn run(file: &[u8], spec: ReaderSpec, probes: &[&[u8]], check: bool) -> bo
 
     let _ = r.properties_list();
     let _ = r.meta_blocks();
-    let _ = r.index_entries();
+    let _ = r.index_entries().await;
     let tombs = r.range_tombstones();
     let mut gets = Vec::new();
     for k in probes {

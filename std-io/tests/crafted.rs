@@ -123,7 +123,7 @@ async fn sst_reader_reports_the_overflow_on_every_path() {
     assert_overflow("for_each_data_block", walk.unwrap_err());
     assert_eq!(seen, 0);
     // The listing paths only show the handle; they work.
-    assert_eq!(r.index_entries().unwrap()[0].handle.offset, BAD_OFFSET);
+    assert_eq!(r.index_entries().await.unwrap()[0].handle.offset, BAD_OFFSET);
 }
 
 #[test]
