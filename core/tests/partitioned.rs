@@ -309,3 +309,20 @@ fn partitions_fetched_on_demand() {
         assert!(!got.is_empty());
     }
 }
+
+/// `MetaLayout::find_block` goes through the partition to the data block.
+#[test]
+fn meta_find_block_reads_the_partition() {
+    for (name, file) in FIXTURES {
+        let opts = ReadOptions::default();
+        let mut ib = vec![0u8; 1 << 16];
+        let meta = MetaLayout::parse(file, 0, file.len() as u64, &opts, &mut ib).unwrap();
+        let mut ib2 = vec![0u8; 1 << 16];
+        let t = open(name, file, &mut ib2);
+        for (k, _) in expected().iter().step_by(13) {
+            let want = t.layout().point_block(k).unwrap().map(|x| x.handle);
+            assert_eq!(meta.find_block(file, &ib, k).unwrap(), want, "{name}");
+        }
+        assert_eq!(meta.find_block(file, &ib, b"z").unwrap(), None, "{name}");
+    }
+}

@@ -348,11 +348,42 @@ impl MetaLayout {
         }
     }
 
-    /// The handle of the data block that may hold `user_key` (`None`: past the last block).
+    /// The handle of the data block that may hold `user_key` (`None`: past the last block). A partitioned
+    /// index's partition is read from the region (verified; a compressed one needs `alloc`).
     pub fn find_block(&self, region: &[u8], index_buf: &[u8], user_key: &[u8]) -> Result<Option<BlockHandle>> {
         let index = self.index(region, index_buf)?;
         let mut key = crate::keybuf::DefaultKeyBuf::new();
-        index_seek(&index, self.index_info, user_key, &mut key).map_err(|e| e.at(Part::Index, self.footer.index.offset))
+        let found = index_seek(&index, self.index_info, user_key, &mut key)
+            .map_err(|e| e.at(Part::Index, self.footer.index.offset))?;
+        let Some(h) = found else { return Ok(None) };
+        if !self.index_info.partitioned {
+            return Ok(Some(h));
+        }
+        if h.offset < self.base {
+            return Err(Error::InvalidArgument { reason: "index partition lies before the region given" });
+        }
+        let part = verified_block(region, self.base, h, self.checksum(), true, Part::Index)?;
+        #[cfg(feature = "alloc")]
+        let mut buf = alloc::vec::Vec::new();
+        let body = if part.compression == CompressionType::None {
+            part.body
+        } else {
+            #[cfg(feature = "alloc")]
+            {
+                let n = part
+                    .decompress_to(self.footer.format_version, crate::compress::DEFAULT_MAX_BLOCK_LEN, &mut buf)
+                    .map_err(|e| e.at(Part::Index, h.offset))?;
+                &buf[..n]
+            }
+            #[cfg(not(feature = "alloc"))]
+            return Err(Error::Unsupported {
+                part: Part::Index,
+                what: "compressed index partition without alloc",
+                value: part.compression as u64,
+            });
+        };
+        let block = Block::parse_with(body, self.index_info.format).map_err(|e| e.at(Part::Index, h.offset))?;
+        index_seek(&block, self.index_info, user_key, &mut key).map_err(|e| e.at(Part::Index, h.offset))
     }
 
     /// The checksum scheme of every block (type and, for format_version ≥ 6, base context checksum): pass it
