@@ -216,17 +216,6 @@ fn ranged_layout_covers_partitions() {
         let last = t.layout().point_block(b"k00700").unwrap().unwrap().handle.offset;
         assert_eq!(some.first(), Some(&first), "{name}");
         assert_eq!(some.last(), Some(&last), "{name}");
-
-        // A region that does not hold the partitions (here: from the top-level index on, which is enough
-        // for the rest of the metadata when the filter is partitioned) is refused with a clear error.
-        if name.ends_with("pfilter") {
-            let at = meta.footer.index.offset;
-            let late = &file[at as usize..];
-            let m = MetaLayout::parse(late, at, len, &opts, &mut ib).unwrap();
-            let l = TableLayout::new(&m, late, &ib, opts).unwrap();
-            let e = l.point_block(b"k00000").unwrap_err();
-            assert!(matches!(e, Error::InvalidArgument { .. }), "{name}: {e:?}");
-        }
     }
 }
 
@@ -324,5 +313,32 @@ fn meta_find_block_reads_the_partition() {
             assert_eq!(meta.find_block(file, &ib, k).unwrap(), want, "{name}");
         }
         assert_eq!(meta.find_block(file, &ib, b"z").unwrap(), None, "{name}");
+    }
+}
+
+/// A partitioned filter (`partitionedfilter.` meta key) is used by lookups: every present key passes it, most
+/// absent keys are rejected, and the ranged path names the partition to fetch.
+#[test]
+fn partitioned_filter_is_used() {
+    for (name, file) in FIXTURES.into_iter().filter(|(n, _)| n.contains("pfilter") || n.contains("lz4")) {
+        let mut ib = vec![0u8; 1 << 16];
+        let t = open(name, file, &mut ib);
+        assert!(matches!(t.filter(), Some(sstkit_core::table::TableFilter::Partitioned(_))), "{name}");
+        let want = expected();
+        for (k, _) in &want {
+            assert!(t.may_contain(k), "{name}: {k:?} rejected");
+        }
+        let absent: Vec<Vec<u8>> = (0..N).map(|i| format!("k{i:05}x").into_bytes()).collect();
+        let rejected = absent.iter().filter(|k| !t.may_contain(k)).count();
+        // 10 bits per key: about 1% false positives.
+        assert!(rejected > N * 9 / 10, "{name}: only {rejected} of {N} absent keys rejected");
+        let mut buf = Vec::new();
+        for k in &absent {
+            assert!(t.get(k, &mut buf).unwrap().is_none(), "{name}");
+        }
+        let l = t.layout();
+        let p = l.filter_partition_for(b"k00500").unwrap().unwrap();
+        let body = l.verified_block(file, 0, p.handle, Part::Filter).unwrap().body;
+        assert!(l.filter_partition_may_match(body, b"k00500"), "{name}");
     }
 }

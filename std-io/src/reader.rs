@@ -294,7 +294,9 @@ impl SstReader {
         let span = tracing::debug_span!("sst_get", path = %self.inner.location);
         async {
             let table = self.table()?;
-            let data = if table.index_info().partitioned {
+            let data = if !self.filter_partition_may_match(&table, user_key).await? {
+                None
+            } else if table.index_info().partitioned {
                 match table.partition_for(user_key).context(self.context("get"))? {
                     Some(p) => {
                         let part = self.fetch_partition(&table, p).await?;
@@ -339,6 +341,41 @@ impl SstReader {
             Ok(self.decode_block(table, &raw, extent.start(), extent.handle)?.1)
         };
         i.cache.get_or_fetch(key, fetch, &i.counters.cache_hits).await
+    }
+
+    /// False only if the table's partitioned filter proves `user_key` absent; the partition is fetched (one GET,
+    /// cached) when the metadata fetched at open does not hold it. True for tables without one.
+    async fn filter_partition_may_match(&self, table: &TableLayout<'_>, user_key: &[u8]) -> Result<bool> {
+        let i = &self.inner;
+        let Some(x) = table.filter_partition_for(user_key).context(self.context("get"))? else { return Ok(true) };
+        if x.start() >= i.layout.base {
+            // In the region: `TableLayout::may_contain` (in point_block/partition_for) already asks it.
+            return Ok(true);
+        }
+        let key = (i.location.clone(), x.handle);
+        let body = match i.cache.get(&key) {
+            Some(b) => {
+                i.counters.cache_hits.fetch_add(1, Ordering::Relaxed);
+                b
+            }
+            None => {
+                let fetch = async {
+                    i.counters.cache_misses.fetch_add(1, Ordering::Relaxed);
+                    let raw = fetch(&*i.store, &i.path, &i.location, x.range(), &i.counters).await?;
+                    let b = table
+                        .verified_block(&raw, x.start(), x.handle, Part::Filter)
+                        .context(|| format!("{}: filter partition at offset {}", i.location, x.handle.offset))?;
+                    // RocksDB never compresses filters; a compressed one is not used (empty: always "may match").
+                    Ok(if b.compression == sstkit_core::CompressionType::None {
+                        raw.slice_ref(b.body)
+                    } else {
+                        Bytes::new()
+                    })
+                };
+                i.cache.get_or_fetch(key, fetch, &i.counters.cache_hits).await?
+            }
+        };
+        Ok(table.filter_partition_may_match(&body, user_key))
     }
 
     /// The uncompressed, verified index partition at `extent`, from the metadata fetched at open, the cache or

@@ -10,6 +10,7 @@ use core::ops::Bound;
 
 use crate::block::{Block, BlockCursor, KeyOrder};
 use crate::error::{Error, Part, Result};
+use crate::filter::FullFilter;
 use crate::footer::Footer;
 use crate::handle::BlockHandle;
 use crate::keybuf::{DefaultKeyBuf, KeyBuf};
@@ -285,12 +286,47 @@ impl<'r> TableLayout<'r> {
         BlockExtent::new(handle, self.meta.file_len, part)
     }
 
-    /// False only if the full filter proves `user_key` absent from the table.
+    /// False only if the full filter, or the partition of a partitioned filter that the region holds, proves
+    /// `user_key` absent from the table. A filter partition outside the region counts as "may contain": a
+    /// ranged reader fetches it ([`filter_partition_for`](Self::filter_partition_for)) to ask it.
     pub fn may_contain(&self, user_key: &[u8]) -> bool {
         match &self.filter {
             Some(TableFilter::Full(f)) => f.may_match(user_key),
+            Some(TableFilter::Partitioned(_)) => match self.filter_partition_for(user_key) {
+                Ok(Some(x)) if x.handle.offset >= self.meta.base => {
+                    match self.verified_block(self.region, self.meta.base, x.handle, Part::Filter) {
+                        Ok(b) if b.compression == CompressionType::None => {
+                            self.filter_partition_may_match(b.body, user_key)
+                        }
+                        // RocksDB never compresses filters; one that is, is not used.
+                        Ok(_) => true,
+                        // A broken filter never hides a key; reading the data reports real damage.
+                        Err(_) => true,
+                    }
+                }
+                _ => true,
+            },
             _ => true,
         }
+    }
+
+    /// The partition of a partitioned filter that answers for `user_key` (`None` when the filter is not
+    /// partitioned, or `user_key` is past its last separator — then the index proves it absent anyway).
+    /// Fetch it, take its body with [`verified_block`](Self::verified_block) and ask
+    /// [`filter_partition_may_match`](Self::filter_partition_may_match).
+    pub fn filter_partition_for(&self, user_key: &[u8]) -> Result<Option<BlockExtent>> {
+        let Some(TableFilter::Partitioned(top)) = &self.filter else { return Ok(None) };
+        let at = self.meta.footer.index.offset;
+        match self.seek_handle(top, user_key, at).map_err(|e| e.at(Part::Filter, at))? {
+            Some(h) => self.extent(h, Part::Filter).map(Some),
+            None => Ok(None),
+        }
+    }
+
+    /// False only if the filter partition `body` (a verified, uncompressed full filter) proves `user_key`
+    /// absent; a partition this crate cannot parse (or an empty `body`) answers true.
+    pub fn filter_partition_may_match(&self, body: &[u8], user_key: &[u8]) -> bool {
+        FullFilter::parse(body).map_or(true, |f| f.may_match(user_key))
     }
 
     fn index_err(&self, e: Error) -> Error {

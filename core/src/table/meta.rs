@@ -152,6 +152,9 @@ pub enum TableFilter<'a> {
     Full(FullFilter<'a>),
     /// A LevelDB filter block (one filter per 2 KiB of data offsets).
     LevelDb(LevelDbFilterBlock<'a>),
+    /// A partitioned filter's top-level block: separators (in the index's key form and entry format) → the
+    /// handles of full-filter partitions.
+    Partitioned(Block<'a>),
 }
 
 /// Where the index block's bytes live.
@@ -238,6 +241,17 @@ impl MetaLayout {
         };
 
         let filter = match metaindex.filter()? {
+            Some((FilterKind::Partitioned, h)) => {
+                // The filter-partition index: an index-format block (separators → filter partitions).
+                let b = read(h, Part::Filter)?;
+                if b.compression != CompressionType::None {
+                    None
+                } else {
+                    Block::parse_with(b.body, index_info.format).map_err(|e| e.at(Part::Filter, h.offset))?;
+                    let (s, l) = local(&b, region);
+                    Some((FilterKind::Partitioned, s, l))
+                }
+            }
             Some((kind, h)) if matches!(kind, FilterKind::Full | FilterKind::BlockBased) => {
                 let b = read(h, Part::Filter)?;
                 if b.compression != CompressionType::None {
@@ -305,6 +319,9 @@ impl MetaLayout {
         let bytes = region.get(s..s + l)?;
         match kind {
             FilterKind::Full => FullFilter::parse(bytes).ok().map(TableFilter::Full),
+            FilterKind::Partitioned => {
+                Block::parse_with(bytes, self.index_info.format).ok().map(TableFilter::Partitioned)
+            }
             _ => LevelDbFilterBlock::parse(bytes).ok().map(TableFilter::LevelDb),
         }
     }
