@@ -233,7 +233,9 @@ pub fn exercise_ranged(file: &[u8], verify: bool, probes: &[&[u8]]) {
     });
     let fv = layout.footer.format_version;
     for h in handles {
-        let Ok(b) = verified_block(file, 0, h, layout.checksum(), verify, sstkit_core::Part::DataBlock) else { continue };
+        let Ok(b) = verified_block(file, 0, h, layout.checksum(), verify, sstkit_core::Part::DataBlock) else {
+            continue;
+        };
         let Ok(need) = b.uncompressed_len(fv, opts.max_block_len) else { continue };
         let mut buf = vec![0u8; need];
         let Ok(bytes) = b.uncompress(fv, &mut buf) else { continue };
