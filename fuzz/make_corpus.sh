@@ -9,6 +9,9 @@ rm -rf fuzz/seeds
 cargo run -q -p sstkit-tests --example fuzz_seeds -- fuzz/seeds
 # Ribbon filters RocksDB 10.4.2 wrote (core/tests/data/filter/make_ribbon_fixtures.py), for the filter target.
 cp core/tests/data/filter/ribbon_10_1000.filter core/tests/data/filter/ribbon_7_10000.filter fuzz/seeds/filter/
+# A small partitioned-index table with partitioned filters RocksDB 10.4.2 wrote (core/tests/data/partitioned/gen.py),
+# so the table and reader targets walk index and filter partitions.
+cp core/tests/data/partitioned/small_fv6_seed.sst fuzz/seeds/table/rocksdb10-partitioned-fv6
 # BZip2 blocks RocksDB 7.8.3 wrote (core/tests/data/compress/make_fixtures.py) for the decompress target: codec
 # byte 3, settings byte 0xC0 | format_version (1 MiB cap), body.
 for fv in 5 1; do

@@ -41,3 +41,28 @@ write("fv4_pfilter.sst", 4, True)
 write("fv6_lz4.sst", 6, True, r.DBCompressionType.lz4())
 # No filter: the index partitions are the first metadata blocks, so a ranged reader must fetch them itself.
 write("fv5_nofilter.sst", 5, False, bloom=False)
+
+
+def write_small(name):
+    """A 2.5 KB partitioned table (60 keys, 64-byte blocks and partitions): a fuzz seed (fuzz/make_corpus.sh)."""
+    o = r.Options(raw_mode=True)
+    b = r.BlockBasedOptions()
+    b.set_index_type(r.BlockBasedIndexType.two_level_index_search())
+    b.set_block_size(64)
+    b.set_metadata_block_size(64)
+    b.set_format_version(6)
+    b.set_bloom_filter(10, False)
+    b.set_partition_filters(True)
+    o.set_block_based_table_factory(b)
+    w = r.SstFileWriter(options=o)
+    w.open(name)
+    for i in range(60):
+        k = b"k%03d" % i
+        if i % 10 == 3:
+            del w[k]
+        else:
+            w[k] = b"v%d" % i
+    w.finish()
+
+
+write_small("small_fv6_seed.sst")
