@@ -86,3 +86,35 @@ fn reads_dictionary_compressed_tables_exactly() {
         assert!(t.verify_all().unwrap() > 10, "{name}");
     }
 }
+
+#[test]
+fn hostile_dictionaries_give_errors() {
+    use sstkit_core::compress::decompress_into_with_dict;
+    for (name, file, _, has_dict, trained) in FIXTURES {
+        if !has_dict {
+            continue;
+        }
+        let mut index_buf = vec![0u8; 1 << 16];
+        let t = Table::open_with(file, ReadOptions::default(), &mut index_buf).unwrap();
+        let dict = t.layout().compression_dict();
+        let fv = t.footer().format_version;
+        let mut it = t.iter();
+        it.seek_to_first().unwrap();
+        let b = t.block(it.block_handle(), Part::DataBlock).unwrap();
+        let mut out = vec![0u8; 1 << 16];
+        let mut flipped = dict.to_vec();
+        for x in flipped.iter_mut().skip(8).step_by(3) {
+            *x ^= 0x5a;
+        }
+        let wrong: [&[u8]; 4] = [&dict[..dict.len() / 2], &dict[..12.min(dict.len())], &flipped, &[0u8; 100]];
+        for d in wrong {
+            // Another dictionary must not panic; it may decode to other bytes or fail.
+            let _ = decompress_into_with_dict(b.compression, fv, b.body, d, &mut out);
+        }
+        if trained {
+            // A trained dictionary cut inside its tables is reported as corrupt.
+            let e = decompress_into_with_dict(b.compression, fv, b.body, &dict[..12], &mut out).unwrap_err();
+            assert!(matches!(e, Error::Corruption { .. }), "{name}: {e:?}");
+        }
+    }
+}

@@ -199,7 +199,7 @@ mod tests {
         let mut dst = [0u8; 4096];
         let n = compress(src, &mut dst).expect("fits");
         let mut back = [0u8; 4096];
-        let m = decompress(&dst[..n], &mut back[..src.len()]).expect("valid LZ4");
+        let m = decompress(&dst[..n], &[], &mut back[..src.len()]).expect("valid LZ4");
         assert_eq!(&back[..m], src);
         n
     }

@@ -11,7 +11,8 @@
 //! | BZip2 | varint32 length, bzip2 stream | bzip2 stream, length unknown |
 //!
 //! Decoders write into a caller buffer: ask [`decompressed_len`] how big it must be, then call
-//! [`decompress_into`]. Nothing here allocates a size read from the input. LZ4, Snappy and Zlib need no
+//! [`decompress_into`] (or [`decompress_into_with_dict`] for the data blocks of a table with a
+//! `rocksdb.compression_dict` block). Nothing here allocates a size read from the input. LZ4, Snappy and Zlib need no
 //! allocator; ZSTD does (feature `zstd`), and BZip2 needs `std` (feature `bzip2`). Only LZ4 can be written ([`compress_into`]).
 
 use crate::error::{Error, Part, Result};
