@@ -9,6 +9,8 @@ use crate::keybuf::DefaultKeyBuf;
 pub const PROPERTIES: &[u8] = b"rocksdb.properties";
 /// Old name of the properties block, still accepted on read.
 pub const PROPERTIES_LEGACY: &[u8] = b"rocksdb.stats";
+/// Name of the compression dictionary block (raw bytes, stored uncompressed, used for data blocks).
+pub const COMPRESSION_DICT: &[u8] = b"rocksdb.compression_dict";
 /// Name of the range-deletion block.
 pub const RANGE_DEL: &[u8] = b"rocksdb.range_del";
 /// Name under which we write RocksDB's built-in full filter.

@@ -8,9 +8,15 @@
 
 use crate::error::{Error, Part, Result};
 
-/// Decodes an LZ4 block into `out`, whose length is the claimed uncompressed length.
-pub(super) fn decompress(payload: &[u8], out: &mut [u8]) -> Result<usize> {
-    lz4_flex::block::decompress_into(payload, out).map_err(|e| match e {
+/// Decodes an LZ4 block into `out`, whose length is the claimed uncompressed length; `dict` (maybe empty) is
+/// the history matches may reach back into.
+pub(super) fn decompress(payload: &[u8], dict: &[u8], out: &mut [u8]) -> Result<usize> {
+    let r = if dict.is_empty() {
+        lz4_flex::block::decompress_into(payload, out)
+    } else {
+        lz4_flex::block::decompress_into_with_dict(payload, out, dict)
+    };
+    r.map_err(|e| match e {
         lz4_flex::block::DecompressError::OutputTooSmall { .. } => {
             Error::corrupt(Part::Compression, 0, "LZ4 data longer than the claimed length")
         }
@@ -193,7 +199,7 @@ mod tests {
         let mut dst = [0u8; 4096];
         let n = compress(src, &mut dst).expect("fits");
         let mut back = [0u8; 4096];
-        let m = decompress(&dst[..n], &mut back[..src.len()]).expect("valid LZ4");
+        let m = decompress(&dst[..n], &[], &mut back[..src.len()]).expect("valid LZ4");
         assert_eq!(&back[..m], src);
         n
     }

@@ -11,7 +11,8 @@
 //! | BZip2 | varint32 length, bzip2 stream | bzip2 stream, length unknown |
 //!
 //! Decoders write into a caller buffer: ask [`decompressed_len`] how big it must be, then call
-//! [`decompress_into`]. Nothing here allocates a size read from the input. LZ4, Snappy and Zlib need no
+//! [`decompress_into`] (or [`decompress_into_with_dict`] for the data blocks of a table with a
+//! `rocksdb.compression_dict` block). Nothing here allocates a size read from the input. LZ4, Snappy and Zlib need no
 //! allocator; ZSTD does (feature `zstd`), and BZip2 needs `std` (feature `bzip2`). Only LZ4 can be written ([`compress_into`]).
 
 use crate::error::{Error, Part, Result};
@@ -145,6 +146,24 @@ pub fn decompressed_len(
 /// length (Zlib with a 32 KiB window on the stack, BZip2 a 64 KiB chunk at a time) for the `needed` of the error,
 /// up to [`DEFAULT_MAX_BLOCK_LEN`].
 pub fn decompress_into(kind: CompressionType, format_version: u32, body: &[u8], out: &mut [u8]) -> Result<usize> {
+    decompress_into_with_dict(kind, format_version, body, &[], out)
+}
+
+/// [`decompress_into`] with a compression dictionary: the contents of the table's `rocksdb.compression_dict`
+/// meta block, which RocksDB uses for the data blocks of ZSTD and LZ4/LZ4HC tables. An empty `dict` means none.
+///
+/// For ZSTD, a dictionary starting with the zstd dictionary magic (`37 A4 30 EC`) is a trained dictionary
+/// (entropy tables, repeat offsets and content); any other is raw content the frame may refer back into. For
+/// LZ4 the dictionary is history before the block. Other codecs ignore it (RocksDB uses none for them).
+///
+/// Errors: as [`decompress_into`]; a malformed trained ZSTD dictionary is [`Error::Corruption`].
+pub fn decompress_into_with_dict(
+    kind: CompressionType,
+    format_version: u32,
+    body: &[u8],
+    dict: &[u8],
+    out: &mut [u8],
+) -> Result<usize> {
     let framed = frame(kind, format_version, body)?;
     let Some(claimed) = framed.claimed else {
         return decompress_unsized(kind, framed, out);
@@ -152,7 +171,8 @@ pub fn decompress_into(kind: CompressionType, format_version: u32, body: &[u8], 
     let Some(dst) = out.get_mut(..claimed) else {
         return Err(Error::BufferTooSmall { needed: claimed });
     };
-    let produced = decode(kind, framed.payload, dst).map_err(|e| e.at(Part::Compression, framed.payload_at as u64))?;
+    let produced =
+        decode(kind, framed.payload, dict, dst).map_err(|e| e.at(Part::Compression, framed.payload_at as u64))?;
     if produced != claimed {
         return Err(Error::corrupt(Part::Compression, 0, "uncompressed length differs from the claimed length"));
     }
@@ -160,7 +180,8 @@ pub fn decompress_into(kind: CompressionType, format_version: u32, body: &[u8], 
 }
 
 /// Runs the codec on a payload whose claimed length is exactly `out.len()`; returns the length produced.
-fn decode(kind: CompressionType, payload: &[u8], out: &mut [u8]) -> Result<usize> {
+#[allow(unused_variables)]
+fn decode(kind: CompressionType, payload: &[u8], dict: &[u8], out: &mut [u8]) -> Result<usize> {
     match kind {
         CompressionType::None => {
             out.copy_from_slice(payload);
@@ -174,9 +195,9 @@ fn decode(kind: CompressionType, payload: &[u8], out: &mut [u8]) -> Result<usize
             None => Err(Error::corrupt(Part::Compression, 0, "deflate data longer than the claimed length")),
         },
         #[cfg(feature = "lz4")]
-        CompressionType::Lz4 | CompressionType::Lz4hc => lz4::decompress(payload, out),
+        CompressionType::Lz4 | CompressionType::Lz4hc => lz4::decompress(payload, dict, out),
         #[cfg(feature = "zstd")]
-        CompressionType::Zstd | CompressionType::ZstdNotFinal => zstd::decompress(payload, out),
+        CompressionType::Zstd | CompressionType::ZstdNotFinal => zstd::decompress(payload, dict, out),
         #[cfg(feature = "bzip2")]
         CompressionType::Bzip2 => match bzip2::decompress(payload, out)? {
             Some(n) => Ok(n),

@@ -7,7 +7,7 @@
 use core::ops::Range;
 
 use crate::checksum::{split_block, verify_block, BlockChecksum};
-use crate::compress::{decompress_into, decompressed_len, DEFAULT_MAX_BLOCK_LEN};
+use crate::compress::{decompress_into, decompress_into_with_dict, decompressed_len, DEFAULT_MAX_BLOCK_LEN};
 use crate::error::{Error, Part, Result};
 use crate::handle::BlockHandle;
 use crate::trailer::CompressionType;
@@ -69,10 +69,23 @@ impl<'a> BlockContents<'a> {
         max_len: usize,
         buf: &mut B,
     ) -> Result<usize> {
+        self.decompress_to_with_dict(format_version, max_len, &[], buf)
+    }
+
+    /// [`decompress_to`](Self::decompress_to) with the table's compression dictionary (empty for none), which
+    /// RocksDB uses for data blocks only: see
+    /// [`TableLayout::compression_dict`](crate::table::TableLayout::compression_dict).
+    pub fn decompress_to_with_dict<B: ReadBuf + ?Sized>(
+        &self,
+        format_version: u32,
+        max_len: usize,
+        dict: &[u8],
+        buf: &mut B,
+    ) -> Result<usize> {
         let (mut room, exact) = self.size_hint(format_version, max_len)?;
         loop {
             let out = buf.buf(room)?;
-            match decompress_into(self.compression, format_version, self.body, out) {
+            match decompress_into_with_dict(self.compression, format_version, self.body, dict, out) {
                 Ok(n) => return Ok(n),
                 Err(Error::BufferTooSmall { needed }) if !exact && needed > room && needed <= max_len => room = needed,
                 Err(e) => return Err(e.at(Part::Compression, self.offset)),

@@ -106,7 +106,9 @@ impl<'t, 'a, B: ReadBuf, K: KeyBuf> TableCursor<'t, 'a, B, K> {
             self.layout = block.layout();
             self.src = Src::File { start, len: contents.body.len() };
         } else {
-            let n = contents.decompress_to(fv, self.table.read_options().max_block_len, &mut self.buf)?;
+            let dict = self.table.layout().compression_dict();
+            let max = self.table.read_options().max_block_len;
+            let n = contents.decompress_to_with_dict(fv, max, dict, &mut self.buf)?;
             let block = Block::parse(&self.buf.bytes()[..n]).map_err(|e| e.at(Part::DataBlock, handle.offset))?;
             self.layout = block.layout();
             self.src = Src::Buf { len: n };

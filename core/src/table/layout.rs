@@ -49,6 +49,12 @@ impl<'r> TableLayout<'r> {
         Ok(TableLayout { meta: *meta, region, opts, index, filter, range_del })
     }
 
+    /// The compression dictionary RocksDB primed its codec with for this table's data blocks (the
+    /// `rocksdb.compression_dict` meta block), or empty when there is none.
+    pub fn compression_dict(&self) -> &'r [u8] {
+        self.meta.compression_dict(self.region).unwrap_or(&[])
+    }
+
     /// The metadata offsets this view was built from.
     pub fn meta(&self) -> &MetaLayout {
         &self.meta
@@ -460,7 +466,8 @@ impl<'r> TableLayout<'r> {
             BlockBytes::Fetched(contents.body)
         } else {
             let fv = self.meta.footer.format_version;
-            BlockBytes::Buffer(contents.decompress_to(fv, self.opts.max_block_len, buf)?)
+            let dict = self.compression_dict();
+            BlockBytes::Buffer(contents.decompress_to_with_dict(fv, self.opts.max_block_len, dict, buf)?)
         };
         Ok(DecodedBlock { handle, compression: contents.compression, bytes })
     }

@@ -11,7 +11,7 @@ use crate::error::{Error, Part, Result};
 use crate::filter::{FullFilter, LevelDbFilterBlock};
 use crate::footer::Footer;
 use crate::handle::BlockHandle;
-use crate::metaindex::{FilterKind, Metaindex, RANGE_DEL};
+use crate::metaindex::{FilterKind, Metaindex, COMPRESSION_DICT, RANGE_DEL};
 use crate::properties::Properties;
 use crate::table::blocks::{verified_block, BlockContents, ReadOptions};
 use crate::table::index::{index_seek, IndexInfo};
@@ -194,6 +194,7 @@ pub struct MetaLayout {
     range_del: Option<(usize, usize, BlockLayout)>,
     properties: Option<(usize, usize)>,
     metaindex: (usize, usize),
+    compression_dict: Option<(usize, usize)>,
 }
 
 fn local(h: &BlockContents<'_>, region: &[u8]) -> (usize, usize) {
@@ -288,7 +289,19 @@ impl MetaLayout {
             }
             None => None,
         };
+        let compression_dict = match metaindex.find(COMPRESSION_DICT)? {
+            Some(h) => {
+                let b = read(h, Part::Compression)?;
+                // RocksDB writes the dictionary uncompressed; anything else is not a table it wrote.
+                if b.compression != CompressionType::None {
+                    return Err(Error::corrupt(Part::Compression, h.offset, "compressed compression dictionary"));
+                }
+                Some(local(&b, region))
+            }
+            None => None,
+        };
         Ok(MetaLayout {
+            compression_dict,
             footer,
             file_len,
             base,
@@ -324,6 +337,12 @@ impl MetaLayout {
             }
             _ => LevelDbFilterBlock::parse(bytes).ok().map(TableFilter::LevelDb),
         }
+    }
+
+    /// The compression dictionary (the `rocksdb.compression_dict` block's body), if the table has one.
+    pub fn compression_dict<'r>(&self, region: &'r [u8]) -> Option<&'r [u8]> {
+        let (s, l) = self.compression_dict?;
+        region.get(s..s.checked_add(l)?)
     }
 
     /// The range-deletion block, if any.
