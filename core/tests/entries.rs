@@ -66,3 +66,55 @@ fn lookups_give_entities_and_their_default_column() {
         assert_eq!(columns(p), cols);
     }
 }
+
+mod prop {
+    use proptest::prelude::*;
+    use sstkit_core::value::Entity;
+
+    fn varint(out: &mut Vec<u8>, mut v: u32) {
+        while v >= 0x80 {
+            out.push(v as u8 | 0x80);
+            v >>= 7;
+        }
+        out.push(v as u8);
+    }
+
+    proptest! {
+        /// Columns encoded in format 1 come back exactly; every truncation of them is an error, not a panic.
+        #[test]
+        fn entities_round_trip_and_truncations_fail(
+            cols in proptest::collection::btree_map(proptest::collection::vec(any::<u8>(), 0..6),
+                                                   proptest::collection::vec(any::<u8>(), 0..200), 0..8)
+        ) {
+            let mut bytes = vec![1u8];
+            varint(&mut bytes, cols.len() as u32);
+            for (n, v) in &cols {
+                varint(&mut bytes, n.len() as u32);
+                bytes.extend_from_slice(n);
+                varint(&mut bytes, v.len() as u32);
+            }
+            for v in cols.values() {
+                bytes.extend_from_slice(v);
+            }
+            let e = Entity::parse(&bytes).unwrap();
+            let got: Vec<(Vec<u8>, Vec<u8>)> = e.columns().map(|c| (c.name.to_vec(), c.value.to_vec())).collect();
+            let want: Vec<(Vec<u8>, Vec<u8>)> = cols.clone().into_iter().collect();
+            prop_assert_eq!(got, want);
+            prop_assert_eq!(e.default_value(), cols.get(&Vec::new()).map(|v| v.as_slice()));
+            for cut in 0..bytes.len() {
+                prop_assert!(Entity::parse(&bytes[..cut]).is_err(), "cut at {}", cut);
+            }
+        }
+
+        /// Arbitrary bytes never panic; what parses yields exactly its count of ascending columns.
+        #[test]
+        fn arbitrary_bytes_never_panic(mut bytes in proptest::collection::vec(any::<u8>(), 0..64)) {
+            if let Some(b) = bytes.first_mut() { *b %= 3; }
+            if let Ok(e) = Entity::parse(&bytes) {
+                let cols: Vec<_> = e.columns().collect();
+                prop_assert_eq!(cols.len(), e.len());
+                prop_assert!(cols.windows(2).all(|w| w[0].name < w[1].name));
+            }
+        }
+    }
+}
