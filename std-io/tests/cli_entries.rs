@@ -124,4 +124,8 @@ fn every_kind_is_labelled_and_get_answers_by_kind() {
     assert!(err.contains("preferred seqno shorter than 8 bytes") && err.contains("e_bad_timed"), "{err}");
     run(&["scan", f], 3);
     run(&["dump", f, "--entries"], 3);
+    // verify decodes every value too: the malformed one is the negative answer, named.
+    let (_, err) = run(&["verify", f], 1);
+    assert!(err.contains("CORRUPT") && err.contains("e_bad_timed"), "{err}");
+    run(&["verify", entities().to_str().unwrap()], 0);
 }

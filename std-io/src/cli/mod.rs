@@ -102,8 +102,8 @@ enum Command {
     Props(FileArgs),
     /// Block counts, sizes, key and value size distributions, compression ratio.
     Stats(FileArgs),
-    /// Check every block's checksum; exit status 1 with the offset and block on corruption, 4 (printing
-    /// UNSUPPORTED: <what>) for a valid table this build cannot read.
+    /// Check every block's checksum and decode every entry's value by its type; exit status 1 with the offset
+    /// and block on corruption, 4 (printing UNSUPPORTED: <what>) for a valid table this build cannot read.
     Verify(FileArgs),
 }
 

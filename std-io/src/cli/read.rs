@@ -429,15 +429,23 @@ pub(crate) async fn verify(file: &str, ui: Ui) -> Result<i32> {
     let bar = progress(ui, Some(r.file_size()), "verifying");
     let mut blocks = r.meta_blocks().map(|m| m.len() as u64 + 2).unwrap_or(2);
     let mut entries = 0u64;
+    // Each entry's value is decoded by its type too (entities, preferred seqnos, blob references): bytes
+    // that pass their checksum can still be malformed.
+    let mut bad_value: Option<Error> = None;
     let res = r
         .for_each_data_block(|b| {
             blocks += 1;
             bar.inc(b.extent.stored_len());
-            r.block_entries(&b, |_| entries += 1)
+            r.block_entries(&b, |e| {
+                entries += 1;
+                if bad_value.is_none() {
+                    bad_value = payload(e.user_key, e.kind, e.value, ui).err();
+                }
+            })
         })
         .await;
     bar.finish_and_clear();
-    if let Err(e) = res {
+    if let Err(e) = res.and(bad_value.map_or(Ok(()), Err)) {
         return report_corruption(file, e, ui);
     }
     let mut out = std::io::stdout().lock();
