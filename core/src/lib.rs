@@ -25,6 +25,7 @@ pub mod properties;
 pub mod sink;
 pub mod table;
 pub mod trailer;
+pub mod value;
 pub mod varint;
 
 pub use checksum::BlockChecksum;

@@ -4,6 +4,7 @@ use crate::block::{Block, BlockCursor, KeyOrder};
 use crate::error::{Part, Result};
 use crate::key::{split_internal_key, ValueType};
 use crate::keybuf::KeyBuf;
+use crate::value::Payload;
 
 /// One entry as a reader hands it out: a cursor's current entry, or what a point lookup found (then, when a
 /// range tombstone newer than any point entry covers the key, kind `RangeDeletion` with the tombstone's seqno).
@@ -23,6 +24,14 @@ impl Entry<'_> {
     /// True if the key is deleted (point deletion, or a range tombstone covering it).
     pub fn is_deleted(&self) -> bool {
         self.kind.is_deletion()
+    }
+}
+
+impl<'e> Entry<'e> {
+    /// What the value means by the entry's type: the user value split from a preferred seqno, an entity's
+    /// columns, a blob reference, ... (see [`Payload`]).
+    pub fn payload(&self) -> Result<Payload<'e>> {
+        Payload::decode(self.kind, self.value)
     }
 }
 

@@ -43,9 +43,9 @@ pub struct Cli {
 /// The exit status table, shown by `--help` and in the README.
 pub const EXIT_CODES: &str = "\
 Exit status (every command):
-  0    success (get: the key has a value)
-  1    the negative answer: get: the key is absent, deleted or not a plain value (merge operand, ...);
-       verify: corruption found
+  0    success (get: the key has a value; for an entity, its default column)
+  1    the negative answer: get: the key is absent, deleted, a merge operand or a blob reference (the value
+       lives in a blob file); verify: corruption found
   2    usage error: bad arguments, an input line that does not parse, unsorted input, an output that
        exists (without --force) or is not a regular file, a missing credential variable
   3    corrupt bytes met by any command but verify (not an SST file, checksum mismatch, ...)
@@ -93,8 +93,8 @@ enum Command {
     Build(build::BuildArgs),
     /// Print entries, optionally in a key range.
     Scan(ScanArgs),
-    /// Look one key up: prints the value (exit 0); a deletion, merge operand or other kind is reported with
-    /// its kind (exit 1), as is an absent key.
+    /// Look one key up: prints the value (exit 0; an entity's default column, its columns on stderr); a
+    /// deletion, merge operand or blob reference is reported with its kind (exit 1), as is an absent key.
     Get(GetArgs),
     /// Show the file's structure: footer, meta blocks, index entries, data blocks (like `sst_dump --command=raw`).
     Dump(DumpArgs),
@@ -102,8 +102,8 @@ enum Command {
     Props(FileArgs),
     /// Block counts, sizes, key and value size distributions, compression ratio.
     Stats(FileArgs),
-    /// Check every block's checksum; exit status 1 with the offset and block on corruption, 4 (printing
-    /// UNSUPPORTED: <what>) for a valid table this build cannot read.
+    /// Check every block's checksum and decode every entry's value by its type; exit status 1 with the offset
+    /// and block on corruption, 4 (printing UNSUPPORTED: <what>) for a valid table this build cannot read.
     Verify(FileArgs),
 }
 

@@ -2,8 +2,10 @@
 
 use serde_json::{json, Map, Value};
 use sstkit_core::key::ValueType;
+use sstkit_core::value::{BlobRef, Entity, Payload};
 
 use super::Ui;
+use crate::error::{Context, Result};
 
 /// Bytes for a person: printable ASCII as is, other bytes `\xNN`; or hex with `--hex`.
 pub(crate) fn text(bytes: &[u8], ui: Ui) -> String {
@@ -21,16 +23,94 @@ pub(crate) fn text(bytes: &[u8], ui: Ui) -> String {
     s
 }
 
+/// True when every byte string is UTF-8 and `--hex` is not given: then JSON shows them as they are.
+fn all_utf8<'a>(mut parts: impl Iterator<Item = &'a [u8]>, ui: Ui) -> bool {
+    !ui.hex && parts.all(|b| std::str::from_utf8(b).is_ok())
+}
+
+/// One byte string as a JSON string, as is (`utf8`) or in hex.
+fn bytes_json(bytes: &[u8], utf8: bool) -> Value {
+    json!(if utf8 { String::from_utf8_lossy(bytes).into_owned() } else { hex::encode(bytes) })
+}
+
 /// Puts byte strings into a JSON object under their names, with one `"encoding"` field for all of them: `"utf8"`
 /// (the strings as they are) when every one is UTF-8 and `--hex` is not given, otherwise `"hex"`. The names are
 /// the same in every command (`key`, `value`, `first_key`, ...); only `encoding` says how to read them.
 pub(crate) fn put_bytes(obj: &mut Map<String, Value>, fields: &[(&str, &[u8])], ui: Ui) {
-    let utf8 = !ui.hex && fields.iter().all(|(_, b)| std::str::from_utf8(b).is_ok());
+    let utf8 = all_utf8(fields.iter().map(|(_, b)| *b), ui);
     for (name, bytes) in fields {
-        let v = if utf8 { String::from_utf8_lossy(bytes).into_owned() } else { hex::encode(bytes) };
-        obj.insert((*name).to_string(), json!(v));
+        obj.insert((*name).to_string(), bytes_json(bytes, utf8));
     }
     obj.insert("encoding".into(), json!(if utf8 { "utf8" } else { "hex" }));
+}
+
+/// Decodes an entry's value by its type (through core), naming the key on error. A range tombstone's "value"
+/// is its end key, shown as is.
+pub(crate) fn payload<'v>(key: &[u8], kind: ValueType, value: &'v [u8], ui: Ui) -> Result<Payload<'v>> {
+    if kind == ValueType::RangeDeletion {
+        return Ok(Payload::Value(value));
+    }
+    Payload::decode(kind, value).context(|| format!("the value of {}", text(key, ui)))
+}
+
+/// Puts an entry's key and decoded value into a JSON object: `value` for values, merge operands, deletions and
+/// the user value of a `value_preferred_seqno` (with `preferred_seqno`); `columns` (`[{name, value}]`) for an
+/// entity; `blob` (`{file_number, offset, size, compression, expiration}`) for a blob reference. One `encoding`
+/// covers every byte string.
+pub(crate) fn put_entry(obj: &mut Map<String, Value>, key: &[u8], raw: &[u8], p: &Payload<'_>, ui: Ui) {
+    match p {
+        Payload::Value(v) | Payload::Merge(v) => put_bytes(obj, &[("key", key), ("value", v)], ui),
+        Payload::Deleted => put_bytes(obj, &[("key", key), ("value", raw)], ui),
+        Payload::ValuePreferredSeqno { value, preferred_seqno } => {
+            put_bytes(obj, &[("key", key), ("value", value)], ui);
+            obj.insert("preferred_seqno".into(), json!(preferred_seqno));
+        }
+        Payload::Entity(e) => {
+            let utf8 = all_utf8(std::iter::once(key).chain(e.columns().flat_map(|c| [c.name, c.value])), ui);
+            obj.insert("key".into(), bytes_json(key, utf8));
+            let cols: Vec<Value> = e
+                .columns()
+                .map(|c| json!({"name": bytes_json(c.name, utf8), "value": bytes_json(c.value, utf8)}))
+                .collect();
+            obj.insert("columns".into(), Value::Array(cols));
+            obj.insert("encoding".into(), json!(if utf8 { "utf8" } else { "hex" }));
+        }
+        Payload::Blob(BlobRef::InlinedTtl { expiration, value }) => {
+            put_bytes(obj, &[("key", key), ("value", value)], ui);
+            obj.insert("blob".into(), json!({"inlined": true, "expiration": expiration}));
+        }
+        Payload::Blob(BlobRef::Blob { expiration, file_number, offset, size, compression }) => {
+            put_bytes(obj, &[("key", key)], ui);
+            obj.insert(
+                "blob".into(),
+                json!({"file_number": file_number, "offset": offset, "size": size,
+                       "compression": compression, "expiration": expiration}),
+            );
+        }
+    }
+}
+
+/// An entity's columns for a person: `{name=value, ...}` (the default column's name is empty).
+pub(crate) fn columns_text(e: &Entity<'_>, ui: Ui) -> String {
+    let cols: Vec<String> = e.columns().map(|c| format!("{}={}", text(c.name, ui), text(c.value, ui))).collect();
+    format!("{{{}}}", cols.join(", "))
+}
+
+/// A blob reference for a person.
+pub(crate) fn blob_text(b: &BlobRef<'_>) -> String {
+    match b {
+        BlobRef::InlinedTtl { expiration, .. } => format!("inlined with expiration {expiration}"),
+        BlobRef::Blob { expiration, file_number, offset, size, compression } => {
+            let mut s = format!("blob file {file_number} @{offset}+{size}");
+            if *compression != 0 {
+                s.push_str(&format!(" compression {compression}"));
+            }
+            if let Some(x) = expiration {
+                s.push_str(&format!(" expiration {x}"));
+            }
+            s
+        }
+    }
 }
 
 /// The name of an entry type as printed.
@@ -48,19 +128,30 @@ pub(crate) fn kind_name(kind: ValueType) -> &'static str {
     }
 }
 
-/// One entry, as a line of text or a JSON object.
-pub(crate) fn entry_line(key: &[u8], seqno: u64, kind: ValueType, value: &[u8], ui: Ui) -> String {
+/// One entry, as a line of text or a JSON object, its value decoded by its type (see [`put_entry`]).
+pub(crate) fn entry_line(key: &[u8], seqno: u64, kind: ValueType, value: &[u8], ui: Ui) -> Result<String> {
+    let p = payload(key, kind, value, ui)?;
     if ui.json {
         let mut o = Map::new();
-        put_bytes(&mut o, &[("key", key), ("value", value)], ui);
+        put_entry(&mut o, key, value, &p, ui);
         o.insert("seqno".into(), json!(seqno));
         o.insert("kind".into(), json!(kind_name(kind)));
-        Value::Object(o).to_string()
-    } else if kind == ValueType::Value {
-        format!("{} => {}", text(key, ui), text(value, ui))
-    } else {
-        format!("{} => {} [{} seq {}]", text(key, ui), text(value, ui), kind_name(kind), seqno)
+        return Ok(Value::Object(o).to_string());
     }
+    let (k, name) = (text(key, ui), kind_name(kind));
+    Ok(match p {
+        Payload::Value(v) if kind == ValueType::Value => format!("{k} => {}", text(v, ui)),
+        Payload::Value(v) | Payload::Merge(v) => format!("{k} => {} [{name} seq {seqno}]", text(v, ui)),
+        Payload::Deleted => format!("{k} => {} [{name} seq {seqno}]", text(value, ui)),
+        Payload::ValuePreferredSeqno { value, preferred_seqno } => {
+            format!("{k} => {} [{name} seq {seqno} preferred_seqno {preferred_seqno}]", text(value, ui))
+        }
+        Payload::Entity(e) => format!("{k} => {} [{name} seq {seqno}]", columns_text(&e, ui)),
+        Payload::Blob(b @ BlobRef::InlinedTtl { value, .. }) => {
+            format!("{k} => {} [{name} seq {seqno} {}]", text(value, ui), blob_text(&b))
+        }
+        Payload::Blob(b) => format!("{k} => ({}) [{name} seq {seqno}]", blob_text(&b)),
+    })
 }
 
 /// A progress bar on stderr when the UI allows it, hidden otherwise. `len` is `None` when the size is unknown

@@ -6,7 +6,9 @@ use futures::TryStreamExt;
 use serde_json::{json, Map, Value};
 use sstkit_core::key::ValueType;
 
-use super::output::{entry_line, kind_name, progress, put_bytes, text};
+use sstkit_core::value::Payload;
+
+use super::output::{blob_text, columns_text, entry_line, kind_name, payload, progress, put_bytes, put_entry, text};
 use super::{decode, exit, Encoding, Ui};
 use crate::error::{Error, Result};
 use crate::reader::SstReader;
@@ -41,12 +43,12 @@ pub(crate) async fn scan(
     let mut out = std::io::BufWriter::new(std::io::stdout().lock());
     while limit.is_none_or(|l| n < l) {
         let Some(e) = s.try_next().await? else { break };
-        writeln_or_quit(&mut out, &entry_line(&e.user_key, e.seqno, e.kind, &e.value, ui))?;
+        writeln_or_quit(&mut out, &entry_line(&e.user_key, e.seqno, e.kind, &e.value, ui)?)?;
         n += 1;
     }
     if limit.is_none() || n < limit.unwrap_or(0) {
         for (start, end, seqno) in r.range_tombstones()? {
-            let line = entry_line(&start, seqno, ValueType::RangeDeletion, &end, ui);
+            let line = entry_line(&start, seqno, ValueType::RangeDeletion, &end, ui)?;
             writeln_or_quit(&mut out, &line)?;
         }
     }
@@ -69,28 +71,44 @@ fn flush(out: &mut impl std::io::Write) -> Result<()> {
     }
 }
 
-/// Looks a key up. Only a plain value counts as found (exit 0, the value on stdout); a deletion (point or
-/// range), a merge operand (whose value depends on the merge operator) and the other kinds are reported with
-/// their kind on stderr (exit 1), as is an absent key. `--json` prints `found`, `kind` and the value.
+/// Looks a key up. A value counts as found (exit 0, the value on stdout): a plain value, the user value of a
+/// `value_preferred_seqno` (without its preferred seqno), and an entity's default column (the column named
+/// `""`, empty if it has none: what RocksDB's `Get` returns), with all the entity's columns on stderr. A
+/// deletion (point or range), a merge operand (whose value depends on the merge operator) and a blob reference
+/// (the value lives in a blob file, not in the table) are reported with their kind on stderr (exit 1), as is
+/// an absent key. `--json` prints `found`, `kind` and the decoded value (see `put_entry`).
 pub(crate) async fn get(file: &str, key: &str, enc: Encoding, ui: Ui) -> Result<i32> {
     let r = open(file, ui).await?;
     let k = arg(key, enc, "KEY")?;
     let found = r.get(&k).await?;
     let mut out = std::io::stdout().lock();
-    let code = match &found {
-        Some(f) if f.kind == ValueType::Value => exit::OK,
-        _ => exit::NO,
+    let p = match &found {
+        Some(f) => Some(payload(&k, f.kind, &f.value, ui)?),
+        None => None,
     };
+    let value: Option<&[u8]> = match (&found, &p) {
+        (Some(f), Some(Payload::Value(v))) if f.kind == ValueType::Value => Some(v),
+        (_, Some(Payload::ValuePreferredSeqno { value, .. })) => Some(value),
+        (_, Some(Payload::Entity(e))) => Some(e.default_value().unwrap_or(&[])),
+        _ => None,
+    };
+    let code = if value.is_some() { exit::OK } else { exit::NO };
     if ui.json {
         let mut o = Map::new();
         o.insert("found".into(), json!(found.is_some()));
-        match &found {
-            Some(f) => {
-                put_bytes(&mut o, &[("key", &k), ("value", &f.value)], ui);
+        match (&found, &p) {
+            (Some(f), Some(p)) => {
+                put_entry(&mut o, &k, &f.value, p, ui);
+                if let (Payload::Entity(_), Some(v)) = (p, value) {
+                    // What RocksDB's Get returns; `encoding` already covers it (it is one of the columns).
+                    let utf8 = o.get("encoding") == Some(&json!("utf8"));
+                    let v = if utf8 { String::from_utf8_lossy(v).into_owned() } else { hex::encode(v) };
+                    o.insert("value".into(), json!(v));
+                }
                 o.insert("kind".into(), json!(kind_name(f.kind)));
                 o.insert("seqno".into(), json!(f.seqno));
             }
-            None => {
+            _ => {
                 put_bytes(&mut o, &[("key", &k)], ui);
                 o.insert("kind".into(), Value::Null);
             }
@@ -98,28 +116,50 @@ pub(crate) async fn get(file: &str, key: &str, enc: Encoding, ui: Ui) -> Result<
         writeln_or_quit(&mut out, &Value::Object(o).to_string())?;
         return Ok(code);
     }
-    match found {
-        Some(f) if f.kind == ValueType::Value => {
-            let v = if ui.hex { hex::encode(&f.value) } else { String::from_utf8_lossy(&f.value).into_owned() };
-            writeln_or_quit(&mut out, &v)?;
+    let (Some(f), Some(p)) = (&found, &p) else {
+        eprintln!("{}: not found", text(&k, ui));
+        return Ok(code);
+    };
+    if let Some(v) = value {
+        let v = if ui.hex { hex::encode(v) } else { String::from_utf8_lossy(v).into_owned() };
+        writeln_or_quit(&mut out, &v)?;
+        if let Payload::Entity(e) = p {
+            let which = if e.default_value().is_some() {
+                "its default column printed"
+            } else {
+                "no default column: an empty value printed"
+            };
+            eprintln!(
+                "{}: a wide-column entity at seq {} with {} columns ({which}): {}",
+                text(&k, ui),
+                f.seqno,
+                e.len(),
+                columns_text(e, ui)
+            );
         }
-        Some(f) if f.is_deleted() => {
-            eprintln!("{}: deleted ({} at seq {})", text(&k, ui), kind_name(f.kind), f.seqno);
-        }
-        Some(f) if f.kind == ValueType::Merge => eprintln!(
+        return Ok(code);
+    }
+    match p {
+        _ if f.is_deleted() => eprintln!("{}: deleted ({} at seq {})", text(&k, ui), kind_name(f.kind), f.seqno),
+        Payload::Merge(v) => eprintln!(
             "{}: a merge operand at seq {}, not a value (the value depends on the merge operator): {}",
             text(&k, ui),
             f.seqno,
-            text(&f.value, ui)
+            text(v, ui)
         ),
-        Some(f) => eprintln!(
+        Payload::Blob(b) => eprintln!(
+            "{}: the value lives in a blob file, not in this table: a blob reference at seq {} ({})",
+            text(&k, ui),
+            f.seqno,
+            blob_text(b)
+        ),
+        _ => eprintln!(
             "{}: a {} entry at seq {}, not a plain value: {}",
             text(&k, ui),
             kind_name(f.kind),
             f.seqno,
             text(&f.value, ui)
         ),
-        None => eprintln!("{}: not found", text(&k, ui)),
     }
     Ok(code)
 }
@@ -220,6 +260,7 @@ pub(crate) async fn dump(file: &str, entries: bool, ui: Ui) -> Result<i32> {
         writeln_or_quit(&mut out, "data blocks:")?;
     }
     let mut lines = Vec::new();
+    let mut bad: Option<Error> = None;
     r.for_each_data_block(|b| {
         let mut n = 0u64;
         let mut first = None;
@@ -232,7 +273,12 @@ pub(crate) async fn dump(file: &str, entries: bool, ui: Ui) -> Result<i32> {
             }
             last = Some(e.user_key.to_vec());
             if entries {
-                rows.push(entry_line(e.user_key, e.seqno, e.kind, e.value, ui));
+                match entry_line(e.user_key, e.seqno, e.kind, e.value, ui) {
+                    Ok(row) => rows.push(row),
+                    Err(err) => {
+                        bad.get_or_insert(err);
+                    }
+                }
             }
         })?;
         if ui.json {
@@ -263,6 +309,9 @@ pub(crate) async fn dump(file: &str, entries: bool, ui: Ui) -> Result<i32> {
         Ok(())
     })
     .await?;
+    if let Some(e) = bad {
+        return Err(e);
+    }
     for line in lines {
         writeln_or_quit(&mut out, &line)?;
     }
@@ -380,15 +429,23 @@ pub(crate) async fn verify(file: &str, ui: Ui) -> Result<i32> {
     let bar = progress(ui, Some(r.file_size()), "verifying");
     let mut blocks = r.meta_blocks().map(|m| m.len() as u64 + 2).unwrap_or(2);
     let mut entries = 0u64;
+    // Each entry's value is decoded by its type too (entities, preferred seqnos, blob references): bytes
+    // that pass their checksum can still be malformed.
+    let mut bad_value: Option<Error> = None;
     let res = r
         .for_each_data_block(|b| {
             blocks += 1;
             bar.inc(b.extent.stored_len());
-            r.block_entries(&b, |_| entries += 1)
+            r.block_entries(&b, |e| {
+                entries += 1;
+                if bad_value.is_none() {
+                    bad_value = payload(e.user_key, e.kind, e.value, ui).err();
+                }
+            })
         })
         .await;
     bar.finish_and_clear();
-    if let Err(e) = res {
+    if let Err(e) = res.and(bad_value.map_or(Ok(()), Err)) {
         return report_corruption(file, e, ui);
     }
     let mut out = std::io::stdout().lock();
