@@ -362,15 +362,7 @@ impl SstReader {
                 let fetch = async {
                     i.counters.cache_misses.fetch_add(1, Ordering::Relaxed);
                     let raw = fetch(&*i.store, &i.path, &i.location, x.range(), &i.counters).await?;
-                    let b = table
-                        .verified_block(&raw, x.start(), x.handle, Part::Filter)
-                        .context(|| format!("{}: filter partition at offset {}", i.location, x.handle.offset))?;
-                    // RocksDB never compresses filters; a compressed one is not used (empty: always "may match").
-                    Ok(if b.compression == sstkit_core::CompressionType::None {
-                        raw.slice_ref(b.body)
-                    } else {
-                        Bytes::new()
-                    })
+                    Ok(raw.slice_ref(table.filter_partition_body(&raw, x.start(), x.handle)))
                 };
                 i.cache.get_or_fetch(key, fetch, &i.counters.cache_hits).await?
             }

@@ -159,3 +159,27 @@ async fn reads_partitioned_tables_exactly() {
         assert_eq!(first - second, if lazy { parts } else { 0 }, "{name}: one GET per partition not held");
     }
 }
+
+/// A fuzz find (reader target): a filter partition whose trailer names compression type 183. A partition that
+/// cannot be used answers "may match" in core's `Table` and in `SstReader` alike (one rule:
+/// `TableLayout::filter_partition_body`), so both go on to the data and give the same answers.
+#[tokio::test]
+async fn a_broken_filter_partition_answers_alike_in_both_readers() {
+    const FILE: &[u8] = include_bytes!("data/broken_filter_partition.sst");
+    let table = sstkit::core::table::Table::open(FILE).unwrap();
+    let mut keys: Vec<Vec<u8>> = vec![Vec::new(), b"zzz".to_vec()];
+    keys.extend((0..60).map(|i| format!("k{i:03}").into_bytes()));
+    for tail in [100, 64 << 10] {
+        let r = open_with_tail(FILE, tail).await;
+        for key in &keys {
+            let mut buf = Vec::new();
+            let want = table.get(key, &mut buf).map(|e| e.map(|e| (e.seqno, e.kind, e.value.to_vec())));
+            let got = r.get(key).await.map(|e| e.map(|e| (e.seqno, e.kind, e.value.to_vec())));
+            match (&want, &got) {
+                (Ok(w), Ok(g)) => assert_eq!(w, g, "tail {tail}, key {key:?}"),
+                (Err(_), Err(_)) => {}
+                _ => panic!("tail {tail}, key {key:?}: Table {want:?}, SstReader {got:?}"),
+            }
+        }
+    }
+}

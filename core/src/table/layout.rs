@@ -300,19 +300,24 @@ impl<'r> TableLayout<'r> {
             Some(TableFilter::Full(f)) => f.may_match(user_key),
             Some(TableFilter::Partitioned(_)) => match self.filter_partition_for(user_key) {
                 Ok(Some(x)) if x.handle.offset >= self.meta.base => {
-                    match self.verified_block(self.region, self.meta.base, x.handle, Part::Filter) {
-                        Ok(b) if b.compression == CompressionType::None => {
-                            self.filter_partition_may_match(b.body, user_key)
-                        }
-                        // RocksDB never compresses filters; one that is, is not used.
-                        Ok(_) => true,
-                        // A broken filter never hides a key; reading the data reports real damage.
-                        Err(_) => true,
-                    }
+                    let body = self.filter_partition_body(self.region, self.meta.base, x.handle);
+                    self.filter_partition_may_match(body, user_key)
                 }
                 _ => true,
             },
             _ => true,
+        }
+    }
+
+    /// The usable body of the filter partition at `handle` in `fetched` (file bytes starting at offset
+    /// `fetched_at`), for [`filter_partition_may_match`](Self::filter_partition_may_match). Empty — "may match" —
+    /// when the partition cannot be used: damaged (a broken filter never hides a key; reading the data reports
+    /// real damage) or compressed (RocksDB never compresses filters). The one rule for in-memory and ranged
+    /// readers.
+    pub fn filter_partition_body<'f>(&self, fetched: &'f [u8], fetched_at: u64, handle: BlockHandle) -> &'f [u8] {
+        match self.verified_block(fetched, fetched_at, handle, Part::Filter) {
+            Ok(b) if b.compression == CompressionType::None => b.body,
+            _ => &[],
         }
     }
 
@@ -332,7 +337,7 @@ impl<'r> TableLayout<'r> {
     /// False only if the filter partition `body` (a verified, uncompressed full filter) proves `user_key`
     /// absent; a partition this crate cannot parse (or an empty `body`) answers true.
     pub fn filter_partition_may_match(&self, body: &[u8], user_key: &[u8]) -> bool {
-        FullFilter::parse(body).map_or(true, |f| f.may_match(user_key))
+        body.is_empty() || FullFilter::parse(body).map_or(true, |f| f.may_match(user_key))
     }
 
     fn index_err(&self, e: Error) -> Error {
