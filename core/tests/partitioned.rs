@@ -337,7 +337,7 @@ fn partitioned_filter_is_used() {
             assert!(t.get(k, &mut buf).unwrap().is_none(), "{name}");
         }
         let l = t.layout();
-        let p = l.filter_partition_for(b"k00500").unwrap().unwrap();
+        let p = l.filter_partition_for(b"k00500").unwrap();
         let body = l.verified_block(file, 0, p.handle, Part::Filter).unwrap().body;
         assert!(l.filter_partition_may_match(body, b"k00500"), "{name}");
     }

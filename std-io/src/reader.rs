@@ -347,7 +347,7 @@ impl SstReader {
     /// cached) when the metadata fetched at open does not hold it. True for tables without one.
     async fn filter_partition_may_match(&self, table: &TableLayout<'_>, user_key: &[u8]) -> Result<bool> {
         let i = &self.inner;
-        let Some(x) = table.filter_partition_for(user_key).context(self.context("get"))? else { return Ok(true) };
+        let Some(x) = table.filter_partition_for(user_key) else { return Ok(true) };
         if x.start() >= i.layout.base {
             // In the region: `TableLayout::may_contain` (in point_block/partition_for) already asks it.
             return Ok(true);

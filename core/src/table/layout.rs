@@ -299,7 +299,7 @@ impl<'r> TableLayout<'r> {
         match &self.filter {
             Some(TableFilter::Full(f)) => f.may_match(user_key),
             Some(TableFilter::Partitioned(_)) => match self.filter_partition_for(user_key) {
-                Ok(Some(x)) if x.handle.offset >= self.meta.base => {
+                Some(x) if x.handle.offset >= self.meta.base => {
                     let body = self.filter_partition_body(self.region, self.meta.base, x.handle);
                     self.filter_partition_may_match(body, user_key)
                 }
@@ -321,17 +321,16 @@ impl<'r> TableLayout<'r> {
         }
     }
 
-    /// The partition of a partitioned filter that answers for `user_key` (`None` when the filter is not
-    /// partitioned, or `user_key` is past its last separator — then the index proves it absent anyway).
-    /// Fetch it, take its body with [`verified_block`](Self::verified_block) and ask
+    /// The partition of a partitioned filter that answers for `user_key`: `None` — "may match" — when the filter
+    /// is not partitioned, `user_key` is past its last separator (the index proves it absent anyway), or the
+    /// filter-partition index is damaged (a broken filter never hides a key; reading the data reports real
+    /// damage). Fetch it, take its body with [`filter_partition_body`](Self::filter_partition_body) and ask
     /// [`filter_partition_may_match`](Self::filter_partition_may_match).
-    pub fn filter_partition_for(&self, user_key: &[u8]) -> Result<Option<BlockExtent>> {
-        let Some(TableFilter::Partitioned(top)) = &self.filter else { return Ok(None) };
+    pub fn filter_partition_for(&self, user_key: &[u8]) -> Option<BlockExtent> {
+        let Some(TableFilter::Partitioned(top)) = &self.filter else { return None };
         let at = self.meta.footer.index.offset;
-        match self.seek_handle(top, user_key, at).map_err(|e| e.at(Part::Filter, at))? {
-            Some(h) => self.extent(h, Part::Filter).map(Some),
-            None => Ok(None),
-        }
+        let handle = self.seek_handle(top, user_key, at).ok()??;
+        self.extent(handle, Part::Filter).ok()
     }
 
     /// False only if the filter partition `body` (a verified, uncompressed full filter) proves `user_key`
