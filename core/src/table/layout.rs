@@ -55,6 +55,10 @@ impl<'r> TableLayout<'r> {
         self.meta.compression_dict(self.region).unwrap_or(&[])
     }
 
+    /// The bytes this view was built over: the file from [`MetaLayout::base`] to its end.
+    pub fn region(&self) -> &'r [u8] {
+        self.region
+    }
     /// The metadata offsets this view was built from.
     pub fn meta(&self) -> &MetaLayout {
         &self.meta

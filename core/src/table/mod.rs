@@ -3,7 +3,8 @@
 //! The reader's modules import only those listed before them (checked by the `layering` test below):
 //! `blocks` (slice and verify one block) → `entry` (the entry type, one data block's entries) → `index`
 //! (index encoding and walks) → `tombstones` (range deletions and their precedence rule) → `meta` (a table's
-//! metadata as offsets) → `layout` (the opened metadata: which blocks, decoding, point lookup) → `reader`
+//! metadata as offsets) → `layout` (the opened metadata: which blocks, decoding, point lookup) → `map` (every
+//! block of the table with its kind, and the checksum rule by kind) → `reader`
 //! ([`Table`]) → `cursor` ([`TableCursor`], [`Table::cursor`]).
 
 pub mod blocks;
@@ -12,6 +13,7 @@ pub mod cursor;
 pub mod entry;
 pub mod index;
 pub mod layout;
+pub mod map;
 pub mod meta;
 pub mod options;
 pub mod reader;
@@ -25,6 +27,7 @@ pub use cursor::TableCursor;
 pub use entry::Entry;
 pub use index::IndexInfo;
 pub use layout::TableLayout;
+pub use map::{BlockKind, TableBlock};
 pub use meta::{meta_start, meta_start_without_partitions, MetaLayout, MetaNeed, TableFilter};
 pub use options::Options;
 pub use reader::Table;
@@ -59,6 +62,7 @@ mod layering {
         ("tombstones", include_str!("tombstones.rs")),
         ("meta", include_str!("meta.rs")),
         ("layout", include_str!("layout.rs")),
+        ("map", include_str!("map.rs")),
         ("reader", include_str!("reader.rs")),
         ("cursor", include_str!("cursor.rs")),
     ];
