@@ -36,6 +36,22 @@ pub enum ValueType {
 }
 
 impl ValueType {
+    /// The type's name as the CLI and the inspector show it (`put`, `delete`, `merge`, `single_delete`,
+    /// `range_delete`, `blob_index`, `delete_with_timestamp`, `wide_column_entity`, `value_preferred_seqno`).
+    pub fn name(self) -> &'static str {
+        match self {
+            ValueType::Value => "put",
+            ValueType::Deletion => "delete",
+            ValueType::Merge => "merge",
+            ValueType::SingleDeletion => "single_delete",
+            ValueType::RangeDeletion => "range_delete",
+            ValueType::BlobIndex => "blob_index",
+            ValueType::DeletionWithTimestamp => "delete_with_timestamp",
+            ValueType::WideColumnEntity => "wide_column_entity",
+            ValueType::ValuePreferredSeqno => "value_preferred_seqno",
+        }
+    }
+
     /// Parses a type byte.
     pub fn from_u8(v: u8) -> Option<Self> {
         Some(match v {

@@ -219,17 +219,8 @@ impl SstReader {
             }
         }
         let mut index_buf = Vec::new();
-        let layout = loop {
-            match MetaLayout::parse(&region, base, size, &core_opts, &mut index_buf) {
-                Ok(l) => break l,
-                Err(CoreError::BufferTooSmall { needed })
-                    if needed > index_buf.len() && needed <= opts.max_block_len =>
-                {
-                    index_buf.resize(needed, 0);
-                }
-                Err(e) => return Err(Error::Codec { context: format!("{location}: open"), source: e }),
-            }
-        };
+        let layout = MetaLayout::parse_growing(&region, base, size, &core_opts, &mut index_buf)
+            .map_err(|e| Error::Codec { context: format!("{location}: open"), source: e })?;
         let cache = opts.cache.clone().unwrap_or_else(|| BlockCache::new(64 << 20));
         tracing::debug!(size, meta_bytes = region.len(), "opened");
         Ok(SstReader {

@@ -316,6 +316,26 @@ impl MetaLayout {
         })
     }
 
+    /// [`parse`](Self::parse) with a growable index buffer: a compressed index block gets the room it needs (at
+    /// most `opts.max_block_len` bytes; a bigger one is `BufferTooSmall`).
+    #[cfg(feature = "alloc")]
+    pub fn parse_growing(
+        region: &[u8],
+        base: u64,
+        file_len: u64,
+        opts: &ReadOptions,
+        index_buf: &mut alloc::vec::Vec<u8>,
+    ) -> Result<Self> {
+        loop {
+            match Self::parse(region, base, file_len, opts, index_buf) {
+                Err(Error::BufferTooSmall { needed }) if needed > index_buf.len() && needed <= opts.max_block_len => {
+                    index_buf.resize(needed, 0);
+                }
+                r => return r,
+            }
+        }
+    }
+
     /// The index block, from the region or the index buffer given to [`parse`](Self::parse).
     pub fn index<'r>(&self, region: &'r [u8], index_buf: &'r [u8]) -> Result<Block<'r>> {
         let bytes = match self.index {

@@ -115,17 +115,7 @@ pub(crate) fn blob_text(b: &BlobRef<'_>) -> String {
 
 /// The name of an entry type as printed.
 pub(crate) fn kind_name(kind: ValueType) -> &'static str {
-    match kind {
-        ValueType::Value => "put",
-        ValueType::Deletion => "delete",
-        ValueType::Merge => "merge",
-        ValueType::SingleDeletion => "single_delete",
-        ValueType::RangeDeletion => "range_delete",
-        ValueType::BlobIndex => "blob_index",
-        ValueType::DeletionWithTimestamp => "delete_with_timestamp",
-        ValueType::WideColumnEntity => "wide_column_entity",
-        ValueType::ValuePreferredSeqno => "value_preferred_seqno",
-    }
+    kind.name()
 }
 
 /// One entry, as a line of text or a JSON object, its value decoded by its type (see [`put_entry`]).
