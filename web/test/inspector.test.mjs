@@ -89,7 +89,11 @@ async function verifyAll() {
   await page.waitForFunction(() => window.sstInspector.verify !== null, null, { timeout: 120000 });
   return page.evaluate(() => ({ v: window.sstInspector.verify, stats: window.sstInspector.stats }));
 }
-const shot = (name) => page.screenshot({ path: path.join(OUT, name), fullPage: true });
+// The whole page, and its first screen (map, facts and lookup) at full size.
+async function shot(name) {
+  await page.screenshot({ path: path.join(OUT, name), fullPage: true });
+  await page.screenshot({ path: path.join(OUT, name.replace('.png', '-top.png')) });
+}
 
 test('a table we wrote: entries, properties, lookups, verify', async () => {
   const file = path.join(OUT, 'ours.sst');
@@ -121,7 +125,7 @@ test('a table we wrote: entries, properties, lookups, verify', async () => {
   const rows = await page.$$eval('#block-contents table tr', (r) => r.length);
   assert.ok(rows > 2, 'the block lists its entries');
   assert.match(await page.textContent('#block-contents table'), /user00000/);
-  await shot('ours-block.png');
+  await page.locator('#block').screenshot({ path: path.join(OUT, 'ours-block.png') });
   assert.deepEqual(page.foreign, []);
 });
 

@@ -113,10 +113,11 @@ impl<'r> TableLayout<'r> {
     pub fn for_each_table_block(&self, mut f: impl FnMut(TableBlock<'_>) -> Result<()>) -> Result<()> {
         let footer = *self.footer();
         let footer_len = footer.encoded_len() as u64;
-        let footer_at = self
-            .file_len()
-            .checked_sub(footer_len)
-            .ok_or(Error::corrupt(Part::Footer, 0, "file is shorter than its footer"))?;
+        let footer_at = self.file_len().checked_sub(footer_len).ok_or(Error::corrupt(
+            Part::Footer,
+            0,
+            "file is shorter than its footer",
+        ))?;
         f(TableBlock { kind: BlockKind::Footer, handle: BlockHandle::new(footer_at, footer_len) })?;
         let mut block = |kind: BlockKind<'_>, handle: BlockHandle| {
             self.extent(handle, kind.part())?;
@@ -154,9 +155,7 @@ impl<'r> TableLayout<'r> {
         }
         block(BlockKind::Index, footer.index)?;
         self.for_each_index_partition(|h| block(BlockKind::IndexPartition, h).map(|()| true))?;
-        self.for_each_block((Bound::Unbounded, Bound::Unbounded), |x| {
-            block(BlockKind::Data, x.handle).map(|()| true)
-        })
+        self.for_each_block((Bound::Unbounded, Bound::Unbounded), |x| block(BlockKind::Data, x.handle).map(|()| true))
     }
 
     /// Takes `block` out of `fetched` (file bytes starting at offset `fetched_at`) and verifies its checksum by
@@ -176,9 +175,10 @@ impl<'r> TableLayout<'r> {
             BlockKind::Footer => {
                 // The footer ends the file; decoding it checks its magic and (format_version ≥ 6) its checksum.
                 let end = h.offset.checked_add(h.size).and_then(|e| e.checked_sub(fetched_at));
-                let tail = end.and_then(|e| usize::try_from(e).ok()).and_then(|e| fetched.get(..e)).ok_or(
-                    Error::InvalidArgument { reason: "the fetched bytes do not hold the footer" },
-                )?;
+                let tail = end
+                    .and_then(|e| usize::try_from(e).ok())
+                    .and_then(|e| fetched.get(..e))
+                    .ok_or(Error::InvalidArgument { reason: "the fetched bytes do not hold the footer" })?;
                 crate::footer::Footer::decode(tail, self.file_len())?;
                 let start = tail.len().saturating_sub(usize::try_from(h.size).unwrap_or(usize::MAX));
                 Ok(BlockContents { body: &tail[start..], compression: CompressionType::None, offset: h.offset })

@@ -283,7 +283,8 @@ impl Inspector {
         if b.kind != 0 {
             return Ok(seen);
         }
-        let fail = |e: Error| (Seen { check: 2, compression: Some(contents.compression), ..Seen::default() }, e.to_string());
+        let fail =
+            |e: Error| (Seen { check: 2, compression: Some(contents.compression), ..Seen::default() }, e.to_string());
         let mut buf = Vec::new();
         let d = layout.decode_block(fetched, at, b.handle, &mut buf).map_err(fail)?;
         let body = match d.bytes {
@@ -421,7 +422,8 @@ impl Inspector {
                 ])
             })
             .collect();
-        let errors: Vec<Value> = self.errors.iter().map(|(i, e)| json!([i, self.blocks[*i].handle.offset, e])).collect();
+        let errors: Vec<Value> =
+            self.errors.iter().map(|(i, e)| json!([i, self.blocks[*i].handle.offset, e])).collect();
         json!({"kinds": KINDS, "blocks": rows, "errors": errors})
     }
 
