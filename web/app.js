@@ -109,21 +109,32 @@ async function openFile(f) {
   const t0 = performance.now();
   let from = Math.max(0, f.size - TAIL);
   let r;
+  const times = { read: 0, open: 0, map: 0, render: 0 };
   for (;;) {
-    put(await read(from, f.size - from));
+    let t = performance.now();
+    const bytes = await read(from, f.size - from);
+    times.read += performance.now() - t;
+    t = performance.now();
+    put(bytes);
     r = answer(X.sst_open(f.size));
+    times.open += performance.now() - t;
     if (r.need_from === undefined) break;
     from = r.need_from;
   }
+  state.openTimes = times;
   if (r.error) {
     $('status').textContent = f.name + ': not opened';
     fail(f.name + ': ' + errorText(r));
     return;
   }
   state.summary = r;
+  let t = performance.now();
   state.map = answer(X.sst_blocks());
-  state.openMs = performance.now() - t0;
+  times.map = performance.now() - t;
+  t = performance.now();
   renderAll();
+  times.render = performance.now() - t;
+  state.openMs = performance.now() - t0;
   $('status').textContent = `${f.name}: open (${f.size} bytes; ${state.bytesRead} read in ${state.openMs.toFixed(1)} ms)`;
   $('status').dataset.state = 'open';
 }
@@ -147,6 +158,7 @@ function renderAll() {
     ['blocks', Object.entries(s.blocks_by_kind).map(([k, n]) => `${n} ${k}`).join(', ')],
     ['read at open', `${state.bytesRead} bytes (metadata from offset ${s.metadata_from})`],
   ]);
+  if (s.map_error) fail('The block map stops short: ' + s.map_error);
   renderProps();
   renderMeta();
   renderLegend();
@@ -283,7 +295,13 @@ function describe(i) {
 
 async function showBlock(i) {
   const r = await ask(() => answer(X.sst_inspect(i)));
-  state.map = answer(X.sst_blocks());
+  if (r.error) { fail(errorText(r)); return; }
+  // What reading the block taught: its checksum verdict and compression (the whole map is not fetched again).
+  const b = state.map.blocks[i];
+  b[3] = r.checksum === 'ok' ? 1 : 2;
+  b[4] = r.compression || b[4];
+  if (r.contents && r.contents.uncompressed !== undefined && b[0] === 0) b[5] = r.contents.uncompressed;
+  if (r.contents && r.contents.total !== undefined && b[0] === 0) b[6] = r.contents.total;
   drawMap();
   const sec = $('block');
   sec.hidden = false;

@@ -83,10 +83,10 @@ async function lookup(key) {
     found: await page.evaluate(() => window.sstInspector.lastLookup.found),
   };
 }
-async function verifyAll() {
+async function verifyAll(timeout = 120000) {
   await page.evaluate(() => { window.sstInspector.verify = null; });
   await page.click('#verify');
-  await page.waitForFunction(() => window.sstInspector.verify !== null, null, { timeout: 120000 });
+  await page.waitForFunction(() => window.sstInspector.verify !== null, null, { timeout });
   return page.evaluate(() => ({ v: window.sstInspector.verify, stats: window.sstInspector.stats }));
 }
 // The whole page, and its first screen (map, facts and lookup) at full size.
@@ -203,7 +203,13 @@ test('a table using a feature sstkit does not read shows Unsupported', async () 
 test('the time to open a big table (SSTKIT_WEB_BIG)', { skip: !process.env.SSTKIT_WEB_BIG }, async () => {
   const file = process.env.SSTKIT_WEB_BIG;
   assert.equal(await open(file), null);
-  const s = await page.evaluate(() => ({ ms: window.sstInspector.openMs, read: window.sstInspector.bytesRead }));
-  console.log(`opened ${file} (${fs.statSync(file).size} bytes): ${s.ms.toFixed(0)} ms, ${s.read} bytes read`);
+  const s = await page.evaluate(() => ({ ms: window.sstInspector.openMs, read: window.sstInspector.bytesRead,
+    times: window.sstInspector.openTimes }));
+  const parts = Object.entries(s.times).map(([k, v]) => `${k} ${v.toFixed(0)} ms`).join(', ');
+  console.log(`opened ${file} (${fs.statSync(file).size} bytes): ${s.ms.toFixed(0)} ms (${parts}), ${s.read} bytes read`);
+  const hit = await lookup(process.env.SSTKIT_WEB_BIG_KEY || 'key000004242424');
+  console.log(`lookup: ${hit.steps.join(' | ')}`);
   await shot('big.png');
+  const { v, stats } = await verifyAll(1800000);
+  console.log(`verify all: ${v.ms.toFixed(0)} ms, ${v.checked} blocks, ${stats.entries_checked} entries, ${v.bad.length} bad`);
 });

@@ -132,6 +132,8 @@ pub struct Inspector {
     errors: BTreeMap<usize, String>,
     fetched: BTreeMap<u64, Vec<u8>>,
     stats: Stats,
+    /// Why the block map stops short (a damaged index partition, say): the blocks found before it are kept.
+    map_error: Option<String>,
 }
 
 fn read_options() -> ReadOptions {
@@ -221,12 +223,14 @@ impl Inspector {
             errors: BTreeMap::new(),
             fetched: BTreeMap::new(),
             stats: Stats::default(),
+            map_error: None,
         };
         let mut blocks = Vec::new();
-        me.layout()?.for_each_table_block(|b| {
+        let walk = me.layout()?.for_each_table_block(|b| {
             blocks.push(MapBlock::of(&b));
             Ok(())
-        })?;
+        });
+        me.map_error = walk.err().map(|e| e.to_string());
         blocks.sort_by_key(|b| b.handle.offset);
         me.seen = vec![Seen::default(); blocks.len()];
         me.blocks = blocks;
@@ -399,6 +403,7 @@ impl Inspector {
             "meta_blocks": meta_blocks,
             "range_deletions": tombstones,
             "blocks_by_kind": by_kind,
+            "map_error": self.map_error,
         }))
     }
 
