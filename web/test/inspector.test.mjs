@@ -157,6 +157,24 @@ test('tables RocksDB wrote: plain with a Bloom filter, partitioned index and fil
   await shot('rocksdb-partitioned.png');
 });
 
+const LEVELDB = path.join(OUT, 'leveldb.ldb');
+test('a table LevelDB wrote: Snappy blocks, its per-block filter in the lookup', { skip: !fs.existsSync(LEVELDB) && 'no python3-plyvel' }, async () => {
+  assert.equal(await open(LEVELDB), null);
+  assert.match(await page.textContent('#facts'), /LevelDB \(legacy footer\)/);
+  assert.match(await page.textContent('#facts'), /LevelDB filter block/);
+  const hit = await lookup('ldb01234');
+  assert.equal(hit.found, true);
+  assert.match(hit.result, /ldb01234 → put at seq \d+: leveldb value 1234 leveldb value 1234 leveldb value 1234 /);
+  assert.deepEqual(hit.steps.map((s) => s.split(':')[0]), ['filter', 'index', 'block', 'result']);
+  assert.match(hit.steps[0], /LevelDB filter for the block @\d+: may contain the key/);
+  assert.match(hit.steps[2], /Snappy/);
+  assert.equal((await lookup('ldb99999')).found, false);
+  const { v, stats } = await verifyAll();
+  assert.deepEqual(v.bad, []);
+  assert.equal(stats.entries_checked, 2000);
+  await shot('leveldb.png');
+});
+
 test('a flipped byte marks its block corrupt on the map', async () => {
   const good = fs.readFileSync(path.join(OUT, 'ours.sst'));
   assert.equal(await open(path.join(OUT, 'ours.sst')), null);
