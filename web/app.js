@@ -55,7 +55,14 @@ function hexBytes(h) {
 function show(h) {
   if (h === null || h === undefined) return '';
   if (enc() === 'hex') return h;
-  try { return utf8.decode(hexBytes(h)); } catch { return '0x' + h; }
+  let text;
+  try { text = utf8.decode(hexBytes(h)); } catch { return '0x' + h; }
+  // Control characters stay visible as escapes.
+  return text.replace(/[\u0000-\u001f\u007f]/g, (c) => '\\x' + c.charCodeAt(0).toString(16).padStart(2, '0'));
+}
+// An index key: the user key, and the seqno when the index stores internal keys.
+function showKey(h, seqno) {
+  return show(h) + (seqno === null || seqno === undefined ? '' : ` @seq ${seqno}`);
 }
 function keyBytes(text) {
   if (enc() === 'hex') {
@@ -210,7 +217,7 @@ function renderIndex() {
   if (r.error) { fail('index: ' + r.error); return; }
   const t = $('index');
   if (index.from === 0) row(t, ['#', 'separator key', 'data block', 'first key'], true);
-  r.entries.forEach(([k, o, s, first], i) => row(t, [index.from + i, show(k), `@${o}+${s}`, show(first)]));
+  r.entries.forEach(([k, o, s, first, q], i) => row(t, [index.from + i, showKey(k, q), `@${o}+${s}`, show(first)]));
   index.from += r.entries.length;
   $('index-count').textContent = `(${r.total} entries naming data blocks)`;
   $('index-more').hidden = index.from >= r.total;
@@ -337,7 +344,7 @@ async function showBlock(i) {
     d.append(el('p', `${c.total} index entries naming ${c.names}` +
       (c.total > c.index_entries.length ? ` (first ${c.index_entries.length} shown)` : '')));
     row(t, ['separator key', 'block', 'first key'], true);
-    for (const [k, o, s, first] of c.index_entries) row(t, [show(k), `@${o}+${s}`, show(first)]);
+    for (const [k, o, s, first, q] of c.index_entries) row(t, [showKey(k, q), `@${o}+${s}`, show(first)]);
   } else if (c.meta_blocks) {
     row(t, ['name', 'offset', 'size'], true);
     for (const m of c.meta_blocks) row(t, m);

@@ -11,6 +11,7 @@ use std::collections::BTreeMap;
 use std::ops::Bound;
 
 use serde_json::{json, Map, Value};
+use sstkit_core::key::split_internal_key;
 use sstkit_core::keybuf::DefaultKeyBuf;
 use sstkit_core::metaindex::Metaindex;
 use sstkit_core::properties::{prop_number, Properties};
@@ -190,6 +191,21 @@ fn entry_json(e: &Entry<'_>) -> Value {
         Err(err) => json!({"malformed": err.to_string()}),
     };
     json!([hex(e.user_key), e.seqno, e.kind.name(), hex(e.value), detail])
+}
+
+/// One index entry: `[separator, offset, size, first key, seqno]`; a separator (and a first key) stored as an
+/// internal key is shown as its user key, with the separator's seqno.
+fn index_entry_json(key: &[u8], h: BlockHandle, first: Option<&[u8]>, user_keys: bool) -> Value {
+    fn split(k: &[u8], user_keys: bool) -> Option<(&[u8], u64)> {
+        if user_keys {
+            None
+        } else {
+            split_internal_key(k).ok()
+        }
+    }
+    let (key, seqno) = split(key, user_keys).map_or((key, None), |(u, t)| (u, Some(t >> 8)));
+    let first = first.map(|f| split(f, user_keys).map_or(f, |(u, _)| u));
+    json!([hex(key), h.offset, h.size, first.map(hex), seqno])
 }
 
 fn handle_json(h: BlockHandle) -> Value {
@@ -496,9 +512,10 @@ impl Inspector {
                     BlockBytes::Buffer(n) => &buf[..n],
                 };
                 let (mut rows, mut total) = (Vec::new(), 0usize);
+                let user_keys = layout.index_info().user_keys;
                 layout.for_each_index_entry_in_partition(body, b.handle, |k, h, first| {
                     if rows.len() < MAX_LISTED {
-                        rows.push(json!([hex(k), h.offset, h.size, first.map(hex)]));
+                        rows.push(index_entry_json(k, h, first, user_keys));
                     }
                     total += 1;
                     Ok(())
@@ -550,13 +567,15 @@ impl Inspector {
     }
 
     /// Index entries `from..from + limit` (at most [`MAX_LISTED`]) that name data blocks, in order, as
-    /// `[key, offset, size, first key]`, with the total.
+    /// `[key, offset, size, first key, seqno]` (see `index_entry_json`), with the total.
     pub fn index_entries(&self, from: usize, limit: usize) -> Result<Value, Error> {
         let limit = limit.min(MAX_LISTED);
         let (mut rows, mut total) = (Vec::new(), 0usize);
-        self.layout()?.for_each_index_entry(|k, h, first| {
+        let layout = self.layout()?;
+        let user_keys = layout.index_info().user_keys;
+        layout.for_each_index_entry(|k, h, first| {
             if total >= from && rows.len() < limit {
-                rows.push(json!([hex(k), h.offset, h.size, first.map(hex)]));
+                rows.push(index_entry_json(k, h, first, user_keys));
             }
             total += 1;
             Ok(())
@@ -630,6 +649,10 @@ impl Inspector {
                     let m = self.meta.may_contain(&self.region, key, Some(h.offset));
                     let at = self.blocks.iter().find(|b| b.kind == 3).map(|b| b.handle.offset);
                     step("filter", format!("LevelDB filter for the block @{}: {}", h.offset, verdict(m)), at);
+                    if !m {
+                        step("result", "not found (the filter says so; no data block read)".into(), None);
+                        return Ok(Step::Done(json!({"found": false, "steps": steps})));
+                    }
                 }
             }
             layout.point_block(key)?
