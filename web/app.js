@@ -105,6 +105,16 @@ function errorText(r) {
   return r.error_kind === 'unsupported' ? 'Unsupported: ' + r.error : r.error;
 }
 
+// The block map, packed: three f64 per block (kind * 4 + check, offset, stored length) → [kind, offset, length,
+// check] per block.
+function loadMap() {
+  const n = X.sst_blocks_packed();
+  const f = new Float64Array(new Uint8Array(X.memory.buffer, X.sst_output_ptr(), n).slice().buffer);
+  const blocks = new Array(f.length / 3);
+  for (let i = 0, j = 0; j < f.length; i++, j += 3) blocks[i] = [Math.floor(f[j] / 4), f[j + 1], f[j + 2], f[j] % 4];
+  state.map = { kinds: state.summary.kinds, blocks };
+}
+
 // --- open --------------------------------------------------------------------------------------------------------
 async function openFile(f) {
   file = f;
@@ -136,7 +146,7 @@ async function openFile(f) {
   }
   state.summary = r;
   let t = performance.now();
-  state.map = answer(X.sst_blocks());
+  loadMap();
   times.map = performance.now() - t;
   t = performance.now();
   renderAll();
@@ -184,6 +194,7 @@ function renderProps() {
   const t = $('props');
   t.replaceChildren();
   row(t, ['name', 'value'], true);
+  if (!state.summary.properties.length) row(t, ['(none: a LevelDB table has no properties block)', '']);
   for (const [name, num, text, hex] of state.summary.properties) {
     const v = num !== null ? num : text !== null ? text : '0x' + hex;
     const tr = row(t, [name, v]);
@@ -248,36 +259,48 @@ function geometry() {
   const rows = 8;
   return { c, rows, rowH: c.height / rows, perRow: state.summary.file_size / rows, w: c.width };
 }
+// Each pixel column shows the kind with the most bytes in it (lighter while any of them is unread); a column
+// holding a corrupt block is red, with a tall marker so a one-pixel block still shows.
 function drawMap() {
   const { c, rows, rowH, perRow, w } = geometry();
+  const cols = rows * w;
+  const best = new Float64Array(cols), kindOf = new Int16Array(cols).fill(-1);
+  const unread = new Uint8Array(cols), corrupt = new Uint8Array(cols);
+  const perCol = perRow / w;
+  const blocks = state.map.blocks;
+  for (const [kind, off, len, check] of blocks) {
+    const end = off + len;
+    for (let col = Math.floor(off / perCol); col < cols && col * perCol < end; col++) {
+      const bytes = Math.min(end, (col + 1) * perCol) - Math.max(off, col * perCol);
+      if (bytes > best[col]) { best[col] = bytes; kindOf[col] = kind; }
+      if (check === 0) unread[col] = 1;
+      if (check === 2) corrupt[col] = 1;
+    }
+  }
   const g = c.getContext('2d');
   g.clearRect(0, 0, c.width, c.height);
   const kinds = state.map.kinds;
-  const marks = [];
-  for (const b of state.map.blocks) {
-    const [kind, off, len, check] = b;
-    let x0 = off / perRow;
-    const x1 = (off + len) / perRow;
-    g.fillStyle = check === 2 ? CORRUPT : COLORS[kinds[kind]];
-    g.globalAlpha = check === 0 ? 0.55 : 1;
-    // A block may wrap over rows; draw each row's piece, at least 1 px wide.
-    while (x0 < x1) {
-      const r = Math.min(Math.floor(x0), rows - 1);
-      const end = Math.min(x1, r + 1);
-      const px = (x0 - r) * w;
-      g.fillRect(px, r * rowH + 1, Math.max(1, (end - x0) * w), rowH - 2);
-      if (end <= x0) break;
-      x0 = end;
-    }
-    if (check === 2) marks.push(off);
+  for (let col = 0; col < cols; col++) {
+    if (kindOf[col] < 0) continue;
+    g.fillStyle = corrupt[col] ? CORRUPT : COLORS[kinds[kindOf[col]]];
+    g.globalAlpha = unread[col] && !corrupt[col] ? 0.55 : 1;
+    g.fillRect(col % w, Math.floor(col / w) * rowH + 1, 1, rowH - 2);
   }
   g.globalAlpha = 1;
-  // Corrupt blocks get a tall marker so a one-pixel block still shows.
-  for (const off of marks) {
-    const r = Math.min(Math.floor(off / perRow), rows - 1);
-    const px = (off / perRow - r) * w;
-    g.fillStyle = CORRUPT;
-    g.fillRect(Math.max(0, px - 2), r * rowH, 5, rowH);
+  // Block starts, where blocks are wide enough to tell apart.
+  if (blocks.length < 4000) {
+    g.fillStyle = '#ffffff';
+    for (const [, off, len] of blocks) {
+      if (len / perCol < 3) continue;
+      const col = Math.floor(off / perCol);
+      g.fillRect(col % w, Math.floor(col / w) * rowH + 1, 1, rowH - 2);
+    }
+  }
+  g.fillStyle = CORRUPT;
+  for (const [, off, , check] of blocks) {
+    if (check !== 2) continue;
+    const col = Math.floor(off / perCol);
+    g.fillRect(Math.max(0, (col % w) - 2), Math.floor(col / w) * rowH, 5, rowH);
   }
 }
 function blockAt(evt) {
@@ -293,9 +316,9 @@ function blockAt(evt) {
   return lo;
 }
 function describe(i) {
-  const [kind, off, len, check, comp, raw, entries, name] = state.map.blocks[i];
+  const [kind, off, len, check, comp, raw, entries, name, error] = answer(X.sst_block_info(i));
   const k = state.map.kinds[kind] + (name ? ` ${name}` : '');
-  const c = check === 0 ? 'not read yet' : check === 1 ? 'checksum ok' : 'CORRUPT';
+  const c = check === 0 ? 'not read yet' : check === 1 ? 'checksum ok' : 'CORRUPT: ' + error;
   return `#${i} ${k} @${off}, ${len} bytes stored` + (comp ? `, ${comp}` : '') +
     (raw !== null ? `, ${raw} bytes uncompressed` : '') + (entries !== null ? `, ${entries} entries` : '') + `: ${c}`;
 }
@@ -304,11 +327,7 @@ async function showBlock(i) {
   const r = await ask(() => answer(X.sst_inspect(i)));
   if (r.error) { fail(errorText(r)); return; }
   // What reading the block taught: its checksum verdict and compression (the whole map is not fetched again).
-  const b = state.map.blocks[i];
-  b[3] = r.checksum === 'ok' ? 1 : 2;
-  b[4] = r.compression || b[4];
-  if (r.contents && r.contents.uncompressed !== undefined && b[0] === 0) b[5] = r.contents.uncompressed;
-  if (r.contents && r.contents.total !== undefined && b[0] === 0) b[6] = r.contents.total;
+  state.map.blocks[i][3] = r.checksum === 'ok' ? 1 : 2;
   drawMap();
   const sec = $('block');
   sec.hidden = false;
@@ -414,7 +433,7 @@ async function verifyAll() {
     pos = r.next;
     $('verify-status').textContent = `verifying… ${Math.round(100 * pos / size)}%`;
   }
-  state.map = answer(X.sst_blocks());
+  loadMap();
   drawMap();
   state.verify = { checked, bad, ms: performance.now() - t0 };
   state.stats = answer(X.sst_stats());

@@ -30,9 +30,14 @@ const MAX_SAFE: f64 = 9_007_199_254_740_991.0;
 
 /// Writes `v` as the answer; returns its length.
 fn answer(v: Value) -> u32 {
+    answer_bytes(v.to_string().into_bytes())
+}
+
+/// Writes raw bytes as the answer; returns their length.
+fn answer_bytes(bytes: Vec<u8>) -> u32 {
     OUTPUT.with(|o| {
         let mut o = o.borrow_mut();
-        *o = v.to_string().into_bytes();
+        *o = bytes;
         o.len() as u32
     })
 }
@@ -121,10 +126,20 @@ mod abi {
         with_session(|t| done(t.summary()))
     }
 
-    /// The block map ([`Inspector::blocks`]).
+    /// The block map, packed ([`Inspector::blocks_packed`]): not JSON.
     #[no_mangle]
-    pub extern "C" fn sst_blocks() -> u32 {
-        with_session(|t| t.blocks())
+    pub extern "C" fn sst_blocks_packed() -> u32 {
+        let packed = SESSION.with(|s| s.borrow().as_deref().map(Inspector::blocks_packed));
+        match packed {
+            Some(bytes) => answer_bytes(bytes),
+            None => with_session(|_| Value::Null),
+        }
+    }
+
+    /// Block `i` of the map ([`Inspector::block_info`]).
+    #[no_mangle]
+    pub extern "C" fn sst_block_info(i: u32) -> u32 {
+        with_session(|t| t.block_info(i as usize))
     }
 
     /// Hands over the input buffer: the file's bytes from `at`, that an answer asked for.

@@ -117,7 +117,7 @@ fn opens_from_a_small_tail_and_answers() {
     assert_eq!(page["entries"].as_array().unwrap().as_slice(), &all["entries"].as_array().unwrap()[3..5]);
 
     // Every block of the map can be inspected; the data blocks list all entries.
-    let map = t.blocks();
+    let map = map(&t);
     let blocks = map["blocks"].as_array().unwrap().clone();
     let data = blocks.iter().filter(|b| b[0] == 0).count() as u64;
     assert_eq!(data, n, "one index entry per data block");
@@ -144,7 +144,7 @@ fn opens_from_a_small_tail_and_answers() {
 fn verify_finds_the_flipped_block() {
     let file = table();
     let t = open(&file, 1 << 20).unwrap();
-    let blocks = t.blocks()["blocks"].as_array().unwrap().clone();
+    let blocks = map(&t)["blocks"].as_array().unwrap().clone();
     let data: Vec<(usize, u64, u64)> = blocks
         .iter()
         .enumerate()
@@ -158,8 +158,7 @@ fn verify_finds_the_flipped_block() {
         let found = verify(&mut t, &bad, 1000);
         assert_eq!(found.len(), 1, "{found:?}");
         assert_eq!((found[0][0].as_u64(), found[0][1].as_u64()), (Some(i as u64), Some(off)));
-        let states: Vec<u64> =
-            t.blocks()["blocks"].as_array().unwrap().iter().map(|b| b[3].as_u64().unwrap()).collect();
+        let states: Vec<u64> = map(&t)["blocks"].as_array().unwrap().iter().map(|b| b[3].as_u64().unwrap()).collect();
         assert!(states.iter().enumerate().all(|(j, &s)| s == if j == i { 2 } else { 1 }), "{states:?}");
     }
 }
@@ -200,6 +199,19 @@ fn garbage_is_an_error() {
     }
     let file = table();
     assert!(Inspector::open(&file, 10).is_err(), "a tail longer than the file");
+}
+
+/// The block map as the page sees it: `{"blocks": [block_info of each]}`, checked against the packed form.
+fn map(t: &Inspector) -> Value {
+    let rows: Vec<Value> = (0..t.block_count()).map(|i| t.block_info(i)).collect();
+    let packed = t.blocks_packed();
+    assert_eq!(packed.len(), 24 * rows.len());
+    for (r, p) in rows.iter().zip(packed.chunks(24)) {
+        let f = |k: usize| f64::from_le_bytes(p[8 * k..8 * k + 8].try_into().unwrap()) as u64;
+        assert_eq!(f(0), r[0].as_u64().unwrap() * 4 + r[3].as_u64().unwrap());
+        assert_eq!((f(1), f(2)), (r[1].as_u64().unwrap(), r[2].as_u64().unwrap()));
+    }
+    serde_json::json!({ "blocks": rows })
 }
 
 fn hex(b: &[u8]) -> String {
