@@ -111,6 +111,12 @@ test('a table we wrote: entries, properties, lookups, verify', async () => {
   assert.match(del.steps.at(-1), /deleted \(delete at seq/);
   const miss = await lookup('nobody');
   assert.equal(miss.found, false);
+  // In hex: the key is typed in hex and the entry shown in hex.
+  await page.check('input[name=enc][value=hex]');
+  const hex = await lookup(Buffer.from('user00042').toString('hex'));
+  assert.equal(hex.found, true);
+  assert.ok(hex.result.startsWith(`${Buffer.from('user00042').toString('hex')} → put`), hex.result);
+  await page.check('input[name=enc][value=utf8]');
   const { v, stats } = await verifyAll();
   assert.deepEqual(v.bad, []);
   assert.equal(stats.entries_checked, 3000);
