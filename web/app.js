@@ -395,6 +395,8 @@ async function lookup(text) {
   ol.replaceChildren();
   if (r.error) { ol.append(el('li', errorText(r), 'bad')); return; }
   for (const s of r.steps) {
+    // The data block read passed its checksum.
+    if (s.step === 'block' && s.block !== null) state.map.blocks[s.block][3] = 1;
     const li = el('li', `${s.step}: ${s.text}`, s.step === 'result' ? 'result' : '');
     if (s.block !== null) {
       li.title = 'show this block';
@@ -403,6 +405,7 @@ async function lookup(text) {
     }
     ol.append(li);
   }
+  drawMap();
   const res = $('lookup-result');
   if (r.entry) {
     const [k, q, kind, v] = r.entry;

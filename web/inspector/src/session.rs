@@ -598,7 +598,20 @@ impl Inspector {
 
     /// Looks `key` up, reporting each step: the filter's verdict, the index step (through the partition of a
     /// partitioned index), the data block read and verified, and the result with range deletions applied.
-    pub fn lookup(&self, key: &[u8]) -> Result<Step<Value>, Error> {
+    /// The data block read (and verified) is marked so on the map.
+    pub fn lookup(&mut self, key: &[u8]) -> Result<Step<Value>, Error> {
+        let (answer, read) = self.lookup_steps(key)?;
+        if let Some((i, compression, raw_len)) = read {
+            let was = self.seen[i];
+            self.record(i, Ok(Seen { check: 1, compression: Some(compression), raw_len: Some(raw_len), ..was }));
+        }
+        Ok(answer)
+    }
+
+    /// [`lookup`](Self::lookup)'s answer, and the data block it read: its index, compression and size
+    /// uncompressed.
+    #[allow(clippy::type_complexity)]
+    fn lookup_steps(&self, key: &[u8]) -> Result<(Step<Value>, Option<(usize, CompressionType, u64)>), Error> {
         let layout = self.layout()?;
         let mut steps = Vec::new();
         let mut step = |what: &str, text: String, block: Option<u64>| {
@@ -617,7 +630,7 @@ impl Inspector {
             Some(TableFilter::Partitioned(_)) => match layout.filter_partition_for(key) {
                 Some(x) => {
                     let Some((fetched, at)) = self.bytes(x.start(), x.end) else {
-                        return Ok(Step::Need { offset: x.start(), len: x.stored_len() });
+                        return Ok((Step::Need { offset: x.start(), len: x.stored_len() }, None));
                     };
                     let body = layout.filter_partition_body(fetched, at, x.handle);
                     let m = layout.filter_partition_may_match(body, key);
@@ -638,7 +651,7 @@ impl Inspector {
         };
         if !pass {
             step("result", "not found (the filter says so; no data block read)".into(), None);
-            return Ok(Step::Done(json!({"found": false, "steps": steps})));
+            return Ok((Step::Done(json!({"found": false, "steps": steps})), None));
         }
         // 2. The index.
         let mut part_buf = Vec::new();
@@ -664,7 +677,7 @@ impl Inspector {
                     step("filter", format!("LevelDB filter for the block @{}: {}", h.offset, verdict(m)), at);
                     if !m {
                         step("result", "not found (the filter says so; no data block read)".into(), None);
-                        return Ok(Step::Done(json!({"found": false, "steps": steps})));
+                        return Ok((Step::Done(json!({"found": false, "steps": steps})), None));
                     }
                 }
             }
@@ -673,13 +686,13 @@ impl Inspector {
         let Some(extent) = extent else {
             step("index", "no data block can hold the key".into(), None);
             let hit = layout.get_in_block(None, key, &mut DefaultKeyBuf::new())?;
-            return Ok(Step::Done(self.result(hit, None, steps)));
+            return Ok((Step::Done(self.result(hit, None, steps)), None));
         };
         let h = extent.handle;
         step("index", format!("index → data block @{}+{}", h.offset, h.size), Some(h.offset));
         // 3. The data block.
         let Some((fetched, at)) = self.bytes(extent.start(), extent.end) else {
-            return Ok(Step::Need { offset: extent.start(), len: extent.stored_len() });
+            return Ok((Step::Need { offset: extent.start(), len: extent.stored_len() }, None));
         };
         let mut buf = Vec::new();
         let d = layout.decode_block(fetched, at, h, &mut buf)?;
@@ -700,7 +713,8 @@ impl Inspector {
         let point = layout.point_in_block(body, h, key, &mut kb)?.map(|e| entry_json(&e));
         let mut kb = DefaultKeyBuf::new();
         let hit = layout.get_in_block(Some((body, h)), key, &mut kb)?;
-        Ok(Step::Done(self.result(hit, point, steps)))
+        let read = self.block_at(h.offset).map(|i| (i, d.compression, body.len() as u64));
+        Ok((Step::Done(self.result(hit, point, steps)), read))
     }
 
     fn result(&self, hit: Option<Entry<'_>>, point: Option<Value>, mut steps: Vec<Value>) -> Value {

@@ -102,6 +102,10 @@ fn opens_from_a_small_tail_and_answers() {
     assert_eq!(steps, ["filter", "index", "block", "result"]);
     assert_eq!(v["entry"][0], hex(b"k00043"));
     assert_eq!(v["entry"][3], hex(&b"v43".repeat(4)));
+    // The block it read is marked verified on the map.
+    let read = v["steps"][2]["block"].as_u64().unwrap() as usize;
+    assert_eq!(map(&t)["blocks"][read][3], 1);
+    assert_eq!(map(&t)["blocks"][read][4], "LZ4");
     // Deleted by a point deletion, by the range deletion, absent.
     let (v, _) = ask(&mut t, &file, |t| t.lookup(b"k00007").unwrap());
     assert_eq!((v["found"].as_bool(), v["entry"][2].as_str()), (Some(false), Some("delete")));
