@@ -44,7 +44,7 @@ pub(crate) fn int_in(v: &Bound<'_, PyAny>, name: &str, lo: u64, hi: u64) -> PyRe
 
 fn text(v: &Bound<'_, PyAny>, name: &str) -> PyResult<String> {
     match v.downcast::<PyString>() {
-        Ok(s) => Ok(s.to_str()?.to_ascii_lowercase()),
+        Ok(s) => Ok(s.to_cow()?.to_ascii_lowercase()),
         Err(_) => {
             let ty = v.get_type().name().map(|n| n.to_string()).unwrap_or_default();
             Err(PyTypeError::new_err(format!("{name} must be a str, not {ty}")))
@@ -110,7 +110,7 @@ pub(crate) fn writer_settings(kwargs: Option<&Bound<'_, PyDict>>) -> PyResult<Wr
             }
             "encoding" => {
                 let enc: String = match v.downcast::<PyString>() {
-                    Ok(s) => s.to_str()?.to_string(),
+                    Ok(s) => s.to_cow()?.to_string(),
                     Err(_) => return Err(PyTypeError::new_err("encoding must be a str such as 'utf-8'")),
                 };
                 crate::buf::check_encoding(kwargs.py(), Some(&enc))?;

@@ -2,7 +2,7 @@
 //! on demand) by the std-io crate's reader; iterators that hand out entries in batches.
 
 use std::collections::VecDeque;
-use std::ops::Bound;
+use std::ops::Bound as Edge;
 use std::pin::Pin;
 use std::sync::Mutex;
 
@@ -50,7 +50,7 @@ fn open(loc: &Location, opts: ReadOptions) -> sstkit::Result<SstReader> {
                 source: sstkit::core::Error::corrupt(Part::Footer, 0, "the file is empty (0 bytes)"),
             });
         }
-        SstReader::open(store, path, ReadOptions { file_size: Some(size), ..opts }).await
+        SstReader::open(store, path, opts.file_size(size)).await
     })
 }
 
@@ -63,24 +63,24 @@ pub struct PyReader {
     encoding: Option<String>,
 }
 
-type Range = (Bound<Vec<u8>>, Bound<Vec<u8>>);
+type Range = (Edge<Vec<u8>>, Edge<Vec<u8>>);
 
 impl PyReader {
     fn key(&self, obj: &Bound<'_, PyAny>, what: &str) -> PyResult<Vec<u8>> {
         Ok(extract(obj, self.encoding.as_deref(), what)?.as_slice().to_vec())
     }
 
-    fn bound(&self, obj: Option<&Bound<'_, PyAny>>, what: &str, inclusive: bool) -> PyResult<Bound<Vec<u8>>> {
+    fn bound(&self, obj: Option<&Bound<'_, PyAny>>, what: &str, inclusive: bool) -> PyResult<Edge<Vec<u8>>> {
         Ok(match obj {
             Some(o) if !o.is_none() => {
                 let k = self.key(o, what)?;
                 if inclusive {
-                    Bound::Included(k)
+                    Edge::Included(k)
                 } else {
-                    Bound::Excluded(k)
+                    Edge::Excluded(k)
                 }
             }
-            _ => Bound::Unbounded,
+            _ => Edge::Unbounded,
         })
     }
 
@@ -132,7 +132,8 @@ impl PyReader {
                 )));
             }
         }
-        let opts = ReadOptions { verify_checksums, ..ReadOptions::default() };
+        let mut opts = ReadOptions::default();
+        opts.verify_checksums = verify_checksums;
         let r = py.allow_threads(|| open(&loc, opts)).py_err()?;
         Ok(PyReader { r, location: loc.display(), encoding })
     }
@@ -164,11 +165,11 @@ impl PyReader {
     }
 
     fn __iter__(&self, py: Python<'_>) -> PyResult<EntryIter> {
-        self.iter(py, (Bound::Unbounded, Bound::Unbounded), false, false)
+        self.iter(py, (Edge::Unbounded, Edge::Unbounded), false, false)
     }
 
     fn __reversed__(&self, py: Python<'_>) -> PyResult<EntryIter> {
-        self.iter(py, (Bound::Unbounded, Bound::Unbounded), true, false)
+        self.iter(py, (Edge::Unbounded, Edge::Unbounded), true, false)
     }
 
     /// Iterates the entries with keys in `[start, end)` (None: unbounded), in key order or, with
@@ -205,7 +206,7 @@ impl PyReader {
     #[pyo3(signature = (key, *, reverse=false, kinds=false))]
     fn seek(&self, py: Python<'_>, key: &Bound<'_, PyAny>, reverse: bool, kinds: bool) -> PyResult<EntryIter> {
         let k = self.key(key, "key")?;
-        let range = if reverse { (Bound::Unbounded, Bound::Included(k)) } else { (Bound::Included(k), Bound::Unbounded) };
+        let range = if reverse { (Edge::Unbounded, Edge::Included(k)) } else { (Edge::Included(k), Edge::Unbounded) };
         self.iter(py, range, reverse, kinds)
     }
 
@@ -316,19 +317,19 @@ struct IterState {
 /// Entries fetched per refill (with the GIL released).
 const REFILL: usize = 2048;
 
-fn below_end(k: &[u8], end: &Bound<Vec<u8>>) -> bool {
+fn below_end(k: &[u8], end: &Edge<Vec<u8>>) -> bool {
     match end {
-        Bound::Included(e) => k <= e.as_slice(),
-        Bound::Excluded(e) => k < e.as_slice(),
-        Bound::Unbounded => true,
+        Edge::Included(e) => k <= e.as_slice(),
+        Edge::Excluded(e) => k < e.as_slice(),
+        Edge::Unbounded => true,
     }
 }
 
-fn above_start(k: &[u8], start: &Bound<Vec<u8>>) -> bool {
+fn above_start(k: &[u8], start: &Edge<Vec<u8>>) -> bool {
     match start {
-        Bound::Included(s) => k >= s.as_slice(),
-        Bound::Excluded(s) => k > s.as_slice(),
-        Bound::Unbounded => true,
+        Edge::Included(s) => k >= s.as_slice(),
+        Edge::Excluded(s) => k > s.as_slice(),
+        Edge::Unbounded => true,
     }
 }
 
@@ -361,13 +362,13 @@ impl IterState {
                         break;
                     };
                     // Every key of this block is ≤ its separator: below the range, so are all earlier blocks.
-                    if !above_start(&sep, &range.0) && !matches!(range.0, Bound::Unbounded) {
+                    if !above_start(&sep, &range.0) && !matches!(range.0, Edge::Unbounded) {
                         self.done = true;
                         break;
                     }
                     // Every key of this block is > the previous block's separator: past the range's end?
                     if let Some((_, prev)) = blocks.last() {
-                        if !below_end(prev, &range.1) && !matches!(range.1, Bound::Unbounded) {
+                        if !below_end(prev, &range.1) && !matches!(range.1, Edge::Unbounded) {
                             continue;
                         }
                     }

@@ -41,20 +41,20 @@ fn open_prefix(loc: &Location) -> sstkit::Result<(Arc<dyn ObjectStore>, object_s
 /// each file's metadata (with `id`, `level` and `path`), in key order. The files do not overlap; on an error
 /// every file written is removed. Takes the writer options of `SstWriter`.
 #[pyfunction]
-#[pyo3(signature = (prefix, items, *, target_size, level=0, first_id=1, **options))]
+#[pyo3(signature = (prefix, items, *, target_size, level=None, first_id=None, **options))]
 pub fn build_rolling<'py>(
     py: Python<'py>,
     prefix: &Bound<'py, PyAny>,
     items: &Bound<'py, PyAny>,
     target_size: &Bound<'py, PyAny>,
-    level: &Bound<'py, PyAny>,
-    first_id: &Bound<'py, PyAny>,
+    level: Option<&Bound<'py, PyAny>>,
+    first_id: Option<&Bound<'py, PyAny>>,
     options: Option<&Bound<'py, PyDict>>,
 ) -> PyResult<Bound<'py, PyList>> {
     let loc = location(prefix)?;
     let target_size = int_in(target_size, "target_size", 64 << 10, 1 << 40)?;
-    let level = int_in(level, "level", 0, 63)? as u32;
-    let first_id = int_in(first_id, "first_id", 0, u64::MAX / 2)?;
+    let level = level.map_or(Ok(0), |v| int_in(v, "level", 0, 63))? as u32;
+    let first_id = first_id.map_or(Ok(1), |v| int_in(v, "first_id", 0, u64::MAX / 2))?;
     let s = writer_settings(options)?;
     let rt = runtime()?;
     let (store, root, base) = py.allow_threads(|| open_prefix(&loc)).py_err()?;

@@ -29,7 +29,7 @@ impl Location {
 /// Parses a `path_or_url` argument.
 pub(crate) fn location(obj: &Bound<'_, PyAny>) -> PyResult<Location> {
     let text: String = match obj.downcast::<PyString>() {
-        Ok(s) => s.to_str()?.to_string(),
+        Ok(s) => s.to_cow()?.to_string(),
         Err(_) => {
             // os.PathLike (pathlib.Path, ...): os.fspath gives its str (bytes paths are refused below).
             let p = obj.py().import("os")?.call_method1("fspath", (obj,))?;

@@ -199,7 +199,7 @@ impl PyWriter {
         }
     }
 
-    fn closed(&self) -> PyErr {
+    fn closed_error(&self) -> PyErr {
         InvalidArgumentError::new_err(format!("{}: the writer is closed", self.location))
     }
 
@@ -209,7 +209,7 @@ impl PyWriter {
 
     fn op(&self, py: Python<'_>, op: WriteOp<&[u8]>) -> PyResult<()> {
         let mut st = self.lock()?;
-        let t = st.target.as_mut().ok_or_else(|| self.closed())?;
+        let t = st.target.as_mut().ok_or_else(|| self.closed_error())?;
         match t {
             // A local write is a memcpy into the block: not worth releasing the GIL for.
             Target::File(_) => t.write(op).py_err(),
@@ -265,7 +265,7 @@ impl PyWriter {
     /// Returns how many were written. Stops at the first error (earlier pairs stay written).
     fn write_all(&self, py: Python<'_>, items: &Bound<'_, PyAny>) -> PyResult<u64> {
         let mut st = self.lock()?;
-        let t = st.target.as_mut().ok_or_else(|| self.closed())?;
+        let t = st.target.as_mut().ok_or_else(|| self.closed_error())?;
         feed(items, self.encoding.as_deref(), |batch| py.allow_threads(|| t.write_batch(batch)).map_err(to_py))
     }
 
@@ -277,7 +277,7 @@ impl PyWriter {
         if let Some(m) = &st.metadata {
             return Ok(m.clone_ref(py));
         }
-        let t = st.target.take().ok_or_else(|| self.closed())?;
+        let t = st.target.take().ok_or_else(|| self.closed_error())?;
         let meta = py.allow_threads(|| t.close()).py_err()?;
         let d: Py<PyDict> = crate::meta::to_dict(py, &meta)?.unbind();
         st.metadata = Some(d.clone_ref(py));

@@ -97,7 +97,7 @@ def test_bad_items():
     ({"format_version": 9}, ValueError, "format_version"),
     ({"part_size": 1024}, ValueError, "part_size"),
     ({"encoding": "no-such-codec"}, LookupError, "no-such-codec"),
-    ({"colour": "blue"}, TypeError, "unknown option 'colour'"),
+    ({"colour": "blue"}, TypeError, 'unknown option "colour"'),
 ])
 def test_bad_options(tmp_path, opts, exc, message):
     with pytest.raises(exc, match=message):

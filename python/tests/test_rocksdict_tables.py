@@ -55,7 +55,7 @@ def test_rocksdb_tables_read_exactly(tmp_path, rocksdict, table):
     write_with_rocksdb(rocksdict, path, table, entries)
 
     r = sstkit.SstReader(path)
-    assert list(r.items(kinds=True)) == entries
+    assert list(r.items(kinds=True)) == [(k, kind, v) for kind, k, v in entries]
     assert list(r) == [(k, v) for kind, k, v in entries if kind == "put"]
     assert list(reversed(r)) == [(k, v) for kind, k, v in entries if kind == "put"][::-1]
     assert len(r) == len(entries)

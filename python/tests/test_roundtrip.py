@@ -61,7 +61,13 @@ def test_round_trip_against_a_dict(tmp_path, opts, ingest, sst_dump):
     assert props["rocksdb.num.entries"] == len(d)
     assert r.verify() == {"blocks": r.verify()["blocks"], "entries": len(d)}
 
-    assert ingest([path]) == items
+    if opts.get("format_version") == 7:
+        # RocksDB 10.4.2 writes format_version 7 (rocksdict's tables in test_rocksdict_tables) but refuses to
+        # open or ingest it.
+        with pytest.raises(Exception, match="unsupported format_version: 7"):
+            ingest([path])
+    else:
+        assert ingest([path]) == items
     if opts.get("format_version", 5) <= 5:  # sst_dump 7.8.3 reads format_version ≤ 5
         sst_dump(path)
 
