@@ -57,8 +57,8 @@ rm -rf python/target/wheels
 "$VENV/bin/pip" install -q --disable-pip-version-check --force-reinstall --no-deps python/target/wheels/sstkit-*.whl
 echo "test-python.sh: wheel built and installed in $(( $(date +%s) - start ))s"
 
-# --- the tests (`pytest`, not `python -m pytest`: the current directory, which holds the source package
-# python/sstkit, must not shadow the installed wheel)
+# --- the tests, against the installed wheel (the package source is python/pysrc/sstkit, so nothing in python/
+# shadows it, not even in Spark's Python workers, which run in this directory)
 export MOTO_VENV="${MOTO_VENV:-/tmp/sstkit-moto-venv}"
 cd python
 set +e

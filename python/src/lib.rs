@@ -1,5 +1,5 @@
 //! `sstkit._sstkit`: the native part of the Python package `sstkit`, over the std-io crate. The Python
-//! package (python/sstkit) re-exports it and adds `build`.
+//! package (python/pysrc/sstkit) re-exports it and adds `build`.
 #![forbid(unsafe_code)]
 
 mod buf;
