@@ -57,9 +57,7 @@ pub(crate) fn to_py(e: Error) -> PyErr {
         },
         Error::Store { source: object_store::Error::NotFound { .. }, .. } => PyFileNotFoundError::new_err(text),
         Error::Store { .. } => StoreError::new_err(text),
-        Error::Io { source, .. } if source.kind() == std::io::ErrorKind::NotFound => {
-            PyFileNotFoundError::new_err(text)
-        }
+        Error::Io { source, .. } if source.kind() == std::io::ErrorKind::NotFound => PyFileNotFoundError::new_err(text),
         Error::Io { .. } => PyOSError::new_err(text),
         _ => InvalidArgumentError::new_err(text),
     }

@@ -2,6 +2,7 @@
 //! package (python/pysrc/sstkit) re-exports it and adds `build`.
 #![forbid(unsafe_code)]
 
+mod batch;
 mod buf;
 mod error;
 mod meta;

@@ -4,6 +4,7 @@
 use std::collections::VecDeque;
 use std::ops::Bound as Edge;
 use std::pin::Pin;
+use std::sync::mpsc::{sync_channel, Receiver};
 use std::sync::Mutex;
 
 use futures::{Stream, StreamExt};
@@ -102,10 +103,13 @@ impl PyReader {
                     .collect())
             });
             Source::Rev { r: self.r.clone(), blocks: blocks.py_err()?, range }
+        } else if matches!(range, (Edge::Unbounded, Edge::Unbounded)) {
+            Source::Whole { r: self.r.clone(), rx: whole_table(&self.r)? }
         } else {
             Source::Fwd(Box::pin(self.r.scan(range)))
         };
-        Ok(EntryIter { state: Mutex::new(IterState { src, buf: VecDeque::new(), done: false }), kinds })
+        let state = IterState { src, buf: VecDeque::new(), ready: VecDeque::new(), done: false };
+        Ok(EntryIter { state: Mutex::new(state), kinds })
     }
 }
 
@@ -156,8 +160,10 @@ impl PyReader {
         let k = self.key(key, "key")?;
         let r = &self.r;
         let e = py.allow_threads(|| runtime_block_on(r.get(&k))).py_err()?;
-        e.map(|e| PyTuple::new(py, [kind_name(e.kind).into_pyobject(py)?.into_any(), PyBytes::new(py, &e.value).into_any()]))
-            .transpose()
+        e.map(|e| {
+            PyTuple::new(py, [kind_name(e.kind).into_pyobject(py)?.into_any(), PyBytes::new(py, &e.value).into_any()])
+        })
+        .transpose()
     }
 
     fn __contains__(&self, py: Python<'_>, key: &Bound<'_, PyAny>) -> PyResult<bool> {
@@ -246,7 +252,10 @@ impl PyReader {
                         if bad.is_none() && e.kind != ValueType::RangeDeletion {
                             if let Err(source) = Payload::decode(e.kind, e.value) {
                                 let key = String::from_utf8_lossy(e.user_key).into_owned();
-                                bad = Some(Error::Codec { context: format!("{}: the value of {key:?}", r.location()), source });
+                                bad = Some(Error::Codec {
+                                    context: format!("{}: the value of {key:?}", r.location()),
+                                    source,
+                                });
                             }
                         }
                     })
@@ -300,8 +309,41 @@ fn runtime_block_on<T>(f: impl std::future::Future<Output = sstkit::Result<T>>) 
     runtime().map_err(|e| Error::Invalid(e.to_string()))?.block_on(f)
 }
 
+/// The data blocks of the whole table, in order, read by a thread of their own (runs of adjacent blocks in one
+/// GET each, read ahead) until the receiver is dropped.
+fn whole_table(r: &SstReader) -> PyResult<Receiver<sstkit::Result<Vec<DataBlock>>>> {
+    let rt = runtime()?;
+    // Blocks go over in groups: one hand-over (and thread wake-up) per group, not per block.
+    const GROUP: usize = 32;
+    let (tx, rx) = sync_channel(4);
+    let r = r.clone();
+    std::thread::Builder::new()
+        .name("sstkit-scan".into())
+        .spawn(move || {
+            let stopped = || Error::Invalid("the iterator was dropped".into());
+            let mut group = Vec::with_capacity(GROUP);
+            let res = rt.block_on(r.for_each_data_block(|b| {
+                group.push(b);
+                if group.len() == GROUP {
+                    tx.send(Ok(std::mem::replace(&mut group, Vec::with_capacity(GROUP)))).map_err(|_| stopped())?;
+                }
+                Ok(())
+            }));
+            // Nobody to tell if the iterator is gone.
+            let _ = match res {
+                Ok(()) if group.is_empty() => Ok(()),
+                Ok(()) => tx.send(Ok(group)),
+                Err(e) => tx.send(Err(e)),
+            };
+        })
+        .map_err(|e| pyo3::exceptions::PyRuntimeError::new_err(format!("cannot start the scan thread: {e}")))?;
+    Ok(rx)
+}
+
 /// Where an iterator's entries come from.
 enum Source {
+    /// Every block of the table, from [`whole_table`]; entries are decoded straight into Python objects.
+    Whole { r: SstReader, rx: Receiver<sstkit::Result<Vec<DataBlock>>> },
     /// The reader's forward scan (runs of blocks fetched with one ranged GET each, read ahead).
     Fwd(Pin<Box<dyn Stream<Item = sstkit::Result<OwnedEntry>> + Send>>),
     /// The data blocks still to read, last first, with the user-key part of their index separators.
@@ -310,7 +352,10 @@ enum Source {
 
 struct IterState {
     src: Source,
+    /// Entries fetched without the GIL, to be made Python objects.
     buf: VecDeque<OwnedEntry>,
+    /// Python objects made from a whole block ([`Source::Whole`]).
+    ready: VecDeque<Py<PyTuple>>,
     done: bool,
 }
 
@@ -334,10 +379,52 @@ fn above_start(k: &[u8], start: &Edge<Vec<u8>>) -> bool {
 }
 
 impl IterState {
+    /// [`Source::Whole`]: waits (without the GIL) for the next block and turns its entries into tuples.
+    fn next_block(&mut self, py: Python<'_>, kinds: bool) -> PyResult<()> {
+        let Source::Whole { r, rx } = &mut self.src else { return Ok(()) };
+        while self.ready.is_empty() {
+            let rx: &mut Receiver<_> = rx;
+            let blocks = match py.allow_threads(move || rx.recv()) {
+                Ok(b) => b.py_err()?,
+                Err(_) => {
+                    self.done = true;
+                    return Ok(());
+                }
+            };
+            let ready = &mut self.ready;
+            let mut bad = None;
+            for block in &blocks {
+                r.block_entries(block, |e| {
+                    if bad.is_some() || !(kinds || e.kind == ValueType::Value) {
+                        return;
+                    }
+                    let k = PyBytes::new(py, e.user_key).into_any();
+                    let v = PyBytes::new(py, e.value).into_any();
+                    let t = if kinds {
+                        PyTuple::new(py, [k, PyString::new(py, kind_name(e.kind)).into_any(), v])
+                    } else {
+                        PyTuple::new(py, [k, v])
+                    };
+                    match t {
+                        Ok(t) => ready.push_back(t.unbind()),
+                        Err(e) => bad = Some(e),
+                    }
+                })
+                .py_err()?;
+            }
+            if let Some(e) = bad {
+                return Err(e);
+            }
+        }
+        Ok(())
+    }
+
     /// Adds up to [`REFILL`] entries (only values unless `kinds`) to the buffer; sets `done` at the end.
     fn refill(&mut self, kinds: bool) -> sstkit::Result<()> {
         let keep = |e: &OwnedEntry| kinds || e.kind == ValueType::Value;
         match &mut self.src {
+            // Decoded with the GIL held, in `next_block`.
+            Source::Whole { .. } => Ok(()),
             Source::Fwd(s) => runtime_block_on(async {
                 while self.buf.len() < REFILL {
                     match s.next().await {
@@ -409,11 +496,17 @@ impl EntryIter {
         slf
     }
 
-    fn __next__<'py>(&self, py: Python<'py>) -> PyResult<Option<Bound<'py, PyTuple>>> {
-        let mut st = self.state.lock().unwrap_or_else(|p| p.into_inner());
+    fn __next__<'py>(&mut self, py: Python<'py>) -> PyResult<Option<Bound<'py, PyTuple>>> {
+        // `&mut self`: PyO3's borrow flag guards the state, so no lock is taken per entry.
+        let st = self.state.get_mut().unwrap_or_else(|p| p.into_inner());
+        if let Source::Whole { .. } = st.src {
+            if st.ready.is_empty() && !st.done {
+                st.next_block(py, self.kinds)?;
+            }
+            return Ok(st.ready.pop_front().map(|t| t.into_bound(py)));
+        }
         if st.buf.is_empty() && !st.done {
             let kinds = self.kinds;
-            let st = &mut *st;
             py.allow_threads(|| st.refill(kinds)).py_err()?;
         }
         let Some(e) = st.buf.pop_front() else { return Ok(None) };

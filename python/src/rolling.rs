@@ -10,11 +10,11 @@ use sstkit::rolling::{RollingOptions, RollingWriter};
 use sstkit::writer::WriteOp;
 use sstkit::Error;
 
-use crate::error::{to_py, IntoPy};
+use crate::batch::pipelined;
+use crate::error::IntoPy;
 use crate::options::{int_in, writer_settings};
 use crate::runtime::runtime;
 use crate::target::{location, Location};
-use crate::writer::feed;
 
 /// The store and prefix of a rolling build, and how to name a file in it for the caller.
 fn open_prefix(loc: &Location) -> sstkit::Result<(Arc<dyn ObjectStore>, object_store::path::Path, String)> {
@@ -58,22 +58,15 @@ pub fn build_rolling<'py>(
     let s = writer_settings(options)?;
     let rt = runtime()?;
     let (store, root, base) = py.allow_threads(|| open_prefix(&loc)).py_err()?;
-    let opts = RollingOptions::new(root)
-        .level(level)
-        .first_id(first_id)
-        .target_file_size(target_size)
-        .writer(s.opts);
+    let opts = RollingOptions::new(root).level(level).first_id(first_id).target_file_size(target_size).writer(s.opts);
     let mut w = RollingWriter::new(store, opts).py_err()?;
-    let fed = feed(items, s.encoding.as_deref(), |batch| {
-        py.allow_threads(|| {
-            rt.block_on(async {
-                for (k, v) in batch.puts() {
-                    w.write(WriteOp::Put(k, v)).await?;
-                }
-                Ok::<_, Error>(())
-            })
+    let fed = pipelined(py, items, s.encoding.as_deref(), |batch| {
+        rt.block_on(async {
+            for (k, v) in batch.puts() {
+                w.write(WriteOp::Put(k, v)).await?;
+            }
+            Ok(())
         })
-        .map_err(to_py)
     });
     if let Err(e) = fed {
         // Leave nothing: the current file's upload is aborted, the finished files are deleted.

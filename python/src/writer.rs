@@ -5,12 +5,13 @@
 use std::sync::{Mutex, MutexGuard, TryLockError};
 
 use pyo3::prelude::*;
-use pyo3::types::{PyDict, PyTuple, PyType};
+use pyo3::types::{PyDict, PyType};
 use sstkit::file_writer::FileWriter;
 use sstkit::writer::{SstMetadata, SstWriter, WriteOp};
 
+use crate::batch::{pipelined, Batch};
 use crate::buf::{extract, Buf};
-use crate::error::{to_py, InvalidArgumentError, IntoPy};
+use crate::error::{IntoPy, InvalidArgumentError};
 use crate::options::{writer_settings, WriteSettings};
 use crate::runtime::runtime;
 use crate::target::{location, Location};
@@ -96,78 +97,6 @@ impl Target {
 /// The runtime as a std-io error (for use where the GIL is released).
 fn rt() -> sstkit::Result<&'static tokio::runtime::Runtime> {
     runtime().map_err(|e| sstkit::Error::Invalid(e.to_string()))
-}
-
-/// Puts gathered with the GIL held, written with it released: the keys and values copied end to end.
-#[derive(Default)]
-pub(crate) struct Batch {
-    data: Vec<u8>,
-    /// (key end, value end) offsets in `data`; each key starts where the previous value ended.
-    ends: Vec<(usize, usize)>,
-}
-
-
-/// A batch is written once it holds this many bytes or puts.
-const BATCH_BYTES: usize = 1 << 20;
-const BATCH_OPS: usize = 8192;
-
-impl Batch {
-    pub(crate) fn push(&mut self, k: &[u8], v: &[u8]) {
-        self.data.extend_from_slice(k);
-        let ke = self.data.len();
-        self.data.extend_from_slice(v);
-        self.ends.push((ke, self.data.len()));
-    }
-    pub(crate) fn full(&self) -> bool {
-        self.data.len() >= BATCH_BYTES || self.ends.len() >= BATCH_OPS
-    }
-    pub(crate) fn clear(&mut self) {
-        self.data.clear();
-        self.ends.clear();
-    }
-    pub(crate) fn puts(&self) -> impl Iterator<Item = (&[u8], &[u8])> {
-        let mut start = 0;
-        self.ends.iter().map(move |&(ke, ve)| {
-            let kv = (&self.data[start..ke], &self.data[ke..ve]);
-            start = ve;
-            kv
-        })
-    }
-}
-
-/// Reads `(key, value)` pairs from `items` into batches and hands each full batch (and the last) to `write`.
-/// Returns how many pairs were read.
-pub(crate) fn feed(
-    items: &Bound<'_, PyAny>,
-    enc: Option<&str>,
-    mut write: impl FnMut(&Batch) -> PyResult<()>,
-) -> PyResult<u64> {
-    let mut batch = Batch::default();
-    let mut n = 0u64;
-    for item in items.try_iter()? {
-        let item = item?;
-        let pair = match item.downcast::<PyTuple>() {
-            Ok(t) if t.len() == 2 => t,
-            _ => {
-                let ty = item.get_type().name().map(|n| n.to_string()).unwrap_or_default();
-                return Err(pyo3::exceptions::PyTypeError::new_err(format!(
-                    "expected (key, value) tuples; item {n} is a {ty}"
-                )));
-            }
-        };
-        let (k, v) = (pair.get_item(0)?, pair.get_item(1)?);
-        let (k, v) = (extract(&k, enc, "key")?, extract(&v, enc, "value")?);
-        batch.push(k.as_slice(), v.as_slice());
-        n += 1;
-        if batch.full() {
-            write(&batch)?;
-            batch.clear();
-        }
-    }
-    if !batch.ends.is_empty() {
-        write(&batch)?;
-    }
-    Ok(n)
 }
 
 struct State {
@@ -261,12 +190,14 @@ impl PyWriter {
         self.op(py, WriteOp::DeleteRange(s.as_slice(), e.as_slice()))
     }
 
-    /// Puts every `(key, value)` pair of `items` (sorted by key), in batches written with the GIL released.
-    /// Returns how many were written. Stops at the first error (earlier pairs stay written).
+    /// Puts every `(key, value)` pair of `items` (sorted by key): batches of pairs are copied out with the GIL
+    /// held and written by a second thread without it, while the next batch is gathered. Returns how many were
+    /// written. Stops at the first error (the pairs before it stay written; the writer stays usable after a key
+    /// out of order).
     fn write_all(&self, py: Python<'_>, items: &Bound<'_, PyAny>) -> PyResult<u64> {
         let mut st = self.lock()?;
         let t = st.target.as_mut().ok_or_else(|| self.closed_error())?;
-        feed(items, self.encoding.as_deref(), |batch| py.allow_threads(|| t.write_batch(batch)).map_err(to_py))
+        pipelined(py, items, self.encoding.as_deref(), |batch| t.write_batch(batch))
     }
 
     /// Finishes the table and makes it exist at the path; returns its metadata (a dict: location, size,
