@@ -96,8 +96,9 @@ def main():
 
     best = {}
 
-    def keep(name, res):
-        w, c, _ = res
+    def keep(name, res, want=None):
+        w, c, r = res
+        assert want is None or r == want, (name, r, want)
         bw, bc = best.get(name, (float("inf"), float("inf")))
         best[name] = (min(bw, w), min(bc, c))
 
@@ -112,13 +113,13 @@ def main():
     db.ingest_external_file([ingest_copy])
     assert read_sstkit(ours) == n and read_rocksdict_items() == n
     for i in range(a.repeat):
-        keep("read sstkit (SstReader iteration)", measure(lambda: read_sstkit(ours)))
-        keep("read rocksdict (Rdict.items() after ingestion)", measure(read_rocksdict_items))
-        keep("read rocksdict (Rdict.iter() key()/value())", measure(read_rocksdict_iter))
+        keep("read sstkit (SstReader iteration)", measure(lambda: read_sstkit(ours)), n)
+        keep("read rocksdict (Rdict.items() after ingestion)", measure(read_rocksdict_items), n)
+        keep("read rocksdict (Rdict.iter() key()/value())", measure(read_rocksdict_iter), n)
     db.close()
     print("%d entries, 16-byte keys, 100-byte values; files: sstkit %d bytes, rocksdict %d bytes; best of %d"
           % (n, sizes[0], sizes[1], a.repeat))
-    print("%-48s %10s %10s" % ("", "wall s", "cpu s"))
+    print("%-48s %10s %10s   (cpu = user + sys of the whole process, getrusage)" % ("", "wall s", "cpu s"))
     for name, (w, c) in best.items():
         print("%-48s %10.3f %10.3f" % (name, w, c))
     ws, wr = best["write sstkit (write_all)"], best["write rocksdict (SstFileWriter)"]

@@ -27,7 +27,8 @@ impl Batch {
     /// Appends the bytes of `obj` (a key when `key`, else a value) and, after a value, closes the pair.
     fn push_part(&mut self, obj: &Bound<'_, PyAny>, enc: Option<&str>, key: bool) -> PyResult<()> {
         // `bytes` (the common case) is read in place; anything else goes through `extract`.
-        match obj.downcast::<PyBytes>() {
+        // An exact type check is a pointer comparison (a subclass check calls into Python under abi3).
+        match obj.downcast_exact::<PyBytes>() {
             Ok(b) => self.data.extend_from_slice(b.as_bytes()),
             Err(_) => self.data.extend_from_slice(extract(obj, enc, if key { "key" } else { "value" })?.as_slice()),
         }
@@ -67,7 +68,7 @@ fn feed(items: &Bound<'_, PyAny>, enc: Option<&str>, mut hand: impl FnMut(Batch)
     let mut n = 0u64;
     for item in items.try_iter()? {
         let item = item?;
-        let pair = match item.downcast::<PyTuple>() {
+        let pair = match item.downcast_exact::<PyTuple>().or_else(|_| item.downcast::<PyTuple>()) {
             Ok(t) if t.len() == 2 => t,
             _ => {
                 let ty = item.get_type().name().map(|n| n.to_string()).unwrap_or_default();

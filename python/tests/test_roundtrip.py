@@ -129,3 +129,37 @@ def test_rolling_build_writes_non_overlapping_files(tmp_path, ingest, sst_dump):
         assert os.path.exists(f["path"]) and f["path"].endswith("%06d.sst" % f["id"])
         sst_dump(f["path"])
     assert ingest([f["path"] for f in files]) == items
+
+
+def test_iterators_dropped_early_and_many_at_once(tmp_path):
+    path = tmp_path / "t.sst"
+    items = [(b"%08d" % i, b"v" * 30) for i in range(20000)]
+    sstkit.build(path, items, block_size=512)
+    r = sstkit.SstReader(path)
+    for _ in range(50):  # each starts a scan thread that must stop when its iterator goes away
+        it = iter(r)
+        assert next(it) == items[0]
+        del it
+    its = [iter(r), reversed(r), r.items(kinds=True), r.scan(b"00001000", b"00002000")]
+    firsts = [next(i) for i in its]
+    assert firsts == [items[0], items[-1], (items[0][0], "put", items[0][1]), items[1000]]
+    assert len(list(its[0])) == len(items) - 1
+
+
+def test_an_exception_from_the_iterable_leaves_no_file(tmp_path):
+    def gen():
+        for i in range(100_000):
+            yield b"%08d" % i, b"v"
+        raise ValueError("the source failed")
+
+    with pytest.raises(ValueError, match="the source failed"):
+        with sstkit.SstWriter(tmp_path / "t.sst") as w:
+            w.write_all(gen())
+    assert os.listdir(tmp_path) == []
+    # Pairs before a bad one are written; the writer stays usable.
+    w = sstkit.SstWriter(tmp_path / "u.sst")
+    with pytest.raises(TypeError, match="value"):
+        w.write_all([(b"a", b"1"), (b"b", 2)])
+    w.put(b"c", b"3")
+    assert w.close()["entries"] == 2
+    assert list(sstkit.SstReader(tmp_path / "u.sst")) == [(b"a", b"1"), (b"c", b"3")]
