@@ -1,6 +1,9 @@
 //! `sstkit._sstkit`: the native part of the Python package `sstkit`, over the std-io crate. The Python
 //! package (python/pysrc/sstkit) re-exports it and adds `build`.
 #![forbid(unsafe_code)]
+// std-io's errors carry a context string and the codec's or store's error; every call that returns one does I/O or
+// crosses into Python, next to which moving a larger Result is noise (std-io allows it for the same reason).
+#![allow(clippy::result_large_err)]
 
 mod batch;
 mod buf;

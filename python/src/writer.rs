@@ -18,7 +18,7 @@ use crate::target::{location, Location};
 
 /// Where the table is being written.
 pub(crate) enum Target {
-    File(FileWriter),
+    File(Box<FileWriter>),
     Object(Box<SstWriter>),
 }
 
@@ -33,7 +33,7 @@ impl Target {
                         source: e,
                     })?;
                 }
-                Ok(Target::File(FileWriter::create(p, s.opts.clone())?))
+                Ok(Target::File(Box::new(FileWriter::create(p, s.opts.clone())?)))
             }
             Location::Url(u) => {
                 let (store, path) = sstkit::location::resolve(u)?;
