@@ -25,14 +25,7 @@ command -v sst_dump >/dev/null || packages+=(rocksdb-tools)
 python3 -c 'import venv, ensurepip' 2>/dev/null || packages+=(python3-venv)
 command -v cc >/dev/null || packages+=(build-essential)
 command -v java >/dev/null || packages+=(openjdk-17-jre-headless)
-if [ ${#packages[@]} -gt 0 ]; then
-  echo "test-python.sh: installing ${packages[*]}"
-  sudo=()
-  [ "$(id -u)" -eq 0 ] || sudo=(sudo)
-  export DEBIAN_FRONTEND=noninteractive
-  "${sudo[@]}" apt-get update -qq
-  "${sudo[@]}" apt-get install -y -qq "${packages[@]}" >/dev/null
-fi
+CALLER=test-python.sh bash scripts/apt-install.sh ${packages[@]+"${packages[@]}"}
 
 # --- moto (S3 server)
 bash .ci/moto.sh

@@ -194,17 +194,9 @@ impl PyReader {
         self.iter(py, range, reverse, kinds)
     }
 
-    /// `items(start, end)`: the `(key, value)` pairs with keys in `[start, end)`.
-    #[pyo3(signature = (start=None, end=None, *, reverse=false, kinds=false))]
-    fn scan(
-        &self,
-        py: Python<'_>,
-        start: Option<&Bound<'_, PyAny>>,
-        end: Option<&Bound<'_, PyAny>>,
-        reverse: bool,
-        kinds: bool,
-    ) -> PyResult<EntryIter> {
-        self.items(py, start, end, reverse, kinds)
+    /// The `(key, value)` pairs with keys in `[start, end)`, in key order: `items(start, end)`.
+    fn scan(&self, py: Python<'_>, start: &Bound<'_, PyAny>, end: &Bound<'_, PyAny>) -> PyResult<EntryIter> {
+        self.items(py, Some(start), Some(end), false, false)
     }
 
     /// An iterator from the first key ≥ `key` onwards, or with `reverse=True` from the last key ≤ `key`
