@@ -247,7 +247,8 @@ fn not_empty(output: &str, found: &[String], foreign: Option<&String>) -> Error 
              directory"
         )),
         None => Error::Invalid(format!(
-            "{output}: is not empty ({} files of an earlier build, e.g. {}); use --force to remove them first",
+            "{output}: is not empty ({} files of an earlier build, e.g. {}); use --force to remove them first (or \
+             --resume to continue a build that was killed)",
             found.len(),
             found.first().map_or("", String::as_str)
         )),
