@@ -537,7 +537,7 @@ async fn open_sink(args: &BuildArgs, format: Format, plan: Plan, opts: WriterOpt
             if !args.resume {
                 return Ok(Sink::Rolling(Box::new(RollingWriter::new(store, ro)?)));
             }
-            abort_uploads_before_resume(&args.output).await?;
+            remove_leftovers_before_resume(&args.output).await?;
             Sink::Rolling(Box::new(RollingWriter::resume(store, ro).await?))
         }
         Plan::Object(store, path) => Sink::Object(Box::new(SstWriter::new(store, path, opts)?)),
@@ -568,9 +568,23 @@ fn input_id(args: &BuildArgs, format: Format) -> Result<String> {
     ))
 }
 
-/// Before resuming on S3: aborts the incomplete multipart uploads under the output prefix (the killed run's
-/// unfinished files; object listings do not show them).
-async fn abort_uploads_before_resume(output: &str) -> Result<()> {
+/// Before resuming: aborts the incomplete multipart uploads under an S3 output prefix, or removes the staging
+/// and temporary files of a local output directory (the killed run's unfinished files, which listings do not
+/// show).
+async fn remove_leftovers_before_resume(output: &str) -> Result<()> {
+    if is_local(output) {
+        for (path, pid) in super::clean::local_leftovers(&target::local_path(output))? {
+            if pid.is_some_and(super::clean::alive) {
+                return Err(Error::Invalid(format!(
+                    "{}: a build (process {}) is still writing here; resume after it ended",
+                    path.display(),
+                    pid.unwrap_or(0)
+                )));
+            }
+            std::fs::remove_file(&path).map_err(|e| Error::Io { context: path.display().to_string(), source: e })?;
+        }
+        return Ok(());
+    }
     #[cfg(feature = "aws")]
     if output.starts_with("s3://") || output.starts_with("s3a://") {
         let (s3, prefix) = crate::s3_uploads::S3Uploads::from_url(output)?;
@@ -579,7 +593,6 @@ async fn abort_uploads_before_resume(output: &str) -> Result<()> {
             s3.abort(&u).await?;
         }
     }
-    let _ = output;
     Ok(())
 }
 

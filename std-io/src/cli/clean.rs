@@ -1,6 +1,8 @@
 //! `sstkit clean`: finds what killed builds leave behind (incomplete S3 multipart uploads under a prefix,
 //! temporary and staging files in a local directory) and, with `--apply`, removes it. Dry run by default.
 
+use std::path::PathBuf;
+
 use serde_json::json;
 
 use super::target::{check_url, is_local, local_path};
@@ -89,18 +91,16 @@ fn summary(n: usize, what: &str, prefix: &str, apply: bool, verb: &str, ui: Ui) 
 }
 
 /// Whether process `pid` is alive (Linux: its /proc entry exists; elsewhere assumed dead).
-fn alive(pid: u32) -> bool {
+pub(crate) fn alive(pid: u32) -> bool {
     cfg!(target_os = "linux") && std::path::Path::new(&format!("/proc/{pid}")).exists()
 }
 
-fn clean_local(a: &CleanArgs, ui: Ui) -> Result<i32> {
-    let root = local_path(&a.prefix);
+/// The leftover files (see [`leftover_name`]) under `root`, recursively, with the process id in the name of a
+/// temporary file.
+pub(crate) fn local_leftovers(root: &std::path::Path) -> Result<Vec<(PathBuf, Option<u32>)>> {
     let io = |p: &std::path::Path, e| Error::Io { context: p.display().to_string(), source: e };
-    if !std::fs::metadata(&root).map_err(|e| io(&root, e))?.is_dir() {
-        return Err(Error::Invalid(format!("{}: not a directory", a.prefix)));
-    }
-    let mut found = 0usize;
-    let mut dirs = vec![root];
+    let mut out = Vec::new();
+    let mut dirs = vec![root.to_path_buf()];
     while let Some(dir) = dirs.pop() {
         let mut entries: Vec<_> = std::fs::read_dir(&dir)
             .map_err(|e| io(&dir, e))?
@@ -112,28 +112,38 @@ fn clean_local(a: &CleanArgs, ui: Ui) -> Result<i32> {
             let ft = e.file_type().map_err(|err| io(&path, err))?;
             if ft.is_dir() {
                 dirs.push(path);
-                continue;
-            }
-            if !ft.is_file() {
-                continue;
-            }
-            let Some(pid) = leftover_name(&e.file_name().to_string_lossy()) else { continue };
-            if pid.is_some_and(|p| alive(p) && p != std::process::id()) {
-                if !ui.json {
-                    println!("skipped {} (its process {} is still running)", path.display(), pid.unwrap_or(0));
+            } else if ft.is_file() {
+                if let Some(pid) = leftover_name(&e.file_name().to_string_lossy()) {
+                    out.push((path, pid));
                 }
-                continue;
             }
-            found += 1;
-            if a.apply {
-                std::fs::remove_file(&path).map_err(|err| io(&path, err))?;
+        }
+    }
+    Ok(out)
+}
+
+fn clean_local(a: &CleanArgs, ui: Ui) -> Result<i32> {
+    let root = local_path(&a.prefix);
+    if !std::fs::metadata(&root).map_err(|e| Error::Io { context: a.prefix.clone(), source: e })?.is_dir() {
+        return Err(Error::Invalid(format!("{}: not a directory", a.prefix)));
+    }
+    let mut found = 0usize;
+    for (path, pid) in local_leftovers(&root)? {
+        if let Some(pid) = pid.filter(|&p| alive(p) && p != std::process::id()) {
+            if !ui.json {
+                println!("skipped {} (its process {pid} is still running)", path.display());
             }
-            let action = if a.apply { "removed" } else { "found" };
-            if ui.json {
-                println!("{}", json!({"kind": "file", "path": path.display().to_string(), "action": action}));
-            } else {
-                println!("{action} leftover file {}", path.display());
-            }
+            continue;
+        }
+        found += 1;
+        if a.apply {
+            std::fs::remove_file(&path).map_err(|e| Error::Io { context: path.display().to_string(), source: e })?;
+        }
+        let action = if a.apply { "removed" } else { "found" };
+        if ui.json {
+            println!("{}", json!({"kind": "file", "path": path.display().to_string(), "action": action}));
+        } else {
+            println!("{action} leftover file {}", path.display());
         }
     }
     summary(found, "leftover temporary files", &a.prefix, a.apply, "remove", ui);
