@@ -14,7 +14,6 @@
 //! file id=<id> path=<hex> lo=<hex|-> rewriting=0|1 size=<n> crc32c=<8 hex|-> etag=<hex|-> first=<hex|->
 //!      last=<hex|-> rdel=<hex>:<hex>|- fv=<n> checksum=<n> compression=<n> stats=<15 numbers, comma-separated>
 //!      handles=<offset>:<size>,...  (one line; index, filter|-, range_del|-, properties, metaindex)
-//! prop <hex name> <hex value>            (the properties of the file above)
 //! end <8 hex: CRC32C of every byte before this line>
 //! ```
 //!
@@ -57,7 +56,9 @@ pub struct ManifestFile {
     /// True while the file is being replaced by a copy with more range deletions: the object holds either
     /// version and its size and checksum are not checked.
     pub rewriting: bool,
-    /// What the writer reported for it (its `location` is the object path).
+    /// What the writer reported for it (its `location` is the object path). The properties are not stored
+    /// (the file has them; [`RollingWriter::resume`](crate::rolling::RollingWriter::resume) reads them back), so
+    /// a decoded manifest has none.
     pub meta: SstMetadata,
 }
 
@@ -188,9 +189,6 @@ impl Manifest {
                 stats.join(","),
                 handles.join(","),
             ));
-            for (k, v) in &m.properties {
-                s.push_str(&format!("prop {} {}\n", hex(k.as_bytes()), hex(v)));
-            }
         }
         let sum = crc32c(s.as_bytes());
         s.push_str(&format!("end {sum:08x}\n"));
@@ -237,12 +235,7 @@ impl Manifest {
         };
         let mut files: Vec<ManifestFile> = Vec::new();
         for (n, l) in lines {
-            if let Some(rest) = l.strip_prefix("prop ") {
-                let f = files.last_mut().ok_or_else(|| bad(n, "a property before any file"))?;
-                let (k, v) = rest.split_once(' ').ok_or_else(|| bad(n, "bad property line"))?;
-                let k = String::from_utf8(unhex(k, n)?).map_err(|_| bad(n, "property name is not UTF-8"))?;
-                f.meta.properties.insert(k, unhex(v, n)?);
-            } else if let Some(rest) = l.strip_prefix("file ") {
+            if let Some(rest) = l.strip_prefix("file ") {
                 files.push(parse_file(rest, n)?);
             } else {
                 return Err(bad(n, format!("unknown record {:?}", l.split(' ').next().unwrap_or(""))));

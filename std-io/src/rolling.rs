@@ -230,8 +230,11 @@ pub struct RollingWriter {
 struct Bounds {
     /// The first key it owns (`None`: −∞).
     lo: Option<Vec<u8>>,
-    /// Resumed with a rewrite in progress: rewrite it again.
+    /// Marked in the manifest: being rewritten with more range deletions.
     rewriting: bool,
+    /// Resumed while marked: the object may be either version, so the metadata may not describe it; it is
+    /// rewritten again (the same bytes if the earlier rewrite completed).
+    stale: bool,
 }
 
 /// Adds `[s, e)` to a set of disjoint, non-touching intervals, merging what it overlaps or touches.
@@ -386,8 +389,15 @@ impl RollingWriter {
                     head.size, head.e_tag, f.meta.stats.file_size, f.meta.e_tag
                 )));
             }
-            self.done.push(FileDescriptor { id: f.id, level: self.opts.level, path, metadata: f.meta.clone() });
-            self.bounds.push(Bounds { lo: f.lo.clone(), rewriting: f.rewriting });
+            let mut metadata = f.meta.clone();
+            if !f.rewriting {
+                // The manifest keeps the properties out (it is put once per file); the file has them.
+                let ro = ReadOptions { file_size: Some(head.size), ..ReadOptions::default() };
+                let reader = SstReader::open(self.store.clone(), path.clone(), ro).await?;
+                metadata.properties = reader.properties_list()?.into_iter().map(|(k, v, _)| (k, v)).collect();
+            }
+            self.done.push(FileDescriptor { id: f.id, level: self.opts.level, path, metadata });
+            self.bounds.push(Bounds { lo: f.lo.clone(), rewriting: f.rewriting, stale: f.rewriting });
             next_id += 1;
         }
         self.next_id = next_id;
@@ -535,7 +545,7 @@ impl RollingWriter {
             _ => self.current_lo.clone(),
         };
         self.done.push(FileDescriptor { id: self.next_id, level: self.opts.level, path, metadata: meta });
-        self.bounds.push(Bounds { lo, rewriting: false });
+        self.bounds.push(Bounds { lo, rewriting: false, stale: false });
         self.next_id += 1;
         self.put_manifest(next, false).await
     }
@@ -600,18 +610,33 @@ impl RollingWriter {
             self.give_ranges(None).await?;
             self.close_current(Next::End).await?;
         }
+        // The files the parts touch are marked in one manifest put; each is then checked (its range deletions
+        // may cover the parts already, after a resume), rewritten if not, and unmarked.
+        let mut touched = Vec::new();
         for i in 0..self.bounds.len() {
             let hi = self.bounds.get(i + 1).and_then(|b| b.lo.clone());
             let parts = clip(&self.late, self.bounds[i].lo.as_deref(), hi.as_deref());
             if !parts.is_empty() || self.bounds[i].rewriting {
-                self.add_to_finished(i, &parts).await?;
+                touched.push((i, parts));
+            }
+        }
+        if touched.iter().any(|(i, _)| !self.bounds[*i].rewriting) {
+            for (i, _) in &touched {
+                self.bounds[*i].rewriting = true;
+            }
+            self.put_manifest(Next::End, false).await?;
+        }
+        for (i, parts) in touched {
+            if self.add_to_finished(i, &parts).await? {
+                self.put_manifest(Next::End, false).await?;
             }
         }
         self.put_manifest(Next::End, true).await
     }
 
-    /// Rewrites finished file `i` with `parts` added to its range deletions, unless they are covered already.
-    async fn add_to_finished(&mut self, i: usize, parts: &[(Vec<u8>, Vec<u8>)]) -> Result<()> {
+    /// Rewrites finished file `i` (marked `rewriting`) with `parts` added to its range deletions, unless they
+    /// are covered already; unmarks it. True if it was rewritten.
+    async fn add_to_finished(&mut self, i: usize, parts: &[(Vec<u8>, Vec<u8>)]) -> Result<bool> {
         let path = self.done[i].path.clone();
         let reader = SstReader::open(self.store.clone(), path.clone(), ReadOptions::default()).await?;
         let mut all = BTreeMap::new();
@@ -622,11 +647,10 @@ impl RollingWriter {
         for (s, e) in parts {
             add_interval(&mut all, s, e);
         }
-        if all == before && !self.bounds[i].rewriting {
-            return Ok(());
+        if all == before && !self.bounds[i].stale {
+            self.bounds[i].rewriting = false;
+            return Ok(false);
         }
-        self.bounds[i].rewriting = true;
-        self.put_manifest(Next::End, false).await?;
         let mut w = SstWriter::new(self.store.clone(), path.clone(), self.opts.writer.clone())?;
         let r = async {
             for (s, e) in &all {
@@ -656,8 +680,8 @@ impl RollingWriter {
         }
         let meta = w.close().await?;
         self.done[i].metadata = meta;
-        self.bounds[i].rewriting = false;
-        self.put_manifest(Next::End, false).await
+        self.bounds[i] = Bounds { rewriting: false, stale: false, ..self.bounds[i].clone() };
+        Ok(true)
     }
 
     /// Gives up: aborts the file being written and deletes the finished ones and the manifest.

@@ -48,8 +48,11 @@ impl S3Uploads {
         let store = builder.clone().build().map_err(bad)?;
         let parsed = url::Url::parse(url).map_err(|e| Error::Invalid(format!("{url}: not a valid URL: {e}")))?;
         let prefix = parsed.path().trim_start_matches('/').to_string();
-        let bucket = builder
-            .get_config_value(&AmazonS3ConfigKey::Bucket)
+        // `with_url` is applied at `build`; the bucket is the URL's host (`s3://bucket/...`).
+        let bucket = parsed
+            .host_str()
+            .filter(|h| !h.is_empty())
+            .map(str::to_string)
             .ok_or_else(|| Error::Invalid(format!("{url}: no bucket")))?;
         let region = builder.get_config_value(&AmazonS3ConfigKey::Region).unwrap_or_else(|| "us-east-1".into());
         let virtual_hosted = builder
