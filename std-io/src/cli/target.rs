@@ -302,7 +302,7 @@ pub(crate) fn local_rolling_dir(output: &str, force: bool) -> Result<Vec<PathBuf
     }
     for f in &set {
         std::fs::remove_file(f).map_err(|e| Error::Io { context: format!("{}: removing", f.display()), source: e })?;
-        if let Some(level) = f.parent() {
+        if let Some(level) = f.parent().filter(|p| *p != dir) {
             let _ = std::fs::remove_dir(level);
         }
     }
