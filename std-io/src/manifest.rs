@@ -97,7 +97,7 @@ fn bad(line: usize, what: impl std::fmt::Display) -> Error {
 
 fn unhex(s: &str, line: usize) -> Result<Vec<u8>> {
     let b = s.as_bytes();
-    if b.len() % 2 != 0 {
+    if !b.len().is_multiple_of(2) {
         return Err(bad(line, format!("odd-length hex {s:?}")));
     }
     let digit = |c: u8| match c {
@@ -169,7 +169,10 @@ impl Manifest {
             let h = &m.handles;
             let handles: Vec<String> =
                 [Some(h.index), h.filter, h.range_del, Some(h.properties), Some(h.metaindex)].map(handle_text).into();
-            let rdel = m.range_deletion_bounds.as_ref().map_or_else(|| "-".to_string(), |(a, b)| format!("{}:{}", hex(a), hex(b)));
+            let rdel = m
+                .range_deletion_bounds
+                .as_ref()
+                .map_or_else(|| "-".to_string(), |(a, b)| format!("{}:{}", hex(a), hex(b)));
             s.push_str(&format!(
                 "file id={} path={} lo={} rewriting={} size={} crc32c={} etag={} first={} last={} rdel={} fv={} \
                  checksum={} compression={} stats={} handles={}\n",
@@ -254,8 +257,7 @@ fn parse_file(rest: &str, n: usize) -> Result<ManifestFile> {
         }
     }
     let get = |k: &str| kv.get(k).copied().ok_or_else(|| bad(n, format!("no {k} field")));
-    let location =
-        String::from_utf8(unhex(get("path")?, n)?).map_err(|_| bad(n, "the path is not UTF-8"))?;
+    let location = String::from_utf8(unhex(get("path")?, n)?).map_err(|_| bad(n, "the path is not UTF-8"))?;
     Path::parse(&location).map_err(|e| bad(n, format!("bad path {location:?}: {e}")))?;
     let mut stats = TableStats::default();
     let nums: Vec<&str> = get("stats")?.split(',').collect();

@@ -444,7 +444,10 @@ impl RollingWriter {
     fn out_of_order(&self, op: &WriteOp<&[u8]>, previous: &[u8]) -> Error {
         Error::Codec {
             context: format!("{}: {}", self.opts.prefix, op.name()),
-            source: sstkit_core::Error::OutOfOrder { previous: KeyExcerpt::new(previous), key: KeyExcerpt::new(op.key()) },
+            source: sstkit_core::Error::OutOfOrder {
+                previous: KeyExcerpt::new(previous),
+                key: KeyExcerpt::new(op.key()),
+            },
         }
     }
 
@@ -541,7 +544,7 @@ impl RollingWriter {
         let path = w.path().clone();
         let meta = w.close().await?;
         let lo = match &next {
-            Next::From(c) => std::mem::replace(&mut self.current_lo, Some(c.clone())),
+            Next::From(c) => self.current_lo.replace(c.clone()),
             _ => self.current_lo.clone(),
         };
         self.done.push(FileDescriptor { id: self.next_id, level: self.opts.level, path, metadata: meta });
@@ -564,7 +567,12 @@ impl RollingWriter {
                 .done
                 .iter()
                 .zip(&self.bounds)
-                .map(|(d, b)| ManifestFile { id: d.id, lo: b.lo.clone(), rewriting: b.rewriting, meta: d.metadata.clone() })
+                .map(|(d, b)| ManifestFile {
+                    id: d.id,
+                    lo: b.lo.clone(),
+                    rewriting: b.rewriting,
+                    meta: d.metadata.clone(),
+                })
                 .collect(),
         };
         let path = self.opts.manifest_path();
@@ -757,7 +765,10 @@ mod tests {
         let below = take_below(&mut m, Some(b"c"));
         assert_eq!(below, vec![(b"a".to_vec(), b"c".to_vec())]);
         assert_eq!(m, set(&[("c", "q"), ("x", "z")]));
-        assert_eq!(clip(&m, Some(b"d"), Some(b"y")), vec![(b"d".to_vec(), b"q".to_vec()), (b"x".to_vec(), b"y".to_vec())]);
+        assert_eq!(
+            clip(&m, Some(b"d"), Some(b"y")),
+            vec![(b"d".to_vec(), b"q".to_vec()), (b"x".to_vec(), b"y".to_vec())]
+        );
         assert_eq!(take_below(&mut m, None).len(), 2);
         assert!(m.is_empty());
     }

@@ -87,13 +87,16 @@ impl S3Uploads {
                 }
             }
             let body = self.get_signed(url.as_str()).await?;
-            let page = parse_list(&body).map_err(|e| Error::Invalid(format!("{}: ListMultipartUploads: {e}", self.bucket_url)))?;
+            let page = parse_list(&body)
+                .map_err(|e| Error::Invalid(format!("{}: ListMultipartUploads: {e}", self.bucket_url)))?;
             out.extend(page.uploads);
             match page.next {
                 Some((k, i)) if (k.as_str(), i.as_str()) != (key_marker.as_str(), id_marker.as_str()) => {
                     (key_marker, id_marker) = (k, i);
                 }
-                Some(_) => return Err(Error::Invalid(format!("{}: the upload listing does not advance", self.bucket_url))),
+                Some(_) => {
+                    return Err(Error::Invalid(format!("{}: the upload listing does not advance", self.bucket_url)))
+                }
                 None => return Ok(out),
             }
         }
@@ -116,13 +119,7 @@ impl S3Uploads {
         AwsAuthorizer::new(&cred, "s3", &self.region)
             .try_authorize(&mut req, None)
             .map_err(|e| Error::Store { context: format!("signing {url}"), source: e })?;
-        let resp = self
-            .http
-            .get(url)
-            .headers(req.headers().clone())
-            .send()
-            .await
-            .map_err(|e| fail(e.to_string()))?;
+        let resp = self.http.get(url).headers(req.headers().clone()).send().await.map_err(|e| fail(e.to_string()))?;
         let status = resp.status();
         let text = resp.text().await.map_err(|e| fail(e.to_string()))?;
         if !status.is_success() {
@@ -233,8 +230,9 @@ mod tests {
         assert_eq!(p.uploads.len(), 2);
         assert_eq!(p.uploads[1].key, "out/a&b.sst");
         assert_eq!(p.next, Some(("out/a&b.sst".into(), "id-2".into())));
-        let last = parse_list("<ListMultipartUploadsResult><IsTruncated>false</IsTruncated></ListMultipartUploadsResult>")
-            .unwrap();
+        let last =
+            parse_list("<ListMultipartUploadsResult><IsTruncated>false</IsTruncated></ListMultipartUploadsResult>")
+                .unwrap();
         assert!(last.uploads.is_empty() && last.next.is_none());
         assert!(parse_list("<Error><Code>AccessDenied</Code></Error>").is_err());
         assert_eq!(unescape("a&#65;&#x42;&lt;").unwrap(), "aAB<");

@@ -426,7 +426,7 @@ async fn a_resumed_build_writes_the_same_files_as_a_clean_run() {
         w.write_stream(futures::stream::iter(ops[..stop].to_vec())).await.unwrap();
         let finished = w.files().len();
         drop(w); // a crash: the current file never completes
-        // Leftovers of the crash: files finished after the last manifest put.
+                 // Leftovers of the crash: files finished after the last manifest put.
         for id in [finished as u64, finished as u64 + 7] {
             store.put(&o.file_path(o.first_id + id), b"unlisted".to_vec().into()).await.unwrap();
         }
@@ -480,8 +480,11 @@ fn rocksdb_10_ingests_a_rolling_set_with_late_range_deletions_like_the_single_fi
     let single = dir.path().join("single.sst");
     build_file(&single, wopts(), ops.iter().map(|op| op.as_slices())).unwrap();
     // Older data under every key and beyond, so the range deletions have something to hide.
-    let base: Vec<(Vec<u8>, Vec<u8>)> =
-        [b"a".to_vec(), b"a1".to_vec()].into_iter().chain((0..n + 1200).map(key)).map(|k| (k, b"old".to_vec())).collect();
+    let base: Vec<(Vec<u8>, Vec<u8>)> = [b"a".to_vec(), b"a1".to_vec()]
+        .into_iter()
+        .chain((0..n + 1200).map(key))
+        .map(|k| (k, b"old".to_vec()))
+        .collect();
     let probe: Vec<Vec<u8>> = base.iter().map(|(k, _)| k.clone()).collect();
     let tasks = [
         ingest_task(&dir.path().join("db-rolling"), &base, &paths, 10, &probe),
@@ -494,7 +497,7 @@ fn rocksdb_10_ingests_a_rolling_set_with_late_range_deletions_like_the_single_fi
     assert_eq!(rolling.gets, one.gets);
     // And the view is the deletions' work: old keys in the deleted ranges are gone, the load's puts are there.
     let db: BTreeMap<Vec<u8>, Vec<u8>> = one.items.into_iter().collect();
-    assert!(!db.contains_key(&key(n + 500)) && !db.contains_key(&b"a1".to_vec()));
+    assert!(!db.contains_key(&key(n + 500)) && !db.contains_key(b"a1".as_slice()));
     assert_eq!(db.get(&key(n + 1100)).map(Vec::as_slice), Some(&b"old"[..]));
     assert!(db.get(&key(150)).is_some_and(|v| v.as_slice() != b"old"), "the load's own put survives its deletion");
 }
