@@ -407,7 +407,7 @@ impl RollingWriter {
                 self.skip_below = Some(k.clone());
                 self.current_lo = Some(k.clone());
             }
-            Next::End if !m.files.is_empty() => self.points_done = true,
+            Next::End => self.points_done = true,
             _ => return Err(Error::Invalid(format!("{mpath}: the next key does not fit the files listed"))),
         }
         Ok(())
