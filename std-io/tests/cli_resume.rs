@@ -160,17 +160,6 @@ fn a_sigkilled_local_build_resumes_to_the_files_of_a_clean_run() {
     assert!(local_set(&out) == want);
 }
 
-fn moto_env(server: &support::MotoServer) -> Vec<(&'static str, String)> {
-    vec![
-        ("AWS_ENDPOINT", server.endpoint()),
-        ("AWS_ALLOW_HTTP", "true".to_string()),
-        ("AWS_ACCESS_KEY_ID", "testing".to_string()),
-        ("AWS_SECRET_ACCESS_KEY", "testing".to_string()),
-        ("AWS_REGION", "us-east-1".to_string()),
-        ("AWS_VIRTUAL_HOSTED_STYLE_REQUEST", "false".to_string()),
-    ]
-}
-
 fn s3_set(store: &dyn ObjectStore, prefix: &str) -> (SetContents, Vec<String>) {
     let rt = support::runtime();
     let paths = rt.block_on(support::list_paths(store, Some(&prefix.into())));
@@ -190,7 +179,7 @@ fn s3_set(store: &dyn ObjectStore, prefix: &str) -> (SetContents, Vec<String>) {
 #[test]
 fn a_sigkilled_s3_build_resumes_to_the_files_of_a_clean_run() {
     let Some((server, store)) = support::moto_store() else { return };
-    let env = moto_env(&server);
+    let env = server.cli_env();
     let dir = tempfile::tempdir().unwrap();
     let input = write_input(dir.path(), 30_000);
     let bucket = support::MOTO_BUCKET;
@@ -239,7 +228,7 @@ fn kill_fed_build(output: &str, env: &[(&str, String)], ready: &dyn Fn() -> bool
 #[test]
 fn clean_lists_and_aborts_the_upload_of_a_sigkilled_s3_build() {
     let Some((server, store)) = support::moto_store() else { return };
-    let env = moto_env(&server);
+    let env = server.cli_env();
     let bucket = support::MOTO_BUCKET;
     let prefix = format!("s3://{bucket}/killed/");
     for (k, v) in &env {
