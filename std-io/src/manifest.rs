@@ -355,6 +355,40 @@ mod tests {
     }
 
     #[test]
+    fn files_round_trip_and_mutated_manifests_are_errors_not_panics() {
+        let mut w = crate::file_writer::IoWriter::new(Vec::new(), crate::writer::WriterOptions::default()).unwrap();
+        w.put(b"a", b"1").unwrap();
+        w.delete_range(b"a", b"b").unwrap();
+        let (_, mut meta) = w.finish().unwrap();
+        meta.location = "0/000001.sst".into();
+        meta.e_tag = Some("\"x y\"".into());
+        meta.crc32c = Some(7);
+        let file = ManifestFile { id: 1, lo: None, rewriting: false, meta: meta.clone() };
+        let m =
+            Manifest { options: "o".into(), input: b"i".to_vec(), next: Next::End, complete: true, files: vec![file] };
+        let text = m.encode();
+        let mut back = Manifest::decode(text.as_bytes()).unwrap();
+        assert!(back.files[0].meta.properties.is_empty(), "properties are not stored");
+        back.files[0].meta.properties = meta.properties.clone();
+        assert_eq!(back, m);
+        // Every byte of the body replaced, and every truncation, with a correct checksum line: no panic.
+        let body = &text.as_bytes()[..text.rfind("end ").unwrap()];
+        let seal = |mut t: Vec<u8>| {
+            let sum = crc32c(&t);
+            t.extend_from_slice(format!("end {sum:08x}\n").as_bytes());
+            t
+        };
+        for i in 0..body.len() {
+            for b in [b'0', b'9', b' ', b'=', b'-', b'\n', b'x', b':', b',', 0xff] {
+                let mut t = body.to_vec();
+                t[i] = b;
+                let _ = Manifest::decode(&seal(t));
+            }
+            let _ = Manifest::decode(&seal(body[..i].to_vec()));
+        }
+    }
+
+    #[test]
     fn damage_is_an_error() {
         let m = Manifest {
             options: "o".into(),
