@@ -19,6 +19,7 @@ pub mod cache;
 pub mod cli;
 pub mod error;
 pub mod file_writer;
+mod intervals;
 pub mod location;
 pub mod manifest;
 pub mod reader;
