@@ -193,13 +193,32 @@ fn a_sigkilled_s3_build_resumes_to_the_files_of_a_clean_run() {
     kill_when(&["build", &input, &url, "--target-size", "64K", "-q"], &env, &|| {
         rt.block_on(async { store.get(&manifest).await.ok()?.bytes().await.ok() }).is_some_and(|m| listed(&m) >= 4)
     });
+    // An incomplete multipart upload under the prefix, as a kill during a large file leaves: resume aborts it.
+    rt.block_on(async {
+        let mut up = store.put_multipart(&object_store::path::Path::from("out/0/000999.sst")).await.unwrap();
+        up.put_part(vec![7u8; 1000].into()).await.unwrap();
+    });
+    let uploads = sstkit_uploads(&env, &url);
+    assert_eq!(rt.block_on(uploads.0.list(&uploads.1)).unwrap().len(), 1);
     ok(&["build", &input, &url, "--target-size", "64K", "-q", "--resume"], &env);
+    assert!(rt.block_on(uploads.0.list(&uploads.1)).unwrap().is_empty(), "resume aborted the upload");
     let (got, all) = s3_set(&*store, "out");
     assert!(got == want, "the resumed files differ from a clean run's");
     let mut expect: Vec<String> = want.iter().map(|(n, _, _)| n.clone()).collect();
     expect.push("sstkit.manifest".into());
     expect.sort();
     assert_eq!(all, expect, "nothing else is left");
+}
+
+/// The library's upload listing for `url`, configured from the same variables as the binary.
+fn sstkit_uploads(env: &[(&str, String)], url: &str) -> (sstkit::s3_uploads::S3Uploads, String) {
+    // Tests run in parallel, each with its own server: set and read the variables under one lock.
+    static ENV: std::sync::Mutex<()> = std::sync::Mutex::new(());
+    let _held = ENV.lock().unwrap_or_else(|e| e.into_inner());
+    for (k, v) in env {
+        std::env::set_var(k, v);
+    }
+    sstkit::s3_uploads::S3Uploads::from_url(url).unwrap()
 }
 
 /// Feeds `sstkit build - OUTPUT` TSV lines on standard input until `ready`, then SIGKILLs it.
@@ -231,11 +250,7 @@ fn clean_lists_and_aborts_the_upload_of_a_sigkilled_s3_build() {
     let env = server.cli_env();
     let bucket = support::MOTO_BUCKET;
     let prefix = format!("s3://{bucket}/killed/");
-    for (k, v) in &env {
-        // The library listing below reads the same variables as the binary.
-        std::env::set_var(k, v);
-    }
-    let (s3, key_prefix) = sstkit::s3_uploads::S3Uploads::from_url(&prefix).unwrap();
+    let (s3, key_prefix) = sstkit_uploads(&env, &prefix);
     let rt = support::runtime();
     let open = || rt.block_on(s3.list(&key_prefix)).unwrap();
     assert!(open().is_empty());
