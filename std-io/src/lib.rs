@@ -5,6 +5,8 @@
 //! - [`file_writer::FileWriter`]: sync writer to a local file (temporary file, fsync, rename) and
 //!   [`file_writer::IoWriter`] over any `std::io::Write`;
 //! - [`rolling::RollingWriter`]: cuts a sorted stream into non-overlapping files of a target size;
+//! - [`manifest`]: the progress record that lets a rolling build resume after a crash;
+//! - `s3_uploads` (feature `aws`): lists and aborts incomplete S3 multipart uploads;
 //! - [`reader::SstReader`]: lazy reader with ranged GETs and a shared [`cache::BlockCache`].
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
@@ -17,9 +19,13 @@ pub mod cache;
 pub mod cli;
 pub mod error;
 pub mod file_writer;
+mod intervals;
 pub mod location;
+pub mod manifest;
 pub mod reader;
 pub mod rolling;
+#[cfg(feature = "aws")]
+pub mod s3_uploads;
 pub mod writer;
 
 pub use error::{Error, Result};

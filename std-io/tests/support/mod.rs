@@ -539,6 +539,18 @@ impl MotoServer {
     pub fn endpoint(&self) -> String {
         format!("http://127.0.0.1:{}", self.port)
     }
+
+    /// The environment a `sstkit` process needs to reach this server as `s3://`.
+    pub fn cli_env(&self) -> Vec<(&'static str, String)> {
+        vec![
+            ("AWS_ENDPOINT", self.endpoint()),
+            ("AWS_ALLOW_HTTP", "true".to_string()),
+            ("AWS_ACCESS_KEY_ID", "testing".to_string()),
+            ("AWS_SECRET_ACCESS_KEY", "testing".to_string()),
+            ("AWS_REGION", "us-east-1".to_string()),
+            ("AWS_VIRTUAL_HOSTED_STYLE_REQUEST", "false".to_string()),
+        ]
+    }
 }
 
 impl Drop for MotoServer {
