@@ -201,6 +201,34 @@ impl SstReader {
     /// counters ([`ReadStats::gets`] counts reads, [`ReadStats::heads`] the size lookup) and errors. A
     /// missing file is an [`Error::Io`] (`NotFound`); a file that shrinks under the reader gives a corruption
     /// error on the read that finds it short.
+    ///
+    /// ```
+    /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// use futures::TryStreamExt;
+    /// use sstkit::core::table::{Options, TableBuilder};
+    /// use sstkit::reader::{ReadOptions, SstReader, Verify};
+    ///
+    /// # let dir = tempfile::tempdir()?;
+    /// # let path = dir.path().join("000001.sst");
+    /// # let mut b = TableBuilder::new(Vec::new(), Options::default())?;
+    /// # let mut bytes = Vec::new();
+    /// # b.put(b"apple", b"red")?;
+    /// # b.finish()?;
+    /// # while let Some(c) = b.next_output()? { bytes.extend_from_slice(c); }
+    /// # std::fs::write(&path, &bytes)?;
+    /// # tokio::runtime::Runtime::new()?.block_on(async {
+    /// let mut opts = ReadOptions::default();
+    /// opts.verify_checksums = Verify::Once; // the default
+    /// let reader = SstReader::open_file(&path, opts).await?;
+    /// let e = reader.get(b"apple").await?.expect("present");
+    /// assert_eq!(&e.value[..], b"red");
+    /// let all: Vec<_> = reader.scan((std::ops::Bound::Unbounded, std::ops::Bound::Unbounded)).try_collect().await?;
+    /// assert_eq!(all.len(), 1);
+    /// # Ok::<(), sstkit::Error>(())
+    /// # })?;
+    /// # Ok(())
+    /// # }
+    /// ```
     pub async fn open_file(path: impl AsRef<std::path::Path>, opts: ReadOptions) -> Result<SstReader> {
         let path = path.as_ref();
         let location: Arc<str> = Arc::from(path.to_string_lossy().as_ref());
