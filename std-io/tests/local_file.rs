@@ -3,6 +3,8 @@
 //! `ReadOptions::verify_checksums` (a damaged block is reported on its first read under every setting that
 //! checks; `Once` does not check a verified block again, `Always` does).
 
+mod support;
+
 use std::collections::BTreeMap;
 use std::io::Write;
 use std::ops::Bound;
@@ -13,28 +15,12 @@ use object_store::path::Path;
 use object_store::ObjectStore;
 use proptest::prelude::*;
 use sstkit::core::key::ValueType;
-use sstkit::core::table::{Options, TableBuilder};
+use sstkit::core::table::Options;
 use sstkit::core::CompressionType;
 use sstkit::reader::{ReadOptions, SstReader, Verify};
 use sstkit::Error;
 
 type Model = BTreeMap<Vec<u8>, Vec<u8>>;
-
-fn build(model: &Model, opts: Options) -> Vec<u8> {
-    let mut b = TableBuilder::new(Vec::new(), opts).unwrap();
-    let mut out = Vec::new();
-    for (k, v) in model {
-        b.put(k, v).unwrap();
-        while let Some(c) = b.next_output().unwrap() {
-            out.extend_from_slice(c);
-        }
-    }
-    b.finish().unwrap();
-    while let Some(c) = b.next_output().unwrap() {
-        out.extend_from_slice(c);
-    }
-    out
-}
 
 fn model(n: u32) -> Model {
     (0..n)
@@ -77,10 +63,6 @@ fn bound(k: Option<Vec<u8>>, inclusive: bool) -> Bound<Vec<u8>> {
     }
 }
 
-fn runtime() -> tokio::runtime::Runtime {
-    tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap()
-}
-
 proptest! {
     #![proptest_config(ProptestConfig { cases: 24, ..ProptestConfig::default() })]
 
@@ -99,10 +81,10 @@ proptest! {
         inclusive in any::<bool>(),
     ) {
         let compression = if lz4 { CompressionType::Lz4 } else { CompressionType::None };
-        let bytes = build(&entries, Options::default().block_size(block_size).compression(compression));
+        let bytes = support::build_table(&entries, Options::default().block_size(block_size).compression(compression));
         let dir = tempfile::tempdir().unwrap();
         let path = write(dir.path(), "t.sst", &bytes);
-        runtime().block_on(async {
+        support::runtime().block_on(async {
             let mut opts = ReadOptions::default().tail_size(tail);
             opts.local_inline_read = inline;
             let f = SstReader::open_file(&path, opts.clone()).await.unwrap();
@@ -178,7 +160,7 @@ async fn a_missing_file_or_a_directory_is_a_clear_error() {
 #[tokio::test]
 async fn truncated_files_fail_to_open() {
     let dir = tempfile::tempdir().unwrap();
-    let bytes = build(&model(2_000), Options::default());
+    let bytes = support::build_table(&model(2_000), Options::default());
     for cut in [0usize, 10, 52, bytes.len() / 2, bytes.len() - 1] {
         let path = write(dir.path(), "cut.sst", &bytes[..cut]);
         let e = SstReader::open_file(&path, ReadOptions::default()).await.unwrap_err();
@@ -197,7 +179,7 @@ async fn truncated_files_fail_to_open() {
 async fn a_file_that_shrinks_under_the_reader_gives_errors() {
     let dir = tempfile::tempdir().unwrap();
     let m = model(5_000);
-    let bytes = build(&m, Options::default().block_size(1024));
+    let bytes = support::build_table(&m, Options::default().block_size(1024));
     let path = write(dir.path(), "t.sst", &bytes);
     for inline in [0, u64::MAX] {
         let mut opts = ReadOptions::default();
@@ -222,7 +204,7 @@ async fn a_file_that_shrinks_under_the_reader_gives_errors() {
 fn works_without_a_tokio_runtime() {
     let dir = tempfile::tempdir().unwrap();
     let m = model(3_000);
-    let path = write(dir.path(), "t.sst", &build(&m, Options::default()));
+    let path = write(dir.path(), "t.sst", &support::build_table(&m, Options::default()));
     let mut opts = ReadOptions::default();
     opts.local_inline_read = 0;
     futures::executor::block_on(async {
@@ -254,7 +236,7 @@ fn first_block_trailer(bytes: &[u8]) -> usize {
 async fn a_damaged_block_is_reported_on_its_first_read_under_once_and_always() {
     let dir = tempfile::tempdir().unwrap();
     let m = model(3_000);
-    let mut bytes = build(&m, Options::default());
+    let mut bytes = support::build_table(&m, Options::default());
     let at = first_block_trailer(&bytes) + 2;
     bytes[at] ^= 0x10; // the first data block's checksum
     let path = write(dir.path(), "bad.sst", &bytes);
@@ -289,7 +271,7 @@ async fn a_damaged_block_is_reported_on_its_first_read_under_once_and_always() {
 async fn once_checks_a_block_once_per_opened_table_always_on_every_read() {
     let dir = tempfile::tempdir().unwrap();
     let m = model(3_000);
-    let bytes = build(&m, Options::default());
+    let bytes = support::build_table(&m, Options::default());
     let at = first_block_trailer(&bytes) + 2;
     let path = write(dir.path(), "t.sst", &bytes);
     let all = (Bound::Unbounded, Bound::Unbounded);
