@@ -20,7 +20,6 @@
 
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
@@ -82,6 +81,8 @@ fn table() -> Table {
     let path = dir.path().join("table.sst");
     let f = std::io::BufWriter::with_capacity(1 << 20, std::fs::File::create(&path).expect("create"));
     data.build_sstkit_to(false, f).expect("write table");
+    let size = std::fs::metadata(&path).expect("stat").len();
+    println!("table: {n} entries, {size} bytes, in {}", dir.path().display());
     Table { _dir: dir, path, n: n as u64 }
 }
 
