@@ -102,9 +102,9 @@ pub struct ReadCounters {
 /// A snapshot of [`ReadCounters`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct ReadStats {
-    /// GET requests (ranged or whole).
+    /// GET requests (ranged or whole), or positioned reads of a local file.
     pub gets: u64,
-    /// HEAD requests.
+    /// HEAD requests (or the size lookup of a local file).
     pub heads: u64,
     /// Bytes received.
     pub bytes_fetched: u64,
