@@ -17,6 +17,7 @@ use sstkit::core::table::BlockExtent;
 use sstkit::core::value::Payload;
 use sstkit::core::Part;
 use sstkit::reader::{DataBlock, OwnedEntry, ReadOptions, SstReader};
+use sstkit::verified::Verify;
 use sstkit::Error;
 
 use crate::buf::{check_encoding, extract};
@@ -40,19 +41,50 @@ pub(crate) fn kind_name(k: ValueType) -> &'static str {
 }
 
 /// Opens the table at `loc`, with errors that say what is wrong: no such file, an empty file.
+/// A local file is kept open and read with positioned reads (`SstReader::open_file`); a URL is read with ranged
+/// GETs.
 fn open(loc: &Location, opts: ReadOptions) -> sstkit::Result<SstReader> {
-    let (store, path) = sstkit::location::resolve(&loc.display())?;
+    let empty = || Error::Codec {
+        context: loc.display(),
+        source: sstkit::core::Error::corrupt(Part::Footer, 0, "the file is empty (0 bytes)"),
+    };
     let rt = runtime().map_err(|e| Error::Invalid(e.to_string()))?;
-    rt.block_on(async {
-        let size = store.head(&path).await.map_err(|e| Error::Store { context: loc.display(), source: e })?.size;
-        if size == 0 {
-            return Err(Error::Codec {
-                context: loc.display(),
-                source: sstkit::core::Error::corrupt(Part::Footer, 0, "the file is empty (0 bytes)"),
-            });
+    match loc {
+        Location::Local(p) => {
+            if std::fs::metadata(p).is_ok_and(|m| m.len() == 0) {
+                return Err(empty());
+            }
+            rt.block_on(SstReader::open_file(p, opts))
         }
-        SstReader::open(store, path, opts.file_size(size)).await
-    })
+        Location::Url(u) => {
+            let (store, path) = sstkit::location::resolve(u)?;
+            rt.block_on(async {
+                let size =
+                    store.head(&path).await.map_err(|e| Error::Store { context: loc.display(), source: e })?.size;
+                if size == 0 {
+                    return Err(empty());
+                }
+                SstReader::open(store, path, opts.file_size(size)).await
+            })
+        }
+    }
+}
+
+/// `verify_checksums`: 'once' (each block the first time it is read; the default), 'always' or 'never'; True
+/// means 'once' and False 'never'.
+fn verify_mode(v: &Bound<'_, PyAny>) -> PyResult<Verify> {
+    if let Ok(b) = v.downcast::<pyo3::types::PyBool>() {
+        return Ok(if b.is_true() { Verify::Once } else { Verify::Never });
+    }
+    let bad =
+        || pyo3::exceptions::PyValueError::new_err("verify_checksums must be 'once', 'always', 'never' or a bool");
+    let s: String = v.extract().map_err(|_| bad())?;
+    match s.to_ascii_lowercase().as_str() {
+        "once" => Ok(Verify::Once),
+        "always" => Ok(Verify::Always),
+        "never" => Ok(Verify::Never),
+        _ => Err(bad()),
+    }
 }
 
 /// Reads one SST file. Iterating gives `(key, value)` pairs of the table's values in key order (point
@@ -117,14 +149,15 @@ impl PyReader {
 impl PyReader {
     /// Opens the table at `path_or_url` (a path, `file://`, `s3://`, `gs://`, `az://`, ... URL): its footer,
     /// index, filter and properties are read now, data blocks when needed. `encoding` lets keys given as `str`
-    /// be encoded; `verify_checksums=False` skips the block checksums.
+    /// be encoded; `verify_checksums` is 'once' (each block's checksum the first time it is read, the default),
+    /// 'always' (every read) or 'never' (False).
     #[new]
-    #[pyo3(signature = (path_or_url, *, encoding=None, verify_checksums=true))]
+    #[pyo3(signature = (path_or_url, *, encoding=None, verify_checksums=None))]
     fn new(
         py: Python<'_>,
         path_or_url: &Bound<'_, PyAny>,
         encoding: Option<String>,
-        verify_checksums: bool,
+        verify_checksums: Option<&Bound<'_, PyAny>>,
     ) -> PyResult<Self> {
         let loc = location(path_or_url)?;
         check_encoding(py, encoding.as_deref())?;
@@ -137,7 +170,7 @@ impl PyReader {
             }
         }
         let mut opts = ReadOptions::default();
-        opts.verify_checksums = verify_checksums;
+        opts.verify_checksums = verify_checksums.map_or(Ok(Verify::Once), verify_mode)?;
         let r = py.allow_threads(|| open(&loc, opts)).py_err()?;
         Ok(PyReader { r, location: loc.display(), encoding })
     }

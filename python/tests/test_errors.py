@@ -146,8 +146,13 @@ def test_corrupt_files(tmp_path):
     with pytest.raises(sstkit.CorruptionError):
         list(r)
     assert meta["data_blocks"] > 1
+    with pytest.raises(sstkit.CorruptionError):
+        sstkit.SstReader(path, verify_checksums="always").verify()
     assert list(sstkit.SstReader(path, verify_checksums=False).scan(b"k01000", b"k01002")) == [
         (b"k01000", b"v" * 50), (b"k01001", b"v" * 50)]
+    assert sstkit.SstReader(path, verify_checksums="never").get(b"k01999") == b"v" * 50
+    with pytest.raises(ValueError, match="verify_checksums"):
+        sstkit.SstReader(path, verify_checksums="sometimes")
 
 
 def test_exceptions_form_a_hierarchy():

@@ -147,16 +147,30 @@ fn not_found(file: &str, what: &str) -> Error {
 }
 
 /// Opens a table for reading, with errors that say what is wrong: no such file, a directory, an empty file.
+/// A local file is kept open and read with positioned reads ([`SstReader::open_file`]).
 pub(crate) async fn open_reader(file: &str, ui: Ui) -> Result<SstReader> {
     check_url(file, true, ui)?;
+    let empty = || Error::Codec {
+        context: file.to_string(),
+        source: sstkit_core::Error::corrupt(
+            sstkit_core::error::Part::Footer,
+            0,
+            "the file is empty (0 bytes), too short to be an SST file",
+        ),
+    };
     if is_local(file) {
         let p = local_path(file);
-        match std::fs::metadata(&p) {
+        let size = match std::fs::metadata(&p) {
             Err(e) if e.kind() == ErrorKind::NotFound => return Err(not_found(file, "no such file")),
             Err(e) => return Err(Error::Io { context: file.to_string(), source: e }),
             Ok(m) if m.is_dir() => return Err(Error::Invalid(format!("{file}: is a directory, not an SST file"))),
-            Ok(_) => {}
+            Ok(m) => m.len(),
+        };
+        if size == 0 {
+            return Err(empty());
         }
+        // The size comes from the open file (the path could name another file by now).
+        return SstReader::open_file(&p, ReadOptions::default()).await;
     }
     let (store, path) = crate::location::resolve(file)?;
     let size = match store.head(&path).await {
@@ -165,14 +179,7 @@ pub(crate) async fn open_reader(file: &str, ui: Ui) -> Result<SstReader> {
         Err(e) => return Err(Error::Store { context: format!("{file}: HEAD"), source: e }),
     };
     if size == 0 {
-        return Err(Error::Codec {
-            context: file.to_string(),
-            source: sstkit_core::Error::corrupt(
-                sstkit_core::error::Part::Footer,
-                0,
-                "the file is empty (0 bytes), too short to be an SST file",
-            ),
-        });
+        return Err(empty());
     }
     SstReader::open(store, path, ReadOptions { file_size: Some(size), ..ReadOptions::default() }).await
 }

@@ -658,3 +658,23 @@ pub fn build_file<B: AsRef<[u8]>>(
     }
     w.close()
 }
+
+/// The table core's `TableBuilder` writes for `model` (sorted puts) with `opts`, in memory.
+pub fn build_table(
+    model: &std::collections::BTreeMap<Vec<u8>, Vec<u8>>,
+    opts: sstkit::core::table::Options,
+) -> Vec<u8> {
+    let mut b = sstkit::core::table::TableBuilder::new(Vec::new(), opts).expect("builder");
+    let mut out = Vec::new();
+    for (k, v) in model {
+        b.put(k, v).expect("put");
+        while let Some(c) = b.next_output().expect("output") {
+            out.extend_from_slice(c);
+        }
+    }
+    b.finish().expect("finish");
+    while let Some(c) = b.next_output().expect("output") {
+        out.extend_from_slice(c);
+    }
+    out
+}
