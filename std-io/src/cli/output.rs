@@ -70,7 +70,11 @@ pub(crate) fn put_entry(obj: &mut Map<String, Value>, key: &[u8], raw: &[u8], p:
             obj.insert("key".into(), bytes_json(key, utf8));
             let cols: Vec<Value> = e
                 .columns()
-                .map(|c| json!({"name": bytes_json(c.name, utf8), "value": bytes_json(c.value, utf8)}))
+                .map(|c| match c.blob() {
+                    // The value lives in a blob file: where, instead of the blob index bytes.
+                    Some(b) => json!({"name": bytes_json(c.name, utf8), "blob": blob_json(b)}),
+                    None => json!({"name": bytes_json(c.name, utf8), "value": bytes_json(c.value, utf8)}),
+                })
                 .collect();
             obj.insert("columns".into(), Value::Array(cols));
             obj.insert("encoding".into(), json!(if utf8 { "utf8" } else { "hex" }));
@@ -79,20 +83,35 @@ pub(crate) fn put_entry(obj: &mut Map<String, Value>, key: &[u8], raw: &[u8], p:
             put_bytes(obj, &[("key", key), ("value", value)], ui);
             obj.insert("blob".into(), json!({"inlined": true, "expiration": expiration}));
         }
-        Payload::Blob(BlobRef::Blob { expiration, file_number, offset, size, compression }) => {
+        Payload::Blob(b @ BlobRef::Blob { .. }) => {
             put_bytes(obj, &[("key", key)], ui);
-            obj.insert(
-                "blob".into(),
-                json!({"file_number": file_number, "offset": offset, "size": size,
-                       "compression": compression, "expiration": expiration}),
-            );
+            obj.insert("blob".into(), blob_json(Ok(*b)));
         }
+    }
+}
+
+/// A blob reference in a file as JSON (`{file_number, offset, size, compression, expiration}`), or
+/// `{"error": ...}` when an entity column's blob index does not decode.
+fn blob_json(b: sstkit_core::Result<BlobRef<'_>>) -> Value {
+    match b {
+        Ok(BlobRef::Blob { expiration, file_number, offset, size, compression }) => json!({
+            "file_number": file_number, "offset": offset, "size": size,
+            "compression": compression, "expiration": expiration}),
+        Ok(BlobRef::InlinedTtl { expiration, .. }) => json!({"inlined": true, "expiration": expiration}),
+        Err(e) => json!({ "error": e.to_string() }),
     }
 }
 
 /// An entity's columns for a person: `{name=value, ...}` (the default column's name is empty).
 pub(crate) fn columns_text(e: &Entity<'_>, ui: Ui) -> String {
-    let cols: Vec<String> = e.columns().map(|c| format!("{}={}", text(c.name, ui), text(c.value, ui))).collect();
+    let cols: Vec<String> = e
+        .columns()
+        .map(|c| match c.blob() {
+            Some(Ok(b)) => format!("{}=<in {}>", text(c.name, ui), blob_text(&b)),
+            Some(Err(err)) => format!("{}=<bad blob index: {err}>", text(c.name, ui)),
+            None => format!("{}={}", text(c.name, ui), text(c.value, ui)),
+        })
+        .collect();
     format!("{{{}}}", cols.join(", "))
 }
 

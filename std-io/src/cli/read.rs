@@ -89,7 +89,10 @@ pub(crate) async fn get(file: &str, key: &str, enc: Encoding, ui: Ui) -> Result<
     let value: Option<&[u8]> = match (&found, &p) {
         (Some(f), Some(Payload::Value(v))) if f.kind == ValueType::Value => Some(v),
         (_, Some(Payload::ValuePreferredSeqno { value, .. })) => Some(value),
-        (_, Some(Payload::Entity(e))) => Some(e.default_value().unwrap_or(&[])),
+        // A default column whose value lives in a blob file is not in the table: reported below, like a blob.
+        (_, Some(Payload::Entity(e))) if !e.default_column().is_some_and(|c| c.in_blob) => {
+            Some(e.default_value().unwrap_or(&[]))
+        }
         _ => None,
     };
     let code = if value.is_some() { exit::OK } else { exit::NO };
@@ -146,6 +149,12 @@ pub(crate) async fn get(file: &str, key: &str, enc: Encoding, ui: Ui) -> Result<
             text(&k, ui),
             f.seqno,
             text(v, ui)
+        ),
+        Payload::Entity(e) => eprintln!(
+            "{}: a wide-column entity at seq {} whose default column lives in a blob file: {}",
+            text(&k, ui),
+            f.seqno,
+            columns_text(e, ui)
         ),
         Payload::Blob(b) => eprintln!(
             "{}: the value lives in a blob file, not in this table: a blob reference at seq {} ({})",
