@@ -120,8 +120,10 @@ impl ReadCounters {
 /// [`Entry`](sstkit_core::table::Entry), what both [`SstReader::get`] and [`SstReader::scan`] return.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct OwnedEntry {
-    /// The user key.
+    /// The user key (without its timestamp, in a table with user-defined timestamps).
     pub user_key: Bytes,
+    /// Its user-defined timestamp, in a table whose comparator carries them (`None` elsewhere).
+    pub timestamp: Option<u64>,
     /// Its seqno (the table's global seqno for external files; the tombstone's for range deletions).
     pub seqno: u64,
     /// Its type: Value, Merge, Deletion, ... or RangeDeletion when `get` finds a range tombstone covering the key.
@@ -139,7 +141,8 @@ impl OwnedEntry {
             Some(b) => b.slice_ref(e.value),
             None => Bytes::copy_from_slice(e.value),
         };
-        OwnedEntry { user_key: Bytes::copy_from_slice(e.user_key), seqno: e.seqno, kind: e.kind, value }
+        let user_key = Bytes::copy_from_slice(e.user_key);
+        OwnedEntry { user_key, timestamp: e.timestamp, seqno: e.seqno, kind: e.kind, value }
     }
 
     /// True for point and range deletions.
@@ -291,21 +294,30 @@ impl SstReader {
     /// The newest entry for `user_key`, honouring range tombstones: the filter first, then at most one GET
     /// for the data block (none when it is cached).
     pub async fn get(&self, user_key: &[u8]) -> Result<Option<OwnedEntry>> {
+        self.get_at(user_key, u64::MAX).await
+    }
+
+    /// [`get`](Self::get) at read timestamp `read_ts`: in a table with user-defined timestamps, the newest
+    /// version of `user_key` (given without its timestamp) whose timestamp is ≤ `read_ts`, with only the range
+    /// tombstones whose timestamp is ≤ `read_ts`; in other tables the same as `get`.
+    pub async fn get_at(&self, user_key: &[u8], read_ts: u64) -> Result<Option<OwnedEntry>> {
         let span = tracing::debug_span!("sst_get", path = %self.inner.location);
         async {
             let table = self.table()?;
             let data = if !self.filter_partition_may_match(&table, user_key).await? {
                 None
             } else if table.index_info().partitioned {
-                match table.partition_for(user_key).context(self.context("get"))? {
+                match table.partition_for_at(user_key, read_ts).context(self.context("get"))? {
                     Some(p) => {
                         let part = self.fetch_partition(&table, p).await?;
-                        table.point_block_in_partition(&part, p.handle, user_key).context(self.context("get"))?
+                        table
+                            .point_block_in_partition_at(&part, p.handle, user_key, read_ts)
+                            .context(self.context("get"))?
                     }
                     None => None,
                 }
             } else {
-                table.point_block(user_key).context(self.context("get"))?
+                table.point_block_at(user_key, read_ts).context(self.context("get"))?
             };
             let block = match data {
                 Some(extent) => Some((self.fetch_block(&table, extent).await?, extent.handle)),
@@ -313,7 +325,7 @@ impl SstReader {
             };
             let mut key = DefaultKeyBuf::new();
             let hit = table
-                .get_in_block(block.as_ref().map(|(b, h)| (&b[..], *h)), user_key, &mut key)
+                .get_in_block_at(block.as_ref().map(|(b, h)| (&b[..], *h)), user_key, &mut key, read_ts)
                 .context(self.context("get"))?;
             Ok(hit.map(|h| OwnedEntry::new(h, block.as_ref().map(|(b, _)| b))))
         }

@@ -148,16 +148,26 @@ pub(crate) fn kind_name(kind: ValueType) -> &'static str {
 }
 
 /// One entry, as a line of text or a JSON object, its value decoded by its type (see [`put_entry`]).
-pub(crate) fn entry_line(key: &[u8], seqno: u64, kind: ValueType, value: &[u8], ui: Ui) -> Result<String> {
+/// `ts`: the entry's user-defined timestamp (tables whose comparator carries them), shown as `ts=N` after the
+/// key in text and as `timestamp` in JSON.
+pub(crate) fn entry_line(
+    key: &[u8],
+    ts: Option<u64>,
+    seqno: u64,
+    kind: ValueType,
+    value: &[u8],
+    ui: Ui,
+) -> Result<String> {
     let p = payload(key, kind, value, ui)?;
     if ui.json {
         let mut o = Map::new();
         put_entry(&mut o, key, value, &p, ui);
+        put_timestamp(&mut o, ts);
         o.insert("seqno".into(), json!(seqno));
         o.insert("kind".into(), json!(kind_name(kind)));
         return Ok(Value::Object(o).to_string());
     }
-    let (k, name) = (text(key, ui), kind_name(kind));
+    let (k, name) = (key_text(key, ts, ui), kind_name(kind));
     Ok(match p {
         Payload::Value(v) if kind == ValueType::Value => format!("{k} => {}", text(v, ui)),
         Payload::Value(v) | Payload::Merge(v) => format!("{k} => {} [{name} seq {seqno}]", text(v, ui)),
@@ -202,5 +212,20 @@ mod tests {
         let ui = Ui { json: false, hex: false, progress: true, instance_credentials: false };
         assert_eq!(progress(ui, None, "building").length(), None);
         assert_eq!(progress(ui, Some(10), "building").length(), Some(10));
+    }
+}
+
+/// A key for a person, with its user-defined timestamp if it has one: `key ts=N`.
+pub(crate) fn key_text(key: &[u8], ts: Option<u64>, ui: Ui) -> String {
+    match ts {
+        Some(t) => format!("{} ts={t}", text(key, ui)),
+        None => text(key, ui),
+    }
+}
+
+/// Adds `"timestamp": N` to a JSON entry that has a user-defined timestamp.
+pub(crate) fn put_timestamp(obj: &mut Map<String, Value>, ts: Option<u64>) {
+    if let Some(t) = ts {
+        obj.insert("timestamp".into(), json!(t));
     }
 }
