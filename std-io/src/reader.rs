@@ -283,12 +283,21 @@ impl SstReader {
 
     /// The range tombstones.
     pub fn range_tombstones(&self) -> Result<Vec<(Bytes, Bytes, u64)>> {
+        Ok(self.range_tombstones_at(u64::MAX)?.into_iter().map(|(s, e, seqno, _)| (s, e, seqno)).collect())
+    }
+
+    /// The range tombstones a reader at `read_ts` sees, with their user-defined timestamps: `(start, end,
+    /// seqno, timestamp)`, keys without timestamps. In a table without timestamps: all of them, timestamp `None`.
+    pub fn range_tombstones_at(&self, read_ts: u64) -> Result<Vec<(Bytes, Bytes, u64, Option<u64>)>> {
         let region = &self.inner.region;
-        self.table()?
-            .range_tombstones()
-            .map(|t| t.map(|t| (region.slice_ref(t.start), region.slice_ref(t.end), t.seqno)))
-            .collect::<std::result::Result<_, _>>()
-            .context(self.context("range deletions"))
+        let mut out = Vec::new();
+        for t in self.table()?.range_tombstones() {
+            let t = t.context(self.context("range deletions"))?;
+            if t.visible_at(read_ts) {
+                out.push((region.slice_ref(t.start), region.slice_ref(t.end), t.seqno, t.timestamp));
+            }
+        }
+        Ok(out)
     }
 
     /// The newest entry for `user_key`, honouring range tombstones: the filter first, then at most one GET

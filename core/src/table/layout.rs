@@ -21,7 +21,7 @@ use crate::table::blocks::{
 use crate::table::entry::{block_lookup, decode_entry, Entry, EntryForm};
 use crate::table::index::{for_each_index_entry, IndexInfo};
 use crate::table::meta::{MetaLayout, TableFilter};
-use crate::table::tombstones::{newest_of, RangeTombstones};
+use crate::table::tombstones::{newest_of_covering, RangeTombstones};
 use crate::trailer::CompressionType;
 
 /// A table's opened metadata over the bytes that hold it: `region` (the file from [`MetaLayout::base`] to
@@ -545,7 +545,8 @@ impl<'r> TableLayout<'r> {
         self.meta.comparator
     }
 
-    /// Applies the table's range tombstones to a point lookup's result for `user_key` ([`newest_of`]).
+    /// Applies the table's range tombstones to a point lookup's result for `user_key`
+    /// ([`newest_of_covering`]).
     pub fn apply_tombstones<'v>(&self, user_key: &'v [u8], point: Option<Entry<'v>>) -> Result<Option<Entry<'v>>> {
         self.apply_tombstones_at(user_key, point, u64::MAX)
     }
@@ -559,7 +560,7 @@ impl<'r> TableLayout<'r> {
         read_ts: u64,
     ) -> Result<Option<Entry<'v>>> {
         let tomb = if self.range_del.is_some() { self.range_tombstones().covering_at(user_key, read_ts)? } else { None };
-        Ok(newest_of(user_key, point, tomb))
+        Ok(newest_of_covering(user_key, point, tomb))
     }
 
     /// The point-lookup decision: the newest entry for `user_key`, honouring range tombstones, given the

@@ -32,15 +32,40 @@ impl RangeTombstone<'_> {
     }
 }
 
+/// The newest range tombstone covering a key: its seqno and, in a table with user-defined timestamps, its
+/// timestamp.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Covering {
+    /// The tombstone's seqno.
+    pub seqno: u64,
+    /// The tombstone's timestamp (tables with user-defined timestamps).
+    pub timestamp: Option<u64>,
+}
+
 /// The newest of a point entry and the newest range tombstone covering the same key (its seqno): the
-/// tombstone wins when it is strictly newer, as in RocksDB. The one place this rule is written.
-/// `user_key` is the key looked up (the entry a tombstone yields carries it).
+/// tombstone wins when it is strictly newer, as in RocksDB. `user_key` is the key looked up (the entry a
+/// tombstone yields carries it). See [`newest_of_covering`] for tombstones with timestamps.
 #[inline] // Was beside its caller in layout.rs; kept inlinable across modules.
 pub fn newest_of<'v>(user_key: &'v [u8], point: Option<Entry<'v>>, tombstone: Option<u64>) -> Option<Entry<'v>> {
-    let deleted =
-        |seqno| Some(Entry { user_key, timestamp: None, seqno, kind: ValueType::RangeDeletion, value: &[] });
+    newest_of_covering(user_key, point, tombstone.map(|seqno| Covering { seqno, timestamp: None }))
+}
+
+/// The one place the point-vs-range-tombstone rule is written: the tombstone wins when its seqno is strictly
+/// newer and, when both carry user-defined timestamps, its timestamp is not older than the point entry's (a
+/// tombstone deletes the versions at or below its timestamp).
+#[inline]
+pub fn newest_of_covering<'v>(
+    user_key: &'v [u8],
+    point: Option<Entry<'v>>,
+    tombstone: Option<Covering>,
+) -> Option<Entry<'v>> {
+    let deleted = |t: Covering| {
+        Some(Entry { user_key, timestamp: t.timestamp, seqno: t.seqno, kind: ValueType::RangeDeletion, value: &[] })
+    };
     match (point, tombstone) {
-        (Some(p), Some(t)) if t > p.seqno => deleted(t),
+        (Some(p), Some(t)) if t.seqno > p.seqno && !matches!((t.timestamp, p.timestamp), (Some(a), Some(b)) if a < b) => {
+            deleted(t)
+        }
         (None, Some(t)) => deleted(t),
         (p, _) => p,
     }
@@ -76,17 +101,20 @@ impl<'a> RangeTombstones<'a> {
 
     /// Seqno of the newest tombstone covering `user_key`.
     pub fn covering(self, user_key: &[u8]) -> Result<Option<u64>> {
-        self.covering_at(user_key, u64::MAX)
+        Ok(self.covering_at(user_key, u64::MAX)?.map(|c| c.seqno))
     }
 
-    /// Seqno of the newest tombstone covering `user_key` that a reader at `read_ts` sees (with timestamps:
-    /// those whose timestamp is ≤ `read_ts`).
-    pub fn covering_at(self, user_key: &[u8], read_ts: u64) -> Result<Option<u64>> {
-        let mut best: Option<u64> = None;
+    /// The newest tombstone covering `user_key` that a reader at `read_ts` sees (with timestamps: those whose
+    /// timestamp is ≤ `read_ts`; the newest by timestamp, then seqno).
+    pub fn covering_at(self, user_key: &[u8], read_ts: u64) -> Result<Option<Covering>> {
+        let mut best: Option<Covering> = None;
         for t in self {
             let t = t?;
             if t.covers(user_key) && t.visible_at(read_ts) {
-                best = Some(best.map_or(t.seqno, |b| b.max(t.seqno)));
+                let c = Covering { seqno: t.seqno, timestamp: t.timestamp };
+                if best.is_none_or(|b| (c.timestamp, c.seqno) > (b.timestamp, b.seqno)) {
+                    best = Some(c);
+                }
             }
         }
         Ok(best)

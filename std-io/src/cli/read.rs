@@ -49,8 +49,8 @@ pub(crate) async fn scan(
         n += 1;
     }
     if limit.is_none() || n < limit.unwrap_or(0) {
-        for (start, end, seqno) in r.range_tombstones()? {
-            let line = entry_line(&start, None, seqno, ValueType::RangeDeletion, &end, ui)?;
+        for (start, end, seqno, ts) in r.range_tombstones_at(u64::MAX)? {
+            let line = entry_line(&start, ts, seqno, ValueType::RangeDeletion, &end, ui)?;
             writeln_or_quit(&mut out, &line)?;
         }
     }
