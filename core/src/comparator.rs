@@ -76,10 +76,7 @@ mod tests {
     #[test]
     fn the_two_bytewise_comparators_are_read_and_others_named() {
         assert_eq!(Comparator::from_properties(&props(None, None)).unwrap(), Comparator::Bytewise);
-        assert_eq!(
-            Comparator::from_properties(&props(Some(BYTEWISE.as_bytes()), None)).unwrap(),
-            Comparator::Bytewise
-        );
+        assert_eq!(Comparator::from_properties(&props(Some(BYTEWISE.as_bytes()), None)).unwrap(), Comparator::Bytewise);
         let ts = Comparator::from_properties(&props(Some(BYTEWISE_U64TS.as_bytes()), None)).unwrap();
         assert!(ts.keys_have_timestamps() && !ts.timestamps_stripped());
         let stripped = Comparator::from_properties(&props(Some(BYTEWISE_U64TS.as_bytes()), Some(0))).unwrap();

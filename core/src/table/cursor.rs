@@ -283,7 +283,8 @@ impl<'t, 'a, B: ReadBuf, K: KeyBuf> TableCursor<'t, 'a, B, K> {
             return Ok(None);
         }
         let form = self.table.layout().entry_form();
-        let e = decode_entry(self.data_key.as_slice(), &[], form).map_err(|e| e.at(Part::DataBlock, self.handle.offset))?;
+        let e =
+            decode_entry(self.data_key.as_slice(), &[], form).map_err(|e| e.at(Part::DataBlock, self.handle.offset))?;
         // The value range was checked against the block when the cursor stepped onto the entry; the block's
         // entry bytes start at its first byte, so the range indexes the block bytes directly.
         let (start, len) = self.data.value_range();

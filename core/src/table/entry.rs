@@ -85,8 +85,11 @@ pub fn decode_entry<'e>(internal_key: &'e [u8], value: &'e [u8], form: impl Into
     let (user_key, trailer) = split_internal_key(internal_key)?;
     let kind = ValueType::parse(trailer as u8).map_err(|e| e.at(Part::DataBlock, 0))?;
     let (user_key, timestamp) = if form.timestamps {
-        let (k, ts) =
-            split_timestamp(user_key).ok_or(Error::corrupt(Part::DataBlock, 0, "user key shorter than its timestamp"))?;
+        let (k, ts) = split_timestamp(user_key).ok_or(Error::corrupt(
+            Part::DataBlock,
+            0,
+            "user key shorter than its timestamp",
+        ))?;
         (k, Some(ts))
     } else {
         (user_key, None)

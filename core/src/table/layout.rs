@@ -559,7 +559,8 @@ impl<'r> TableLayout<'r> {
         point: Option<Entry<'v>>,
         read_ts: u64,
     ) -> Result<Option<Entry<'v>>> {
-        let tomb = if self.range_del.is_some() { self.range_tombstones().covering_at(user_key, read_ts)? } else { None };
+        let tomb =
+            if self.range_del.is_some() { self.range_tombstones().covering_at(user_key, read_ts)? } else { None };
         Ok(newest_of_covering(user_key, point, tomb))
     }
 

@@ -63,7 +63,9 @@ pub fn newest_of_covering<'v>(
         Some(Entry { user_key, timestamp: t.timestamp, seqno: t.seqno, kind: ValueType::RangeDeletion, value: &[] })
     };
     match (point, tombstone) {
-        (Some(p), Some(t)) if t.seqno > p.seqno && !matches!((t.timestamp, p.timestamp), (Some(a), Some(b)) if a < b) => {
+        (Some(p), Some(t))
+            if t.seqno > p.seqno && !matches!((t.timestamp, p.timestamp), (Some(a), Some(b)) if a < b) =>
+        {
             deleted(t)
         }
         (None, Some(t)) => deleted(t),
@@ -154,7 +156,8 @@ impl<'a> Iterator for RangeTombstones<'a> {
             ))?;
             let end = self.cursor.value(&self.block);
             let (start, end, timestamp) = if self.timestamps {
-                let short = || Error::corrupt(Part::RangeDel, at as u64, "range-deletion key shorter than its timestamp");
+                let short =
+                    || Error::corrupt(Part::RangeDel, at as u64, "range-deletion key shorter than its timestamp");
                 let (start, ts) = split_timestamp(start).ok_or_else(short)?;
                 let (end, _) = split_timestamp(end).ok_or_else(short)?;
                 (start, end, Some(ts))
