@@ -149,6 +149,9 @@ mod kinds {
 
 mod prop {
     use proptest::prelude::*;
+
+    /// A format-2 column: name, (value, value lives in a blob file).
+    type ColV2 = (Vec<u8>, (Vec<u8>, bool));
     use sstkit_core::value::Entity;
 
     fn varint(out: &mut Vec<u8>, mut v: u32) {
@@ -214,9 +217,8 @@ mod prop {
             }
             let e = Entity::parse(&bytes).unwrap();
             prop_assert_eq!(e.version(), 2);
-            let got: Vec<(Vec<u8>, (Vec<u8>, bool))> =
-                e.columns().map(|c| (c.name.to_vec(), (c.value.to_vec(), c.in_blob))).collect();
-            let want: Vec<(Vec<u8>, (Vec<u8>, bool))> = cols.clone().into_iter().collect();
+            let got: Vec<ColV2> = e.columns().map(|c| (c.name.to_vec(), (c.value.to_vec(), c.in_blob))).collect();
+            let want: Vec<ColV2> = cols.clone().into_iter().collect();
             prop_assert_eq!(got, want);
             prop_assert_eq!(e.default_value(), cols.get(&Vec::new()).map(|(v, _)| v.as_slice()));
             for cut in 0..bytes.len() {

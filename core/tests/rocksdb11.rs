@@ -33,7 +33,12 @@ fn table_cursor_lookups_walks_and_verify_read_it_exactly() {
     let t = Table::open(&p.file).unwrap();
     // Every data block the index names is one the rewrite placed.
     let mut named = Vec::new();
-    t.layout().for_each_index_entry(|_, h, _| Ok(named.push(h))).unwrap();
+    t.layout()
+        .for_each_index_entry(|_, h, _| {
+            named.push(h);
+            Ok(())
+        })
+        .unwrap();
     assert_eq!(named, p.blocks);
     let mut walked: Vec<BlockHandle> = Vec::new();
     t.layout()

@@ -132,6 +132,20 @@ pub struct OwnedEntry {
     pub value: Bytes,
 }
 
+/// A range tombstone read from a table, owning its keys: the owned counterpart of core's
+/// [`RangeTombstone`](sstkit_core::table::RangeTombstone).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OwnedTombstone {
+    /// First deleted user key (without its timestamp).
+    pub start: Bytes,
+    /// First user key not deleted (without its timestamp).
+    pub end: Bytes,
+    /// Its seqno.
+    pub seqno: u64,
+    /// Its user-defined timestamp, in a table whose comparator carries them.
+    pub timestamp: Option<u64>,
+}
+
 impl OwnedEntry {
     /// Owns `e`; its value is a slice of `block` (the uncompressed data block it was read from) when it lies
     /// there, else a copy.
@@ -283,18 +297,19 @@ impl SstReader {
 
     /// The range tombstones.
     pub fn range_tombstones(&self) -> Result<Vec<(Bytes, Bytes, u64)>> {
-        Ok(self.range_tombstones_at(u64::MAX)?.into_iter().map(|(s, e, seqno, _)| (s, e, seqno)).collect())
+        Ok(self.range_tombstones_at(u64::MAX)?.into_iter().map(|t| (t.start, t.end, t.seqno)).collect())
     }
 
-    /// The range tombstones a reader at `read_ts` sees, with their user-defined timestamps: `(start, end,
-    /// seqno, timestamp)`, keys without timestamps. In a table without timestamps: all of them, timestamp `None`.
-    pub fn range_tombstones_at(&self, read_ts: u64) -> Result<Vec<(Bytes, Bytes, u64, Option<u64>)>> {
+    /// The range tombstones a reader at `read_ts` sees, with their user-defined timestamps (keys without
+    /// them). In a table without timestamps: all of them, timestamp `None`.
+    pub fn range_tombstones_at(&self, read_ts: u64) -> Result<Vec<OwnedTombstone>> {
         let region = &self.inner.region;
         let mut out = Vec::new();
         for t in self.table()?.range_tombstones() {
             let t = t.context(self.context("range deletions"))?;
             if t.visible_at(read_ts) {
-                out.push((region.slice_ref(t.start), region.slice_ref(t.end), t.seqno, t.timestamp));
+                let (start, end) = (region.slice_ref(t.start), region.slice_ref(t.end));
+                out.push(OwnedTombstone { start, end, seqno: t.seqno, timestamp: t.timestamp });
             }
         }
         Ok(out)

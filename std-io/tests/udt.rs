@@ -57,7 +57,7 @@ async fn get_at_a_read_timestamp_and_scans_carry_timestamps() {
     assert_eq!(rows, want);
     let tombs = r.range_tombstones_at(u64::MAX).unwrap();
     assert_eq!(tombs.len(), 1);
-    assert_eq!((&tombs[0].0[..], &tombs[0].1[..], tombs[0].3), (&b"k20"[..], &b"k23"[..], Some(15)));
+    assert_eq!((&tombs[0].start[..], &tombs[0].end[..], tombs[0].timestamp), (&b"k20"[..], &b"k23"[..], Some(15)));
     assert!(r.range_tombstones_at(14).unwrap().is_empty());
 }
 

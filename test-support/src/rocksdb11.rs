@@ -109,7 +109,12 @@ pub fn padded_table(n: usize) -> PaddedTable {
     let t = Table::open(&old).unwrap();
     let footer = *t.footer();
     let mut index = Vec::new();
-    t.layout().for_each_index_entry(|k, h, _| Ok(index.push((k.to_vec(), h)))).unwrap();
+    t.layout()
+        .for_each_index_entry(|k, h, _| {
+            index.push((k.to_vec(), h));
+            Ok(())
+        })
+        .unwrap();
     let data_end = index.last().map_or(0, |(_, h)| h.offset + h.size + BLOCK_TRAILER_LEN as u64) as usize;
 
     // Data blocks, some after padding, checksums recomputed at their new offsets.
@@ -131,7 +136,10 @@ pub fn padded_table(n: usize) -> PaddedTable {
     let mut names = Vec::new();
     Metaindex::parse(meta.body)
         .unwrap()
-        .for_each(|name, h| Ok(names.push((name.to_vec(), BlockHandle::new(h.offset + shift, h.size)))))
+        .for_each(|name, h| {
+            names.push((name.to_vec(), BlockHandle::new(h.offset + shift, h.size)));
+            Ok(())
+        })
         .unwrap();
     let mut named: Vec<(&[u8], BlockHandle)> = names.iter().map(|(n, h)| (n.as_slice(), *h)).collect();
     let mut mb = vec![0u8; 4096];

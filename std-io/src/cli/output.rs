@@ -203,18 +203,6 @@ pub(crate) fn progress(ui: Ui, len: Option<u64>, what: &str) -> indicatif::Progr
     bar
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn a_progress_bar_without_a_size_has_no_total() {
-        let ui = Ui { json: false, hex: false, progress: true, instance_credentials: false };
-        assert_eq!(progress(ui, None, "building").length(), None);
-        assert_eq!(progress(ui, Some(10), "building").length(), Some(10));
-    }
-}
-
 /// A key for a person, with its user-defined timestamp if it has one: `key ts=N`.
 pub(crate) fn key_text(key: &[u8], ts: Option<u64>, ui: Ui) -> String {
     match ts {
@@ -227,5 +215,17 @@ pub(crate) fn key_text(key: &[u8], ts: Option<u64>, ui: Ui) -> String {
 pub(crate) fn put_timestamp(obj: &mut Map<String, Value>, ts: Option<u64>) {
     if let Some(t) = ts {
         obj.insert("timestamp".into(), json!(t));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_progress_bar_without_a_size_has_no_total() {
+        let ui = Ui { json: false, hex: false, progress: true, instance_credentials: false };
+        assert_eq!(progress(ui, None, "building").length(), None);
+        assert_eq!(progress(ui, Some(10), "building").length(), Some(10));
     }
 }

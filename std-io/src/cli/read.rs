@@ -49,8 +49,8 @@ pub(crate) async fn scan(
         n += 1;
     }
     if limit.is_none() || n < limit.unwrap_or(0) {
-        for (start, end, seqno, ts) in r.range_tombstones_at(u64::MAX)? {
-            let line = entry_line(&start, ts, seqno, ValueType::RangeDeletion, &end, ui)?;
+        for t in r.range_tombstones_at(u64::MAX)? {
+            let line = entry_line(&t.start, t.timestamp, t.seqno, ValueType::RangeDeletion, &t.end, ui)?;
             writeln_or_quit(&mut out, &line)?;
         }
     }
