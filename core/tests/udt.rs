@@ -54,6 +54,10 @@ fn the_comparator_and_every_entry_with_its_timestamp() {
     let t = Table::open(UDT).unwrap();
     assert_eq!(t.layout().comparator(), Comparator::BytewiseU64Ts { persisted: true });
     assert!(t.index_info().timestamps);
+    // RocksDB's filter holds the keys without their timestamps (30 of them): asked with the bare key.
+    assert!(t.filter().is_some());
+    assert_eq!(t.properties().num_filter_entries, Some(30));
+    assert!(t.may_contain(b"k17"));
     let mut it = t.iter();
     it.seek_to_first().unwrap();
     let mut got = Vec::new();

@@ -5,7 +5,7 @@ Run: /tmp/sstkit-rocksdict-venv/bin/python gen.py  (from this directory)
 rocksdict has no timestamp API, so: create a DB, keep only its OPTIONS file with the comparator changed to
 `leveldb.BytewiseComparator.u64ts` (and a 256-byte block size, no compression), open that directory again so
 RocksDB creates a fresh DB with the timestamp comparator, and write a WriteBatch whose keys carry the 8-byte
-little-endian timestamp suffix themselves; a flush writes the table.
+little-endian timestamp suffix themselves; a flush writes the table. udt.sst also has a full Bloom filter.
 
 udt.sst (timestamps persisted), what core/tests/udt.rs expects:
   k00..k29: versions at ts 10, 20 and 30 with values b"k%02d@%d"; k07 also deleted at ts 25;
@@ -56,7 +56,11 @@ COMMON = [
 ]
 
 # Timestamps persisted.
-d = fresh_options_dir(COMMON + [("comparator=leveldb.BytewiseComparator", "comparator=leveldb.BytewiseComparator.u64ts")])
+d = fresh_options_dir(COMMON + [
+    ("comparator=leveldb.BytewiseComparator", "comparator=leveldb.BytewiseComparator.u64ts"),
+    # A full Bloom filter: RocksDB adds the keys to it without their timestamps.
+    ("filter_policy=nullptr", "filter_policy=bloomfilter:10:false"),
+])
 opts, _ = Options.load_latest(d)
 db = Rdict(d, opts)
 wb = WriteBatch(raw_mode=True)
