@@ -22,6 +22,10 @@ import shutil
 import struct
 import tempfile
 
+import sys
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
+from rocksdict_fixtures import edit_options, only_sst  # noqa: E402
 from rocksdict import Options, Rdict
 
 BLOCK = 32768
@@ -82,21 +86,6 @@ OPS = [
     (MERGE, b"e_merge", b"m2"),
     (SINGLE_DELETE, b"f_sd", None),
 ]
-
-
-def edit_options(d, edits):
-    for f in glob.glob(d + "/OPTIONS-*"):
-        s = open(f).read()
-        for a, b in edits:
-            assert a in s, a
-            s = s.replace(a, b)
-        open(f, "w").write(s)
-
-
-def only_sst(d, out):
-    ssts = glob.glob(d + "/*.sst")
-    assert len(ssts) == 1, ssts
-    shutil.copy(ssts[0], out)
 
 
 # kinds.sst: every entry through one WAL record, replayed and flushed when the DB reopens.

@@ -19,6 +19,10 @@ import shutil
 import struct
 import tempfile
 
+import sys
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
+from rocksdict_fixtures import edit_options, only_sst  # noqa: E402
 from rocksdict import Options, Rdict, WriteBatch
 
 
@@ -35,19 +39,8 @@ def fresh_options_dir(edits):
     for f in os.listdir(d):
         if not (f.startswith("OPTIONS") or f.startswith("rocksdict")):
             os.remove(os.path.join(d, f))
-    for f in glob.glob(d + "/OPTIONS-*"):
-        s = open(f).read()
-        for a, b in edits:
-            assert a in s, a
-            s = s.replace(a, b)
-        open(f, "w").write(s)
+    edit_options(d, edits)
     return d
-
-
-def only_sst(d, out):
-    ssts = glob.glob(d + "/*.sst")
-    assert len(ssts) == 1, ssts
-    shutil.copy(ssts[0], out)
 
 
 COMMON = [
@@ -80,12 +73,11 @@ shutil.rmtree(d)
 d = fresh_options_dir(COMMON)
 opts, _ = Options.load_latest(d)
 Rdict(d, opts).close()
-for f in glob.glob(d + "/OPTIONS-*"):
-    s = open(f).read()
-    s = s.replace("comparator=leveldb.BytewiseComparator", "comparator=leveldb.BytewiseComparator.u64ts")
-    s = s.replace("persist_user_defined_timestamps=true", "persist_user_defined_timestamps=false")
-    s = s.replace("allow_concurrent_memtable_write=true", "allow_concurrent_memtable_write=false")
-    open(f, "w").write(s)
+edit_options(d, [
+    ("comparator=leveldb.BytewiseComparator", "comparator=leveldb.BytewiseComparator.u64ts"),
+    ("persist_user_defined_timestamps=true", "persist_user_defined_timestamps=false"),
+    ("allow_concurrent_memtable_write=true", "allow_concurrent_memtable_write=false"),
+])
 opts, _ = Options.load_latest(d)
 db = Rdict(d, opts)
 wb = WriteBatch(raw_mode=True)
