@@ -407,27 +407,18 @@ impl<'r> TableLayout<'r> {
             self.blocks_in(&self.index, at, Part::DataBlock, range, &mut f)?;
             return Ok(());
         }
-        let order = self.meta.index_info.seek_order();
-        let mut key = DefaultKeyBuf::new();
-        let mut top = BlockCursor::new();
-        match range.0 {
-            Bound::Included(s) | Bound::Excluded(s) => top.seek(&self.index, &mut key, s, order),
-            Bound::Unbounded => top.seek_to_first(&self.index, &mut key),
-        }
-        .map_err(|e| self.index_err(e))?;
+        // The walk a ranged reader does (`for_each_partition` → `for_each_block_in_partition`), over partitions
+        // taken from the region: the same partitions, the same stop rule.
         let mut start = range.0;
-        while top.valid() {
-            let ph = self.meta.index_info.handle(&top, top.value(&self.index)).map_err(|e| self.index_err(e))?;
-            if !self
-                .with_partition(ph, |part| self.blocks_in(part, ph.offset, Part::DataBlock, (start, range.1), &mut f))?
-            {
-                return Ok(());
-            }
+        self.for_each_partition(range, |x| {
+            let ph = x.handle;
+            let more = self.with_partition(ph, |part| {
+                self.blocks_in(part, ph.offset, Part::DataBlock, (start, range.1), &mut f)
+            })?;
             // Later partitions hold only keys past the start.
             start = Bound::Unbounded;
-            top.next(&self.index, &mut key).map_err(|e| self.index_err(e))?;
-        }
-        Ok(())
+            Ok(more)
+        })
     }
 
     /// The walk of [`for_each_block`](Self::for_each_block) over one index block (`at`: its offset, for
