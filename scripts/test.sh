@@ -28,14 +28,7 @@ command -v ldb >/dev/null && command -v sst_dump >/dev/null || packages+=(rocksd
 python3 -c 'import venv, ensurepip' 2>/dev/null || packages+=(python3-venv)
 command -v cc >/dev/null || packages+=(build-essential)
 [ -e /etc/ssl/certs/ca-certificates.crt ] || packages+=(ca-certificates)
-if [ ${#packages[@]} -gt 0 ]; then
-  echo "test.sh: installing ${packages[*]}"
-  sudo=()
-  [ "$(id -u)" -eq 0 ] || sudo=(sudo)
-  export DEBIAN_FRONTEND=noninteractive
-  "${sudo[@]}" apt-get update -qq
-  "${sudo[@]}" apt-get install -y -qq "${packages[@]}" >/dev/null
-fi
+CALLER=test.sh bash scripts/apt-install.sh ${packages[@]+"${packages[@]}"}
 
 # --- moto (S3 server for the std-io tests)
 bash .ci/moto.sh
