@@ -155,6 +155,17 @@ pub fn split_internal_key(encoded: &[u8]) -> Result<(&[u8], u64)> {
     Ok((&encoded[..ulen], trailer))
 }
 
+/// Bytes of the user-defined timestamp at the end of a user key (comparator `leveldb.BytewiseComparator.u64ts`).
+pub const TIMESTAMP_LEN: usize = 8;
+
+/// Splits a user key that carries a user-defined timestamp into the key and the timestamp (a little-endian u64
+/// in its last 8 bytes); `None` if it is shorter than 8 bytes.
+#[inline]
+pub fn split_timestamp(user_key: &[u8]) -> Option<(&[u8], u64)> {
+    let at = user_key.len().checked_sub(TIMESTAMP_LEN)?;
+    Some((&user_key[..at], read_fixed64(user_key, at)?))
+}
+
 /// `a.cmp(b)` for byte strings, 8 bytes at a time: keys are short, and a call to `memcmp` costs more than the
 /// comparison itself.
 #[inline(always)]

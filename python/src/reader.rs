@@ -494,6 +494,7 @@ impl IterState {
                             let value = block.bytes.slice_ref(e.value);
                             got.push(OwnedEntry {
                                 user_key: bytes::Bytes::copy_from_slice(e.user_key),
+                                timestamp: e.timestamp,
                                 seqno: e.seqno,
                                 kind: e.kind,
                                 value,

@@ -7,6 +7,7 @@
 
 use crate::block::{Block, BlockLayout, KeyOrder};
 use crate::checksum::BlockChecksum;
+use crate::comparator::Comparator;
 use crate::error::{Error, Part, Result};
 use crate::filter::{FullFilter, LevelDbFilterBlock};
 use crate::footer::Footer;
@@ -187,6 +188,8 @@ pub struct MetaLayout {
     pub index_info: IndexInfo,
     /// The global seqno every key is read with (external files).
     pub global_seqno: Option<u64>,
+    /// The comparator the keys are ordered by (and whether they carry timestamps).
+    pub comparator: Comparator,
     /// Where the index block is.
     pub index: IndexSource,
     index_layout: BlockLayout,
@@ -227,6 +230,7 @@ impl MetaLayout {
             None => (None, Properties::default()),
         };
         let global_seqno = properties.global_seqno()?;
+        let comparator = Comparator::from_properties(&properties)?;
         let index_info = IndexInfo::from_properties(&properties)?;
 
         let idx = read(footer.index, Part::Index)?;
@@ -307,6 +311,7 @@ impl MetaLayout {
             base,
             index_info,
             global_seqno,
+            comparator,
             index,
             index_layout,
             filter,

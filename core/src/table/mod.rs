@@ -24,14 +24,14 @@ pub mod writer;
 pub use blocks::{verified_block, BlockBytes, BlockContents, BlockExtent, DecodedBlock, ReadBuf, ReadOptions};
 pub use builder::{TableBuilder, TableHandles, TableStats};
 pub use cursor::TableCursor;
-pub use entry::Entry;
+pub use entry::{Entry, EntryForm};
 pub use index::IndexInfo;
 pub use layout::TableLayout;
 pub use map::{BlockKind, TableBlock};
 pub use meta::{meta_start, meta_start_without_partitions, MetaLayout, MetaNeed, TableFilter};
 pub use options::Options;
 pub use reader::Table;
-pub use tombstones::{newest_of, RangeTombstone, RangeTombstones};
+pub use tombstones::{newest_of, newest_of_covering, Covering, RangeTombstone, RangeTombstones};
 pub use workspace::Workspace;
 pub use writer::{TableWriter, WriteError};
 

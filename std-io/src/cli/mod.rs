@@ -156,6 +156,10 @@ struct GetArgs {
     /// Encoding of KEY.
     #[arg(long, value_enum, default_value_t)]
     key_format: Encoding,
+    /// Read timestamp, for tables with user-defined timestamps (comparator leveldb.BytewiseComparator.u64ts):
+    /// the newest version of KEY (given without its timestamp) whose timestamp is ≤ N. Default: the newest.
+    #[arg(long, value_name = "N")]
+    read_ts: Option<u64>,
 }
 
 #[derive(Debug, Args)]
@@ -217,7 +221,7 @@ where
         match cli.command {
             Command::Build(a) => build::build(a, ui).await,
             Command::Scan(a) => read::scan(&a.file, a.from, a.to, a.limit, a.key_format, ui).await,
-            Command::Get(a) => read::get(&a.file, &a.key, a.key_format, ui).await,
+            Command::Get(a) => read::get(&a.file, &a.key, a.read_ts, a.key_format, ui).await,
             Command::Dump(a) => read::dump(&a.file, a.entries, ui).await,
             Command::Props(a) => read::props(&a.file, ui).await,
             Command::Stats(a) => read::stats(&a.file, ui).await,
