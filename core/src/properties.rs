@@ -40,6 +40,8 @@ pub mod names {
     pub const INDEX_KEY_IS_USER_KEY: &str = "rocksdb.index.key.is.user.key";
     pub const INDEX_VALUE_IS_DELTA_ENCODED: &str = "rocksdb.index.value.is.delta.encoded";
     pub const INDEX_TYPE: &str = "rocksdb.block.based.table.index.type";
+    pub const INDEX_PARTITIONS: &str = "rocksdb.index.partitions";
+    pub const TOP_LEVEL_INDEX_SIZE: &str = "rocksdb.top-level.index.size";
     pub const WHOLE_KEY_FILTERING: &str = "rocksdb.block.based.table.whole.key.filtering";
     pub const PREFIX_FILTERING: &str = "rocksdb.block.based.table.prefix.filtering";
     pub const EXTERNAL_SST_VERSION: &str = "rocksdb.external_sst_file.version";
@@ -350,8 +352,8 @@ pub fn prop_kind(name: &[u8]) -> PropKind {
         | FILE_CREATION_TIME
         | INDEX_KEY_IS_USER_KEY
         | INDEX_VALUE_IS_DELTA_ENCODED => PropKind::Varint,
-        "rocksdb.index.partitions"
-        | "rocksdb.top-level.index.size"
+        INDEX_PARTITIONS
+        | TOP_LEVEL_INDEX_SIZE
         | "rocksdb.original.file.number"
         | "rocksdb.sample_for_compression.slow.data.size"
         | "rocksdb.sample_for_compression.fast.data.size"

@@ -26,7 +26,7 @@ pub use entry::Entry;
 pub use index::IndexInfo;
 pub use layout::TableLayout;
 pub use meta::{meta_start, meta_start_without_partitions, MetaLayout, MetaNeed, TableFilter};
-pub use options::Options;
+pub use options::{IndexType, Options, DEFAULT_METADATA_BLOCK_SIZE};
 pub use reader::Table;
 pub use tombstones::{newest_of, RangeTombstone, RangeTombstones};
 pub use workspace::Workspace;
