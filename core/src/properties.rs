@@ -90,8 +90,12 @@ pub struct Properties<'a> {
     pub index_key_is_user_key: Option<u64>,
     /// Index values are delta-encoded (1).
     pub index_value_is_delta_encoded: Option<u64>,
-    /// Index type (0 binary search, 3 binary search with first key).
+    /// Index type (0 binary search, 2 partitioned, 3 binary search with first key).
     pub index_type: Option<u32>,
+    /// Partitions of a partitioned index.
+    pub index_partitions: Option<u64>,
+    /// Bytes of the top-level index's contents (partitioned index).
+    pub top_level_index_size: Option<u64>,
     /// `rocksdb.external_sst_file.version`.
     pub external_sst_version: Option<u32>,
     /// `rocksdb.external_sst_file.global_seqno`.
@@ -166,6 +170,8 @@ impl<'a> Properties<'a> {
             FILE_CREATION_TIME => self.file_creation_time = num(v)?,
             INDEX_KEY_IS_USER_KEY => self.index_key_is_user_key = num(v)?,
             INDEX_VALUE_IS_DELTA_ENCODED => self.index_value_is_delta_encoded = num(v)?,
+            INDEX_PARTITIONS => self.index_partitions = num(v)?,
+            TOP_LEVEL_INDEX_SIZE => self.top_level_index_size = num(v)?,
             INDEX_TYPE => {
                 self.index_type = Some(read_fixed32(v, 0).filter(|_| v.len() == 4).ok_or(Error::corrupt(
                     Part::Properties,
