@@ -1,7 +1,9 @@
 //! The index block: one entry per data block, keyed by separators (user keys unless a user key spans two
 //! blocks), with delta-encoded handles from format_version 4.
 
-use super::log::{is_partition_mark, parse_index_record, parse_part_record, Records, PART_RECORD_LEN, TAG_INDEX, TAG_PART};
+use super::log::{
+    is_partition_mark, parse_index_record, parse_part_record, Records, PART_RECORD_LEN, TAG_INDEX, TAG_PART,
+};
 use super::TableBuilder;
 use crate::block::{BlockState, ValueFraming};
 use crate::error::Result;
@@ -200,11 +202,13 @@ impl<W: Workspace> TableBuilder<W> {
                         Some(Ok((TAG_PART, b))) => break parse_part_record(b)?,
                         Some(Ok(_)) => {}
                         Some(Err(e)) => return Err(e),
-                        None => return Err(crate::error::Error::corrupt(
-                            crate::error::Part::Table,
-                            0,
-                            "builder record log lost a partition handle",
-                        )),
+                        None => {
+                            return Err(crate::error::Error::corrupt(
+                                crate::error::Part::Table,
+                                0,
+                                "builder record log lost a partition handle",
+                            ))
+                        }
                     }
                 };
                 let (_, key) = parse_index_record(last)?;

@@ -174,9 +174,11 @@ pub(super) fn parse_index_record(body: &[u8]) -> Result<(BlockHandle, &[u8])> {
     let (offset, a) = decode_varint64(body)?;
     let (size, b) = decode_varint64(&body[a..])?;
     let (klen, c) = decode_varint64(&body[a + b..])?;
-    let key = body
-        .get(a + b + c..a + b + c + klen as usize)
-        .ok_or(Error::corrupt(crate::error::Part::Table, 0, "builder record log damaged"))?;
+    let key = body.get(a + b + c..a + b + c + klen as usize).ok_or(Error::corrupt(
+        crate::error::Part::Table,
+        0,
+        "builder record log damaged",
+    ))?;
     Ok((BlockHandle::new(offset, size), key))
 }
 

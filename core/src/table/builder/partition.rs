@@ -52,8 +52,7 @@ impl<W: Workspace> TableBuilder<W> {
             return Ok(false);
         }
         let restart = if self.part.entries % self.opts.index_restart_interval == 0 { RESTART_LEN } else { 0 };
-        let entry =
-            ENTRY_HEADER_TYPICAL + sep_len + varint_len(handle.offset) + varint_len(handle.size) + restart;
+        let entry = ENTRY_HEADER_TYPICAL + sep_len + varint_len(handle.offset) + varint_len(handle.size) + restart;
         self.part.index_bytes += entry;
         self.part.entries += 1;
         let target = self.opts.metadata_block_size;
