@@ -17,14 +17,7 @@ fn partitioned(mbs: usize, pf: bool) -> Options {
 }
 
 fn partitions(t: &Table<'_>) -> u64 {
-    let mut n = 0;
-    t.layout()
-        .for_each_index_partition(|_| {
-            n += 1;
-            Ok(true)
-        })
-        .unwrap();
-    n
+    t.layout().index_partition_count().unwrap()
 }
 
 fn build(opts: &Options, points: &BTreeMap<Vec<u8>, Op>) -> Vec<u8> {

@@ -285,6 +285,18 @@ fn ours_and_base(seed: u64) -> (Vec<Item>, Vec<KeyValue>) {
     (items, base)
 }
 
+/// The keys a case looks up: every base key, every key of ours, and a key just after each of ours.
+fn probes(base: &[KeyValue], items: &[Item]) -> Vec<Vec<u8>> {
+    let mut probe: Vec<Vec<u8>> = base.iter().map(|(k, _)| k.clone()).collect();
+    for item in items {
+        if let Item::Put(k, _) | Item::Delete(k) | Item::Merge(k, _) = item {
+            probe.push(k.clone());
+            probe.push([k.as_slice(), b"\x00\x01"].concat());
+        }
+    }
+    probe
+}
+
 #[test]
 fn rocksdb_10_ingests_sstkit_files() {
     let Some(python) = rocksdict() else { return };
@@ -316,13 +328,7 @@ fn rocksdb_10_ingests_sstkit_files() {
                         let path = dir.path().join(format!("ours{}.sst", cases.len()));
                         write_table(&path, opts, &items).unwrap_or_else(|e| panic!("{what}: {e}"));
                         let model = ingest_model(&base, &items);
-                        let mut probe: Vec<Vec<u8>> = base.iter().map(|(k, _)| k.clone()).collect();
-                        for item in &items {
-                            if let Item::Put(k, _) | Item::Delete(k) | Item::Merge(k, _) = item {
-                                probe.push(k.clone());
-                                probe.push([k.as_slice(), b"\x00\x01"].concat());
-                            }
-                        }
+                        let probe = probes(&base, &items);
                         tasks.push(ingest_task(
                             &dir.path().join(format!("db{}", cases.len())),
                             &base,
@@ -408,13 +414,7 @@ fn rocksdb_10_ingests_partitioned_sstkit_files() {
                     .unwrap()
                     .unwrap_or(0);
                 assert!(partitions >= 8, "{what}: only {partitions} partitions");
-                let mut probe: Vec<Vec<u8>> = base.iter().map(|(k, _)| k.clone()).collect();
-                for item in &items {
-                    if let Item::Put(k, _) | Item::Delete(k) | Item::Merge(k, _) = item {
-                        probe.push(k.clone());
-                        probe.push([k.as_slice(), b"\x00\x01"].concat());
-                    }
-                }
+                let probe = probes(&base, &items);
                 tasks.push(ingest_task(
                     &dir.path().join(format!("db{n}")),
                     &base,

@@ -5,7 +5,7 @@
 //!
 //! [`Options::expected_keys`]: crate::table::Options::expected_keys
 
-use super::log::{is_partition_mark, parse_index_record, Records, TAG_FILTER, TAG_INDEX};
+use super::log::{parse_index_record, Records, TAG_FILTER, TAG_INDEX};
 use super::{TableBuilder, HASH_LEN};
 use crate::error::Result;
 use crate::filter::{FullFilterMetadata, FULL_FILTER_METADATA_LEN};
@@ -83,18 +83,7 @@ impl<W: Workspace> TableBuilder<W> {
             return Ok(false);
         }
         // The filter-partition index.
-        let (mut n, mut keys, mut longest, mut last) = (0, 0, 0, 0);
-        for r in self.records_between(0, self.parts_end) {
-            let (tag, body) = r?;
-            if tag == TAG_INDEX {
-                last = body.len();
-            } else if is_partition_mark(tag) {
-                n += 1;
-                keys += last;
-                longest = longest.max(last);
-            }
-        }
-        self.reserve(self.block_cap, super::index::index_block_room(n, keys, longest))?;
+        self.reserve(self.block_cap, self.partition_index_room()?)?;
         let (base, at, end) = (2 * self.block_cap, self.log_end, 2 * self.block_cap + self.parts_end);
         let mut offset = self.first_filter_partition;
         let mut w = self.index_block_writer();

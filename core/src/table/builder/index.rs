@@ -54,7 +54,7 @@ impl IndexBlockWriter {
 }
 
 /// Room an index block needs for entries whose separators total `keys` bytes, the longest `longest`.
-pub(super) fn index_block_room(entries: usize, keys: usize, longest: usize) -> usize {
+fn index_block_room(entries: usize, keys: usize, longest: usize) -> usize {
     BLOCK_FOOTER_MIN + BLOCK_TRAILER_LEN + entries * (INDEX_ENTRY_OVERHEAD + MAX_HANDLE_LEN) + keys + longest
 }
 
@@ -168,9 +168,9 @@ impl<W: Workspace> TableBuilder<W> {
         Ok(true)
     }
 
-    /// The top-level index of a partitioned index: each partition's last separator → the partition's handle
-    /// (logged in partition order after `parts_end`).
-    fn write_top_level_index(&mut self) -> Result<()> {
+    /// Room for an index-format block with one entry per partition, keyed by its last separator (the
+    /// top-level index, the filter-partition index).
+    pub(super) fn partition_index_room(&self) -> Result<usize> {
         let (mut n, mut keys, mut longest, mut last) = (0, 0, 0, 0);
         for r in self.records_between(0, self.parts_end) {
             let (tag, body) = r?;
@@ -182,7 +182,13 @@ impl<W: Workspace> TableBuilder<W> {
                 longest = longest.max(last);
             }
         }
-        self.reserve(self.block_cap, index_block_room(n, keys, longest))?;
+        Ok(index_block_room(n, keys, longest))
+    }
+
+    /// The top-level index of a partitioned index: each partition's last separator → the partition's handle
+    /// (logged in partition order after `parts_end`).
+    fn write_top_level_index(&mut self) -> Result<()> {
+        self.reserve(self.block_cap, self.partition_index_room()?)?;
         let at = self.log_end;
         let base = 2 * self.block_cap;
         let parts_end = self.parts_end;
