@@ -27,7 +27,7 @@ fn build(opts: &Options, points: &BTreeMap<Vec<u8>, Op>) -> Vec<u8> {
 
 fn options_strategy() -> impl Strategy<Value = Options> {
     (
-        prop_oneof![Just(64usize), Just(256), Just(1024), 64usize..4096],
+        prop_oneof![Just(1usize), Just(64), Just(256), Just(1024), 1usize..4096],
         prop_oneof![Just(1usize), Just(16), 2usize..=20],
         prop_oneof![Just(40usize), Just(128), Just(4096), 1usize..600],
         any::<bool>(),

@@ -350,13 +350,12 @@ fn rocksdb_10_ingests_sstkit_files() {
     assert_eq!(results.len(), versions.len() * 40);
 }
 
+/// What a case's DB must hold after ingestion, and the keys it looks up.
+type CaseModel = (BTreeMap<Vec<u8>, Vec<u8>>, Vec<Vec<u8>>);
+
 /// Each case's ingestion answers as its model says: RocksDB's full iteration equals the model, every probed key
 /// answers as the model does, and the Bloom statistics show RocksDB consulted our filter (none without one).
-fn check_ingested(
-    cases: &[OurCase],
-    models: &[(BTreeMap<Vec<u8>, Vec<u8>>, Vec<Vec<u8>>)],
-    results: &[serde_json::Value],
-) {
+fn check_ingested(cases: &[OurCase], models: &[CaseModel], results: &[serde_json::Value]) {
     for ((case, (model, probe)), result) in cases.iter().zip(models).zip(results) {
         let what = &case.what;
         let got = parse_ingested(result).unwrap_or_else(|e| panic!("{what}: RocksDB 10.4.2 refused the file: {e}"));
