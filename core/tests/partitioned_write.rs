@@ -64,7 +64,7 @@ fn op_strategy() -> impl Strategy<Value = Op> {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig { cases: 120, ..ProptestConfig::default() })]
+    #![proptest_config(ProptestConfig { cases: 64, ..ProptestConfig::default() })]
 
     /// Both scan directions, gets of present and absent keys, seeks and ranges equal the model; the fixed
     /// (no-allocator) workspace sized by the hint holds the table.
