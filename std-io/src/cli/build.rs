@@ -143,6 +143,12 @@ pub(crate) struct BuildArgs {
     /// Level written into rolled file names (0 to 63).
     #[arg(long, default_value_t = 0, value_parser = clap::value_parser!(u32).range(0..=63))]
     level: u32,
+    /// Continue a rolling build that was killed: read the manifest under OUTPUT, remove what was unfinished
+    /// (and, on S3, abort the incomplete multipart uploads under OUTPUT), re-read the input from the start,
+    /// skip what the finished files hold and write the rest. The input and every option must be those of the
+    /// first run (a mismatch is an error). Needs --target-size and an input file.
+    #[arg(long, requires = "target_size", conflicts_with = "force")]
+    resume: bool,
 }
 
 fn parse_size(s: &str) -> Result<u64, String> {
@@ -412,10 +418,16 @@ async fn plan(args: &BuildArgs, ui: Ui) -> Result<(Plan, Vec<std::path::PathBuf>
         if !is_local(out) {
             check_url(out, false, ui)?;
             let (store, prefix) = crate::location::resolve(out)?;
-            target::store_rolling_prefix(out, &store, &prefix, args.force).await?;
+            if !args.resume {
+                target::store_rolling_prefix(out, &store, &prefix, args.force).await?;
+            }
             return Ok((Plan::Rolling(store, prefix), Vec::new()));
         }
-        let created = target::local_rolling_dir(out, args.force)?;
+        let created = if args.resume {
+            target::create_dirs(&target::local_path(out))?
+        } else {
+            target::local_rolling_dir(out, args.force)?
+        };
         let dir = target::local_path(out);
         let store = object_store::local::LocalFileSystem::new_with_prefix(&dir)
             .map_err(|e| Error::Store { context: out.clone(), source: e })?;
@@ -465,12 +477,17 @@ fn open_input(input: &str) -> Result<(Box<dyn Read + Send>, Option<u64>)> {
 
 pub(crate) async fn build(args: BuildArgs, ui: Ui) -> Result<i32> {
     let opts = args.writer_options()?;
+    if args.resume && args.input == "-" {
+        return Err(Error::Invalid(
+            "--resume re-reads the input from the start: give an input file, not standard input".into(),
+        ));
+    }
     let format = args.input_format.resolve(&args.input);
     let (reader, total) = open_input(&args.input)?;
     let (plan, created) = plan(&args, ui).await?;
     // Catch the signals before anything exists that they could leave behind.
     let mut interrupts = Interrupts::new()?;
-    let mut sink = match open_sink(&args, plan, opts) {
+    let mut sink = match open_sink(&args, format, plan, opts).await {
         Ok(s) => s,
         Err(e) => {
             target::remove_dirs(&created);
@@ -538,16 +555,76 @@ fn report_bad_lines(bad: &BadLines) {
     }
 }
 
-fn open_sink(args: &BuildArgs, plan: Plan, opts: WriterOptions) -> Result<Sink> {
+async fn open_sink(args: &BuildArgs, format: Format, plan: Plan, opts: WriterOptions) -> Result<Sink> {
     Ok(match plan {
         Plan::Rolling(store, prefix) => {
             let target = args.target_size.unwrap_or(MIN_TARGET_SIZE);
-            let ro = RollingOptions::new(prefix).level(args.level).target_file_size(target).writer(opts);
-            Sink::Rolling(Box::new(RollingWriter::new(store, ro)?))
+            let ro = RollingOptions::new(prefix)
+                .level(args.level)
+                .target_file_size(target)
+                .writer(opts)
+                .manifest(true)
+                .input_id(input_id(args, format)?);
+            if !args.resume {
+                return Ok(Sink::Rolling(Box::new(RollingWriter::new(store, ro)?)));
+            }
+            remove_leftovers_before_resume(&args.output).await?;
+            Sink::Rolling(Box::new(RollingWriter::resume(store, ro).await?))
         }
         Plan::Object(store, path) => Sink::Object(Box::new(SstWriter::new(store, path, opts)?)),
         Plan::File(path) => Sink::File(Box::new(FileWriter::create(path, opts)?)),
     })
+}
+
+/// What identifies the input of a rolling build in its manifest: the file, its size and modification time,
+/// and how it is parsed (a resume with another input or parsing is refused).
+fn input_id(args: &BuildArgs, format: Format) -> Result<String> {
+    let (len, mtime) = match std::fs::metadata(&args.input) {
+        Ok(m) => {
+            let t = m.modified().ok().and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok());
+            (m.len(), t.map_or(0, |d| d.as_nanos()))
+        }
+        Err(_) => (0, 0),
+    };
+    Ok(format!(
+        "{} size={len} mtime_ns={mtime} format={format:?} keys={:?} values={:?} sort={} skip_bad_lines={} \
+         max_key={} max_value={}",
+        args.input,
+        args.key_format,
+        args.value_format,
+        args.sort,
+        args.skip_bad_lines,
+        args.max_key_size,
+        args.max_value_size
+    ))
+}
+
+/// Before resuming: aborts the incomplete multipart uploads under an S3 output prefix, or removes the staging
+/// and temporary files of a local output directory (the killed run's unfinished files, which listings do not
+/// show).
+async fn remove_leftovers_before_resume(output: &str) -> Result<()> {
+    if is_local(output) {
+        for (path, pid) in super::clean::local_leftovers(&target::local_path(output))? {
+            if pid.is_some_and(super::clean::alive) {
+                return Err(Error::Invalid(format!(
+                    "{}: a build (process {}) is still writing here; resume after it ended",
+                    path.display(),
+                    pid.unwrap_or(0)
+                )));
+            }
+            std::fs::remove_file(&path).map_err(|e| Error::Io { context: path.display().to_string(), source: e })?;
+        }
+        return Ok(());
+    }
+    #[cfg(feature = "aws")]
+    if output.starts_with("s3://") || output.starts_with("s3a://") {
+        let (s3, prefix) = crate::s3_uploads::S3Uploads::from_url(output)?;
+        let prefix = if prefix.is_empty() || prefix.ends_with('/') { prefix } else { format!("{prefix}/") };
+        for u in s3.list(&prefix).await? {
+            s3.abort(&u).await?;
+        }
+    }
+    Ok(())
 }
 
 /// What feeding the input gave.
