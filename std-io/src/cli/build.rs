@@ -5,6 +5,7 @@ use std::sync::Arc;
 
 use object_store::{ObjectStore, ObjectStoreExt};
 use serde_json::json;
+use sstkit_core::table::IndexType;
 use sstkit_core::{ChecksumType, CompressionType};
 
 use super::input::{BadLines, Batch, Format, Limits, Parser};
@@ -23,6 +24,15 @@ pub(crate) enum Compression {
     None,
     /// LZ4 (a block stays uncompressed unless that saves 12.5%).
     Lz4,
+}
+
+/// Index type for writing.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub(crate) enum IndexKind {
+    /// One index block (RocksDB's kBinarySearch).
+    BinarySearch,
+    /// Index partitions of about --metadata-block-size bytes under a top-level index (kTwoLevelIndexSearch).
+    Partitioned,
 }
 
 /// Block checksum for writing.
@@ -98,6 +108,18 @@ pub(crate) struct BuildArgs {
     /// larger values make the index smaller).
     #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u64).range(1..=65536))]
     index_restart_interval: u64,
+    /// Index type: one index block, or index partitions under a top-level index (a reader then keeps only
+    /// the top level in memory).
+    #[arg(long, value_enum, default_value = "binary-search")]
+    index_type: IndexKind,
+    /// Target size of an index (and filter) partition in bytes, with --index-type partitioned (64 to
+    /// 1073741824; RocksDB's default 4096).
+    #[arg(long, default_value_t = 4096, value_parser = clap::value_parser!(u64).range(64..=1 << 30))]
+    metadata_block_size: u64,
+    /// Partition the Bloom filter along with the index (needs --index-type partitioned): the writer then
+    /// keeps the key hashes of one partition only.
+    #[arg(long)]
+    partition_filters: bool,
     /// Block compression.
     #[arg(long, value_enum, default_value = "none")]
     compression: Compression,
@@ -186,7 +208,16 @@ impl BuildArgs {
                 Checksum::Xxh3 => ChecksumType::Xxh3,
             })
             .format_version(self.format_version)
+            .index_type(match self.index_type {
+                IndexKind::BinarySearch => IndexType::BinarySearch,
+                IndexKind::Partitioned => IndexType::Partitioned,
+            })
+            .metadata_block_size(self.metadata_block_size as usize)
+            .partition_filters(self.partition_filters)
             .seqno(self.seqno);
+        if self.partition_filters && self.index_type != IndexKind::Partitioned {
+            return Err(Error::Invalid("--partition-filters needs --index-type partitioned".into()));
+        }
         if self.seqno != 0 {
             o = o.external_file(false);
         }
