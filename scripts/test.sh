@@ -88,8 +88,8 @@ if [ "${SSTKIT_TEST_ONLY:-}" != cargo ]; then
   wf=$(sed -n 's/^# fail \([0-9]*\)$/\1/p' target/test-web.log | tail -1); wf=${wf:-0}
   [ "$web_status" -eq 0 ] || [ "$wf" -gt 0 ] || wf=1
   echo "browser (web/test.sh): $wp passed, $wf failed"
-  pp=$(grep -Eo '[0-9]+ passed' target/test-python.log | tail -1 | grep -Eo '[0-9]+'); pp=${pp:-0}
-  pf=$(grep -Eo '[0-9]+ (failed|error)' target/test-python.log | tail -1 | grep -Eo '[0-9]+'); pf=${pf:-0}
+  pp=$(grep -Eo '[0-9]+ passed' target/test-python.log | tail -1 | grep -Eo '[0-9]+' || true); pp=${pp:-0}
+  pf=$(grep -Eo '[0-9]+ (failed|error)' target/test-python.log | tail -1 | grep -Eo '[0-9]+' || true); pf=${pf:-0}
   [ "$py_status" -eq 0 ] || [ "$pf" -gt 0 ] || pf=1
   echo "python (scripts/test-python.sh): $pp passed, $pf failed"
 fi
