@@ -17,7 +17,7 @@ use crate::keybuf::{DefaultKeyBuf, KeyBuf};
 use crate::table::blocks::{
     verified_block, BlockBytes, BlockContents, BlockExtent, DecodedBlock, ReadBuf, ReadOptions,
 };
-use crate::table::entry::{block_lookup, decode_entry, Entry};
+use crate::table::entry::{block_lookup, block_lookup_as_of, decode_entry, Entry, VersionLookup};
 use crate::table::index::{for_each_index_entry, IndexInfo};
 use crate::table::meta::{MetaLayout, TableFilter};
 use crate::table::tombstones::{newest_of, RangeTombstones};
@@ -486,6 +486,34 @@ impl<'r> TableLayout<'r> {
         key: &mut impl KeyBuf,
     ) -> Result<Option<Entry<'b>>> {
         block_lookup(block, user_key, key, self.meta.global_seqno).map_err(|e| e.at(Part::DataBlock, handle.offset))
+    }
+
+    /// The newest version of `user_key` in `block` (the uncompressed data block at `handle`) that a read at
+    /// `snapshot` sees; range tombstones not applied. The blocks to ask, in order, are those
+    /// [`for_each_block`](Self::for_each_block) lists for the range `[user_key, user_key]`, until one answers
+    /// other than [`VersionLookup::ReadOn`].
+    pub fn point_in_block_as_of(
+        &self,
+        block: &[u8],
+        handle: BlockHandle,
+        user_key: &[u8],
+        snapshot: u64,
+        key: &mut impl KeyBuf,
+    ) -> Result<VersionLookup> {
+        block_lookup_as_of(block, user_key, snapshot, key, self.meta.global_seqno)
+            .map_err(|e| e.at(Part::DataBlock, handle.offset))
+    }
+
+    /// Applies the range tombstones a read at `snapshot` sees to a point lookup's result for `user_key`
+    /// ([`newest_of`]); `point` must itself be visible at `snapshot`.
+    pub fn apply_tombstones_as_of<'v>(
+        &self,
+        user_key: &'v [u8],
+        point: Option<Entry<'v>>,
+        snapshot: u64,
+    ) -> Result<Option<Entry<'v>>> {
+        let tomb = if self.range_del.is_some() { self.range_tombstones().covering_as_of(user_key, snapshot)? } else { None };
+        Ok(newest_of(user_key, point, tomb))
     }
 
     /// Applies the table's range tombstones to a point lookup's result for `user_key` ([`newest_of`]).

@@ -22,7 +22,7 @@ pub mod writer;
 pub use blocks::{verified_block, BlockBytes, BlockContents, BlockExtent, DecodedBlock, ReadBuf, ReadOptions};
 pub use builder::{TableBuilder, TableHandles, TableStats};
 pub use cursor::TableCursor;
-pub use entry::Entry;
+pub use entry::{Entry, VersionLookup};
 pub use index::IndexInfo;
 pub use layout::TableLayout;
 pub use meta::{meta_start, meta_start_without_partitions, MetaLayout, MetaNeed, TableFilter};

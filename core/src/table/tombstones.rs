@@ -60,10 +60,15 @@ impl<'a> RangeTombstones<'a> {
 
     /// Seqno of the newest tombstone covering `user_key`.
     pub fn covering(self, user_key: &[u8]) -> Result<Option<u64>> {
+        self.covering_as_of(user_key, u64::MAX)
+    }
+
+    /// Seqno of the newest tombstone covering `user_key` that a read at `snapshot` sees (seqno ≤ `snapshot`).
+    pub fn covering_as_of(self, user_key: &[u8], snapshot: u64) -> Result<Option<u64>> {
         let mut best: Option<u64> = None;
         for t in self {
             let t = t?;
-            if t.covers(user_key) {
+            if t.covers(user_key) && t.seqno <= snapshot {
                 best = Some(best.map_or(t.seqno, |b| b.max(t.seqno)));
             }
         }
