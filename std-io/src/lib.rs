@@ -18,6 +18,7 @@ pub mod cli;
 pub mod error;
 pub mod file_writer;
 pub mod location;
+pub mod merge;
 pub mod reader;
 pub mod rolling;
 pub mod writer;

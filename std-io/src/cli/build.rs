@@ -5,40 +5,16 @@ use std::sync::Arc;
 
 use object_store::{ObjectStore, ObjectStoreExt};
 use serde_json::json;
-use sstkit_core::{ChecksumType, CompressionType};
 
 use super::input::{BadLines, Batch, Format, Limits, Parser};
 use super::output::{progress, put_bytes, text};
+use super::table_args::{parse_size, TableArgs, MIN_TARGET_SIZE};
 use super::target::{self, check_url, is_local};
 use super::{exit, Encoding, Ui};
 use crate::error::{Error, Result};
 use crate::file_writer::FileWriter;
 use crate::rolling::{RollingOptions, RollingWriter};
-use crate::writer::{SstMetadata, SstWriter, WriterOptions};
-
-/// Compression for writing.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
-pub(crate) enum Compression {
-    /// Store blocks as they are.
-    None,
-    /// LZ4 (a block stays uncompressed unless that saves 12.5%).
-    Lz4,
-}
-
-/// Block checksum for writing.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
-pub(crate) enum Checksum {
-    /// No checksum.
-    None,
-    /// CRC32C (masked), RocksDB's classic.
-    Crc32c,
-    /// xxHash32.
-    Xxhash,
-    /// xxHash64 (low 32 bits).
-    Xxhash64,
-    /// XXH3 (RocksDB 7.x's default).
-    Xxh3,
-}
+use crate::writer::{SstMetadata, SstWriter, WriteOp, WriterOptions};
 
 /// Arguments of `build`.
 ///
@@ -88,70 +64,13 @@ pub(crate) struct BuildArgs {
     /// Sort the input in memory first (it must fit).
     #[arg(long)]
     sort: bool,
-    /// Data block size in bytes (256 to 1073741824).
-    #[arg(long, default_value_t = 4096, value_parser = clap::value_parser!(u64).range(256..=1 << 30))]
-    block_size: u64,
-    /// Restart interval of data blocks (1 to 65536).
-    #[arg(long, default_value_t = 16, value_parser = clap::value_parser!(u64).range(1..=65536))]
-    restart_interval: u64,
-    /// Restart interval of the index block (1 to 65536; 1, RocksDB's default, stores every index key whole;
-    /// larger values make the index smaller).
-    #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u64).range(1..=65536))]
-    index_restart_interval: u64,
-    /// Block compression.
-    #[arg(long, value_enum, default_value = "none")]
-    compression: Compression,
-    /// Bloom filter bits per key (0 = no filter, at most 100).
-    #[arg(long, default_value_t = 10, value_parser = clap::value_parser!(u32).range(0..=100))]
-    bloom_bits: u32,
-    /// Block checksum.
-    #[arg(long, value_enum, default_value = "crc32c")]
-    checksum: Checksum,
-    /// Footer format_version, 2–7 (5 is read by RocksDB 6.6 through 11.x; 6 by RocksDB ≥ 8.6; 7 by ≥ 10.4).
-    #[arg(long, default_value_t = 5, value_parser = clap::value_parser!(u32).range(2..=7))]
-    format_version: u32,
-    /// Sequence number of every entry (below 2^56); non-zero writes a non-external table (not ingestible by
-    /// RocksDB).
-    #[arg(long, default_value_t = 0)]
-    seqno: u64,
-    /// Cut the output into files of about this many bytes (K, M, G suffixes; 64K to 1024G), named
-    /// OUTPUT/<level>/<id>.sst.
-    #[arg(long, value_parser = parse_target_size)]
-    target_size: Option<u64>,
-    /// Level written into rolled file names (0 to 63).
-    #[arg(long, default_value_t = 0, value_parser = clap::value_parser!(u32).range(0..=63))]
-    level: u32,
+    /// How the output is written.
+    #[command(flatten)]
+    pub(crate) table: TableArgs,
 }
 
-fn parse_size(s: &str) -> Result<u64, String> {
-    let t = s.trim();
-    let (num, mult) = match t.chars().last().map(|c| c.to_ascii_uppercase()) {
-        Some('K') => (&t[..t.len() - 1], 1u64 << 10),
-        Some('M') => (&t[..t.len() - 1], 1 << 20),
-        Some('G') => (&t[..t.len() - 1], 1 << 30),
-        _ => (t, 1),
-    };
-    let n: u64 = num.trim().parse().map_err(|_| format!("bad size {s:?} (a number with an optional K, M or G)"))?;
-    n.checked_mul(mult).ok_or_else(|| format!("size {s:?} is too large"))
-}
-
-/// The smallest `--target-size`: below it a large input makes an absurd number of files.
-const MIN_TARGET_SIZE: u64 = 64 << 10;
-/// The largest `--target-size`.
-const MAX_TARGET_SIZE: u64 = 1 << 40;
 /// The largest `--max-key-size` / `--max-value-size`.
 const MAX_LIMIT: u64 = 1 << 30;
-
-fn parse_target_size(s: &str) -> Result<u64, String> {
-    match parse_size(s)? {
-        n if n < MIN_TARGET_SIZE => Err(format!(
-            "{n} bytes is too small: at least 64K ({MIN_TARGET_SIZE} bytes), or a large input makes a huge number of \
-             files"
-        )),
-        n if n > MAX_TARGET_SIZE => Err(format!("{n} bytes is too large: at most 1024G")),
-        n => Ok(n),
-    }
-}
 
 fn parse_limit(s: &str) -> Result<u64, String> {
     match parse_size(s)? {
@@ -161,36 +80,8 @@ fn parse_limit(s: &str) -> Result<u64, String> {
     }
 }
 
-impl BuildArgs {
-    fn writer_options(&self) -> Result<WriterOptions> {
-        let mut o = WriterOptions::default()
-            .block_size(self.block_size as usize)
-            .restart_interval(self.restart_interval as usize)
-            .index_restart_interval(self.index_restart_interval as usize)
-            .compression(match self.compression {
-                Compression::None => CompressionType::None,
-                Compression::Lz4 => CompressionType::Lz4,
-            })
-            .bloom_bits_per_key(self.bloom_bits)
-            .checksum(match self.checksum {
-                Checksum::None => ChecksumType::None,
-                Checksum::Crc32c => ChecksumType::Crc32c,
-                Checksum::Xxhash => ChecksumType::XxHash,
-                Checksum::Xxhash64 => ChecksumType::XxHash64,
-                Checksum::Xxh3 => ChecksumType::Xxh3,
-            })
-            .format_version(self.format_version)
-            .seqno(self.seqno);
-        if self.seqno != 0 {
-            o = o.external_file(false);
-        }
-        o.core_options()?;
-        Ok(o)
-    }
-}
-
 /// Where records go.
-enum Sink {
+pub(crate) enum Sink {
     File(Box<FileWriter>),
     Object(Box<SstWriter>),
     Rolling(Box<RollingWriter>),
@@ -220,8 +111,17 @@ impl Sink {
         Ok(())
     }
 
+    /// Writes one op.
+    pub(crate) async fn write(&mut self, op: WriteOp<&[u8]>) -> Result<()> {
+        match self {
+            Sink::File(w) => w.write(op),
+            Sink::Object(w) => w.write(op).await,
+            Sink::Rolling(w) => w.write(op).await,
+        }
+    }
+
     /// Removes everything written; a cleanup that fails is printed with what it leaves behind. True if clean.
-    async fn abort(self, output: &str) -> bool {
+    pub(crate) async fn abort(self, output: &str) -> bool {
         let (r, rolling) = match self {
             Sink::File(w) => {
                 (*w).abort();
@@ -236,7 +136,7 @@ impl Sink {
         false
     }
 
-    async fn close(self) -> Result<Vec<SstMetadata>> {
+    pub(crate) async fn close(self) -> Result<Vec<SstMetadata>> {
         Ok(match self {
             Sink::File(w) => vec![(*w).close()?],
             Sink::Object(w) => vec![(*w).close().await?],
@@ -326,7 +226,7 @@ impl OrderCheck {
 
 /// SIGINT and SIGTERM, caught: from the moment this is created the signals no longer end the process, the
 /// build sees them and cleans up.
-struct Interrupts {
+pub(crate) struct Interrupts {
     #[cfg(unix)]
     int: tokio::signal::unix::Signal,
     #[cfg(unix)]
@@ -334,7 +234,7 @@ struct Interrupts {
 }
 
 impl Interrupts {
-    fn new() -> Result<Self> {
+    pub(crate) fn new() -> Result<Self> {
         #[cfg(unix)]
         {
             use tokio::signal::unix::{signal, SignalKind};
@@ -348,8 +248,42 @@ impl Interrupts {
         Ok(Interrupts {})
     }
 
+    /// Runs `write` to its end even if a signal arrives (recorded in `stopped`, to stop after it): a write
+    /// cancelled half-way could complete on its own after the cleanup and be left behind. A write can wait long
+    /// on a store that stopped answering: a second signal quits at once.
+    pub(crate) async fn guard<T>(
+        &mut self,
+        write: impl std::future::Future<Output = T>,
+        stopped: &mut Option<(i32, &'static str)>,
+        output: &str,
+    ) -> T {
+        let mut write = std::pin::pin!(write);
+        loop {
+            tokio::select! {
+                biased;
+                r = &mut write => break r,
+                sig = self.next() => {
+                    if stopped.is_some() {
+                        eprintln!(
+                            "sstkit: {} again: quitting at once; {output} may keep a temporary file or an incomplete \
+                             multipart upload",
+                            sig.1
+                        );
+                        std::process::exit(sig.0);
+                    }
+                    eprintln!(
+                        "sstkit: {}: finishing the current write, then removing the output (send it again to quit \
+                         at once)",
+                        sig.1
+                    );
+                    *stopped = Some(sig);
+                }
+            }
+        }
+    }
+
     /// The next signal: its exit status and name. Cancel-safe.
-    async fn next(&mut self) -> (i32, &'static str) {
+    pub(crate) async fn next(&mut self) -> (i32, &'static str) {
         #[cfg(unix)]
         {
             tokio::select! {
@@ -366,7 +300,7 @@ impl Interrupts {
 }
 
 /// Where the output goes, checked before any work.
-enum Plan {
+pub(crate) enum Plan {
     /// A local file at this path (a symbolic link's target with --force).
     File(std::path::PathBuf),
     /// One object.
@@ -375,16 +309,24 @@ enum Plan {
     Rolling(Arc<dyn ObjectStore>, object_store::path::Path),
 }
 
-async fn plan(args: &BuildArgs, ui: Ui) -> Result<(Plan, Vec<std::path::PathBuf>)> {
-    let out = &args.output;
-    if args.target_size.is_some() {
+/// Checks the output before any work (see [`Plan`]); `inputs` are the command's inputs (a local output must
+/// not be one of them). Returns the plan and the directories it created.
+pub(crate) async fn plan(
+    inputs: &[&str],
+    out: &str,
+    force: bool,
+    table: &TableArgs,
+    ui: Ui,
+) -> Result<(Plan, Vec<std::path::PathBuf>)> {
+    let out = &out.to_string();
+    if table.target_size.is_some() {
         if !is_local(out) {
             check_url(out, false, ui)?;
             let (store, prefix) = crate::location::resolve(out)?;
-            target::store_rolling_prefix(out, &store, &prefix, args.force).await?;
+            target::store_rolling_prefix(out, &store, &prefix, force).await?;
             return Ok((Plan::Rolling(store, prefix), Vec::new()));
         }
-        let created = target::local_rolling_dir(out, args.force)?;
+        let created = target::local_rolling_dir(out, force)?;
         let dir = target::local_path(out);
         let store = object_store::local::LocalFileSystem::new_with_prefix(&dir)
             .map_err(|e| Error::Store { context: out.clone(), source: e })?;
@@ -395,7 +337,7 @@ async fn plan(args: &BuildArgs, ui: Ui) -> Result<(Plan, Vec<std::path::PathBuf>
         check_url(out, true, ui)?;
         let (store, path) = crate::location::resolve(out)?;
         match store.head(&path).await {
-            Ok(_) if !args.force => {
+            Ok(_) if !force => {
                 return Err(Error::Invalid(format!("{out}: exists; use --force to replace it")));
             }
             Ok(_) | Err(object_store::Error::NotFound { .. }) => {}
@@ -403,7 +345,10 @@ async fn plan(args: &BuildArgs, ui: Ui) -> Result<(Plan, Vec<std::path::PathBuf>
         }
         return Ok((Plan::Object(store, path), Vec::new()));
     }
-    let path = target::local_output(&args.input, out, args.force)?;
+    let mut path = target::local_output(inputs.first().copied().unwrap_or("-"), out, force)?;
+    for input in inputs.iter().skip(1) {
+        path = target::local_output(input, out, force)?;
+    }
     let created = match path.parent().filter(|d| !d.as_os_str().is_empty()) {
         Some(dir) => target::create_dirs(dir)?,
         None => Vec::new(),
@@ -433,13 +378,13 @@ fn open_input(input: &str) -> Result<(Box<dyn Read + Send>, Option<u64>)> {
 }
 
 pub(crate) async fn build(args: BuildArgs, ui: Ui) -> Result<i32> {
-    let opts = args.writer_options()?;
+    let opts = args.table.writer_options()?;
     let format = args.input_format.resolve(&args.input);
     let (reader, total) = open_input(&args.input)?;
-    let (plan, created) = plan(&args, ui).await?;
+    let (plan, created) = plan(&[&args.input], &args.output, args.force, &args.table, ui).await?;
     // Catch the signals before anything exists that they could leave behind.
     let mut interrupts = Interrupts::new()?;
-    let mut sink = match open_sink(&args, plan, opts) {
+    let mut sink = match open_sink(&args.table, plan, opts) {
         Ok(s) => s,
         Err(e) => {
             target::remove_dirs(&created);
@@ -453,12 +398,12 @@ pub(crate) async fn build(args: BuildArgs, ui: Ui) -> Result<i32> {
         Ok(FeedEnd::Done(fed)) => fed,
         Err(e) => {
             sink.abort(&args.output).await;
-            cleanup_dirs(&args, &created);
+            cleanup_dirs(&args.output, &args.table, &created);
             return Err(e);
         }
         Ok(FeedEnd::Interrupted(code, name)) => {
             let clean = sink.abort(&args.output).await;
-            cleanup_dirs(&args, &created);
+            cleanup_dirs(&args.output, &args.table, &created);
             if clean {
                 eprintln!("sstkit: interrupted by {name}; removed the partial output");
             } else {
@@ -470,7 +415,7 @@ pub(crate) async fn build(args: BuildArgs, ui: Ui) -> Result<i32> {
     report_bad_lines(&fed.bad);
     if fed.records == 0 && fed.bad.count > 0 {
         sink.abort(&args.output).await;
-        cleanup_dirs(&args, &created);
+        cleanup_dirs(&args.output, &args.table, &created);
         return Err(Error::Invalid(format!(
             "{}: no line parsed ({} bad lines); the first: {}",
             args.input,
@@ -481,7 +426,7 @@ pub(crate) async fn build(args: BuildArgs, ui: Ui) -> Result<i32> {
     let files = match sink.close().await {
         Ok(f) => f,
         Err(e) => {
-            cleanup_dirs(&args, &created);
+            cleanup_dirs(&args.output, &args.table, &created);
             return Err(e);
         }
     };
@@ -490,9 +435,9 @@ pub(crate) async fn build(args: BuildArgs, ui: Ui) -> Result<i32> {
 }
 
 /// Removes the directories a failed build made (a rolling build's level directory too), if empty.
-fn cleanup_dirs(args: &BuildArgs, created: &[std::path::PathBuf]) {
-    if args.target_size.is_some() && is_local(&args.output) {
-        let _ = std::fs::remove_dir(target::local_path(&args.output).join(args.level.to_string()));
+pub(crate) fn cleanup_dirs(output: &str, table: &TableArgs, created: &[std::path::PathBuf]) {
+    if table.target_size.is_some() && is_local(output) {
+        let _ = std::fs::remove_dir(target::local_path(output).join(table.level.to_string()));
     }
     target::remove_dirs(created);
 }
@@ -507,11 +452,12 @@ fn report_bad_lines(bad: &BadLines) {
     }
 }
 
-fn open_sink(args: &BuildArgs, plan: Plan, opts: WriterOptions) -> Result<Sink> {
+/// Opens the writer the plan names.
+pub(crate) fn open_sink(table: &TableArgs, plan: Plan, opts: WriterOptions) -> Result<Sink> {
     Ok(match plan {
         Plan::Rolling(store, prefix) => {
-            let target = args.target_size.unwrap_or(MIN_TARGET_SIZE);
-            let ro = RollingOptions::new(prefix).level(args.level).target_file_size(target).writer(opts);
+            let target = table.target_size.unwrap_or(MIN_TARGET_SIZE);
+            let ro = RollingOptions::new(prefix).level(table.level).target_file_size(target).writer(opts);
             Sink::Rolling(Box::new(RollingWriter::new(store, ro)?))
         }
         Plan::Object(store, path) => Sink::Object(Box::new(SstWriter::new(store, path, opts)?)),
@@ -615,32 +561,7 @@ async fn feed(
                 break;
             }
         };
-        let written = {
-            // A write can wait long on a store that stopped answering: a second signal quits at once.
-            let mut write = std::pin::pin!(sink.write_batch(&b));
-            loop {
-                tokio::select! {
-                    biased;
-                    r = &mut write => break r,
-                    sig = interrupts.next() => {
-                        if stopped.is_some() {
-                            eprintln!(
-                                "sstkit: {} again: quitting at once; {} may keep a temporary file or an incomplete \
-                                 multipart upload",
-                                sig.1, args.output
-                            );
-                            std::process::exit(sig.0);
-                        }
-                        eprintln!(
-                            "sstkit: {}: finishing the current write, then removing the output (send it again to \
-                             quit at once)",
-                            sig.1
-                        );
-                        stopped = Some(sig);
-                    }
-                }
-            }
-        };
+        let written = interrupts.guard(sink.write_batch(&b), &mut stopped, &args.output).await;
         if let Err((line, e)) = written {
             result = Err(match e {
                 Error::Codec { source, .. } => Error::Invalid(format!("{}: line {line}: {source}", args.input)),
@@ -694,7 +615,8 @@ fn send_sorted(all: &[Batch], tx: &tokio::sync::mpsc::Sender<Result<Batch>>) {
     let _ = tx.blocking_send(Ok(batch));
 }
 
-fn report(output: &str, files: &[SstMetadata], bad: &BadLines, ui: Ui) {
+/// Prints what was written: one line (or JSON object) per file, and a total for several.
+pub(crate) fn report(output: &str, files: &[SstMetadata], bad: &BadLines, ui: Ui) {
     if ui.json {
         for m in files {
             let mut o = serde_json::Map::new();
@@ -742,7 +664,9 @@ fn report(output: &str, files: &[SstMetadata], bad: &BadLines, ui: Ui) {
 
 #[cfg(test)]
 mod tests {
-    use super::{left_behind, parse_size, parse_target_size, upload_id};
+    use super::left_behind;
+    use super::upload_id;
+    use crate::cli::table_args::{parse_size, parse_target_size};
 
     #[test]
     fn sizes() {

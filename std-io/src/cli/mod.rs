@@ -4,7 +4,9 @@
 mod build;
 mod input;
 mod output;
+mod merge;
 mod read;
+mod table_args;
 mod target;
 
 use std::ffi::OsString;
@@ -51,7 +53,7 @@ Exit status (every command):
   3    corrupt bytes met by any command but verify (not an SST file, checksum mismatch, ...)
   4    a valid table using a feature this build does not support (verify prints UNSUPPORTED: <what>)
   5    I/O or object-store error (a missing file, permissions, network)
-  130  interrupted by SIGINT (Ctrl-C); 143: by SIGTERM. A build removes everything it wrote first.";
+  130  interrupted by SIGINT (Ctrl-C); 143: by SIGTERM. A build or merge removes everything it wrote first.";
 
 /// Exit statuses (see [`EXIT_CODES`]).
 pub(crate) mod exit {
@@ -91,6 +93,9 @@ pub(crate) fn exit_code(e: &Error) -> i32 {
 enum Command {
     /// Build an SST from `key ==> value` lines (ldb's format), TSV, CSV or JSON lines.
     Build(build::BuildArgs),
+    /// Merge SST files (newest version per key wins, range deletions apply) into one file or, with
+    /// --target-size, non-overlapping files: a compaction as a tool.
+    Merge(merge::MergeArgs),
     /// Print entries, optionally in a key range.
     Scan(ScanArgs),
     /// Look one key up: prints the value (exit 0; an entity's default column, its columns on stderr); a
@@ -141,6 +146,9 @@ struct ScanArgs {
     /// Encoding of --from and --to.
     #[arg(long, value_enum, default_value_t)]
     key_format: Encoding,
+    /// Print only what a read at this sequence number sees: entries and range deletions with seqno ≤ SEQNO.
+    #[arg(long, value_name = "SEQNO")]
+    as_of: Option<u64>,
 }
 
 #[derive(Debug, Args)]
@@ -152,6 +160,9 @@ struct GetArgs {
     /// Encoding of KEY.
     #[arg(long, value_enum, default_value_t)]
     key_format: Encoding,
+    /// Read as of this sequence number: the newest version and range deletion with seqno ≤ SEQNO.
+    #[arg(long, value_name = "SEQNO")]
+    as_of: Option<u64>,
 }
 
 #[derive(Debug, Args)]
@@ -212,8 +223,9 @@ where
     let result = rt.block_on(async {
         match cli.command {
             Command::Build(a) => build::build(a, ui).await,
-            Command::Scan(a) => read::scan(&a.file, a.from, a.to, a.limit, a.key_format, ui).await,
-            Command::Get(a) => read::get(&a.file, &a.key, a.key_format, ui).await,
+            Command::Merge(a) => merge::merge(a, ui).await,
+            Command::Scan(a) => read::scan(&a.file, (a.from, a.to), a.limit, a.key_format, a.as_of, ui).await,
+            Command::Get(a) => read::get(&a.file, &a.key, a.key_format, a.as_of, ui).await,
             Command::Dump(a) => read::dump(&a.file, a.entries, ui).await,
             Command::Props(a) => read::props(&a.file, ui).await,
             Command::Stats(a) => read::stats(&a.file, ui).await,

@@ -23,10 +23,10 @@ fn arg(text: &str, enc: Encoding, what: &str) -> Result<Vec<u8>> {
 
 pub(crate) async fn scan(
     file: &str,
-    from: Option<String>,
-    to: Option<String>,
+    (from, to): (Option<String>, Option<String>),
     limit: Option<u64>,
     enc: Encoding,
+    as_of: Option<u64>,
     ui: Ui,
 ) -> Result<i32> {
     let r = open(file, ui).await?;
@@ -38,7 +38,7 @@ pub(crate) async fn scan(
         Some(k) => Bound::Excluded(arg(&k, enc, "--to")?),
         None => Bound::Unbounded,
     };
-    let mut s = std::pin::pin!(r.scan((start, end)));
+    let mut s = std::pin::pin!(r.scan_as_of((start, end), as_of.unwrap_or(u64::MAX)));
     let mut n = 0u64;
     let mut out = std::io::BufWriter::new(std::io::stdout().lock());
     while limit.is_none_or(|l| n < l) {
@@ -47,7 +47,7 @@ pub(crate) async fn scan(
         n += 1;
     }
     if limit.is_none() || n < limit.unwrap_or(0) {
-        for (start, end, seqno) in r.range_tombstones()? {
+        for (start, end, seqno) in r.range_tombstones()?.into_iter().filter(|t| as_of.is_none_or(|s| t.2 <= s)) {
             let line = entry_line(&start, seqno, ValueType::RangeDeletion, &end, ui)?;
             writeln_or_quit(&mut out, &line)?;
         }
@@ -77,10 +77,13 @@ fn flush(out: &mut impl std::io::Write) -> Result<()> {
 /// deletion (point or range), a merge operand (whose value depends on the merge operator) and a blob reference
 /// (the value lives in a blob file, not in the table) are reported with their kind on stderr (exit 1), as is
 /// an absent key. `--json` prints `found`, `kind` and the decoded value (see `put_entry`).
-pub(crate) async fn get(file: &str, key: &str, enc: Encoding, ui: Ui) -> Result<i32> {
+pub(crate) async fn get(file: &str, key: &str, enc: Encoding, as_of: Option<u64>, ui: Ui) -> Result<i32> {
     let r = open(file, ui).await?;
     let k = arg(key, enc, "KEY")?;
-    let found = r.get(&k).await?;
+    let found = match as_of {
+        Some(s) => r.get_as_of(&k, s).await?,
+        None => r.get(&k).await?,
+    };
     let mut out = std::io::stdout().lock();
     let p = match &found {
         Some(f) => Some(payload(&k, f.kind, &f.value, ui)?),
