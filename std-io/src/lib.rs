@@ -21,6 +21,7 @@ pub mod location;
 pub mod merge;
 pub mod reader;
 pub mod rolling;
+pub mod sort;
 pub mod writer;
 
 pub use error::{Error, Result};

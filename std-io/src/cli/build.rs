@@ -8,12 +8,14 @@ use serde_json::json;
 
 use super::input::{BadLines, Batch, Format, Limits, Parser};
 use super::output::{progress, put_bytes, text};
+use super::sort::{send_sorted, SortArgs};
 use super::table_args::{parse_size, TableArgs, MIN_TARGET_SIZE};
 use super::target::{self, check_url, is_local};
 use super::{exit, Encoding, Ui};
 use crate::error::{Error, Result};
 use crate::file_writer::FileWriter;
 use crate::rolling::{RollingOptions, RollingWriter};
+use crate::sort::ExternalSort;
 use crate::writer::{SstMetadata, SstWriter, WriteOp, WriterOptions};
 
 /// Arguments of `build`.
@@ -21,8 +23,8 @@ use crate::writer::{SstMetadata, SstWriter, WriteOp, WriterOptions};
 /// Input records: a put (key and value), a deletion (only by the format's explicit marker), or with an op
 /// column / JSON "op" a merge or a range deletion. Parsing is strict: a line that does not follow the format is
 /// an error naming it (see --skip-bad-lines). Keys must be sorted (bytewise, strictly ascending) unless --sort
-/// is given; --sort reads the whole input into memory, so use it only for inputs that fit (for equal keys the
-/// last record wins).
+/// is given; --sort sorts any input in bounded memory (--memory, spilling to --tmp-dir), and --duplicates
+/// says whether a key given twice is an error or the last record wins.
 ///
 /// Deletion markers: ldb `KEY =/=>`; TSV `KEY<TAB><TAB>delete`; CSV `KEY,,delete`; JSON lines
 /// `{"key": K, "delete": true}` or `"op": "delete"`.
@@ -61,9 +63,9 @@ pub(crate) struct BuildArgs {
     /// the earlier output set in the directory or prefix first.
     #[arg(long)]
     force: bool,
-    /// Sort the input in memory first (it must fit).
-    #[arg(long)]
-    sort: bool,
+    /// The external sort.
+    #[command(flatten)]
+    sort: SortArgs,
     /// How the output is written.
     #[command(flatten)]
     pub(crate) table: TableArgs,
@@ -384,6 +386,15 @@ pub(crate) async fn build(args: BuildArgs, ui: Ui) -> Result<i32> {
     let (plan, created) = plan(&[&args.input], &args.output, args.force, &args.table, ui).await?;
     // Catch the signals before anything exists that they could leave behind.
     let mut interrupts = Interrupts::new()?;
+    let sorter = match args.sort.sorter() {
+        Ok(s) => s,
+        Err(e) => {
+            target::remove_dirs(&created);
+            return Err(e);
+        }
+    };
+    // The parser thread owns the sorter, and may be left running on an interrupt: remove its files here too.
+    let sort_dir = TempFiles(sorter.as_ref().map(|s| s.dir().to_path_buf()));
     let mut sink = match open_sink(&args.table, plan, opts) {
         Ok(s) => s,
         Err(e) => {
@@ -392,8 +403,9 @@ pub(crate) async fn build(args: BuildArgs, ui: Ui) -> Result<i32> {
         }
     };
     let bar = progress(ui, total, "building");
-    let outcome = feed(&args, format, reader, &mut sink, &bar, ui, &mut interrupts).await;
+    let outcome = feed(&args, format, reader, &mut sink, &bar, ui, &mut interrupts, sorter).await;
     bar.finish_and_clear();
+    drop(sort_dir);
     let fed = match outcome {
         Ok(FeedEnd::Done(fed)) => fed,
         Err(e) => {
@@ -465,6 +477,17 @@ pub(crate) fn open_sink(table: &TableArgs, plan: Plan, opts: WriterOptions) -> R
     })
 }
 
+/// The sort's temporary directory, removed when dropped (whoever comes first, this or the sorter).
+struct TempFiles(Option<std::path::PathBuf>);
+
+impl Drop for TempFiles {
+    fn drop(&mut self) {
+        if let Some(d) = &self.0 {
+            let _ = std::fs::remove_dir_all(d);
+        }
+    }
+}
+
 /// What feeding the input gave.
 struct Fed {
     records: u64,
@@ -490,12 +513,17 @@ async fn feed(
     bar: &indicatif::ProgressBar,
     ui: Ui,
     interrupts: &mut Interrupts,
+    sorter: Option<ExternalSort>,
 ) -> Result<FeedEnd> {
     // Parse on a blocking thread, write here (object stores are async); a bounded channel keeps memory flat, and
     // the writer hands emptied batches back for reuse.
     let (tx, mut rx) = tokio::sync::mpsc::channel::<Result<Batch>>(IN_FLIGHT);
     let (recycle, reuse) = std::sync::mpsc::channel::<Batch>();
-    let (sort, key_enc, value_enc, input) = (args.sort, args.key_format, args.value_format, args.input.clone());
+    // Sorting, the parser keeps reusing its own batch.
+    let recycle_own = recycle.clone();
+    let (sort, key_enc, value_enc, input) = (sorter.is_some(), args.key_format, args.value_format, args.input.clone());
+    let mut sorter = sorter;
+    let rt = tokio::runtime::Handle::current();
     let limits = Limits {
         max_key: usize::try_from(args.max_key_size).unwrap_or(usize::MAX),
         max_value: usize::try_from(args.max_value_size).unwrap_or(usize::MAX),
@@ -505,7 +533,6 @@ async fn feed(
     let parser = tokio::task::spawn_blocking(move || {
         let mut parser = Parser::new(reader, format, key_enc, value_enc, limits);
         let mut order = OrderCheck::default();
-        let mut all: Vec<Batch> = Vec::new();
         loop {
             let mut batch = reuse.try_recv().unwrap_or_default();
             let filled = parser.fill(&mut batch);
@@ -524,8 +551,13 @@ async fn feed(
                     return parser.bad_lines().clone();
                 }
             };
-            if sort {
-                all.push(batch);
+            if let Some(s) = &mut sorter {
+                if let Err(e) = batch.iter().try_for_each(|(line, op)| s.add_at(op, line)) {
+                    let _ = tx.blocking_send(Err(e));
+                    return parser.bad_lines().clone();
+                }
+                batch.clear();
+                let _ = recycle_own.send(batch);
             } else if !batch.is_empty() && tx.blocking_send(Ok(batch)).is_err() {
                 // The writer stopped (it failed): stop parsing too.
                 return parser.bad_lines().clone();
@@ -534,8 +566,8 @@ async fn feed(
                 break;
             }
         }
-        if sort {
-            send_sorted(&all, &tx);
+        if let Some(s) = sorter {
+            send_sorted(s, &rt, &tx);
         }
         parser.bad_lines().clone()
     });
@@ -582,37 +614,6 @@ async fn feed(
     }
     let bad = parser.await.unwrap_or_default();
     result.map(|()| FeedEnd::Done(Fed { records, bad }))
-}
-
-/// Sorts the records of `all` by key (stable: for equal keys the last record wins) and sends them in batches.
-fn send_sorted(all: &[Batch], tx: &tokio::sync::mpsc::Sender<Result<Batch>>) {
-    let mut order: Vec<(u32, u32)> = Vec::with_capacity(all.iter().map(Batch::len).sum());
-    for (b, batch) in all.iter().enumerate() {
-        order.extend((0..batch.len()).map(|i| (b as u32, i as u32)));
-    }
-    let at = |&(b, i): &(u32, u32)| (&all[b as usize], i as usize);
-    order.sort_by(|x, y| {
-        let ((bx, ix), (by, iy)) = (at(x), at(y));
-        bx.key(ix).cmp(by.key(iy)).then(bx.line(ix).cmp(&by.line(iy)))
-    });
-    let mut deduped: Vec<(u32, u32)> = Vec::with_capacity(order.len());
-    for r in order {
-        let (b, i) = at(&r);
-        if deduped.last().map(at).is_some_and(|(lb, li)| lb.key(li) == b.key(i) && lb.is_range(li) == b.is_range(i)) {
-            deduped.pop();
-        }
-        deduped.push(r);
-    }
-    let mut batch = Batch::default();
-    for r in &deduped {
-        let (b, i) = at(r);
-        let (line, op) = b.get(i);
-        batch.push(line, op);
-        if batch.is_full() && tx.blocking_send(Ok(std::mem::take(&mut batch))).is_err() {
-            return;
-        }
-    }
-    let _ = tx.blocking_send(Ok(batch));
 }
 
 /// Prints what was written: one line (or JSON object) per file, and a total for several.

@@ -6,6 +6,7 @@ mod input;
 mod output;
 mod merge;
 mod read;
+mod sort;
 mod table_args;
 mod target;
 
