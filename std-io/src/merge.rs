@@ -69,8 +69,9 @@ pub struct MergeOptions {
     pub bottommost: bool,
     /// What a key with several versions is.
     pub duplicates: Duplicates,
-    /// The inputs' seqnos are input line numbers (external sort's runs): errors say "line".
-    pub(crate) seqnos_are_lines: bool,
+    /// The inputs are an external sort's runs: seqnos are input line numbers (errors say "line"), and a later
+    /// record replaces an earlier one of its key whatever it is (a merge operand included): records, not versions.
+    pub(crate) records: bool,
 }
 
 impl MergeOptions {
@@ -284,7 +285,7 @@ impl Merger {
         }
         if self.opts.duplicates == Duplicates::Error {
             if let Some(older) = self.versions.get(1) {
-                let name = if self.opts.seqnos_are_lines { "line" } else { "seqno" };
+                let name = if self.opts.records { "line" } else { "seqno" };
                 return Err(Error::Invalid(format!(
                     "duplicate key {}: at {name} {} and {name} {} (--duplicates last keeps the later one)",
                     KeyExcerpt::new(key),
@@ -296,7 +297,10 @@ impl Merger {
         let value = newest.value.clone();
         Ok(match newest.kind {
             ValueType::Value => Some(WriteOp::Put(key.clone(), value)),
-            k if k.is_deletion() => (!self.opts.bottommost && tomb.is_none()).then(|| WriteOp::Delete(key.clone())),
+            // A deletion under a carried range deletion is redundant (records keep theirs: the build wrote them).
+            k if k.is_deletion() => (!self.opts.bottommost && (tomb.is_none() || self.opts.records))
+                .then(|| WriteOp::Delete(key.clone())),
+            ValueType::Merge if self.opts.records => Some(WriteOp::Merge(key.clone(), value)),
             ValueType::Merge => {
                 // The version the operand applies to, unless a range tombstone deleted it.
                 let below = self.versions.get(1).filter(|v| !beats(v));

@@ -297,7 +297,7 @@ impl ExternalSort {
             readers.push(SstReader::open(store.clone(), name.as_str().into(), ro).await?);
         }
         let mut mopts = MergeOptions::default().duplicates(self.opts.duplicates);
-        mopts.seqnos_are_lines = true;
+        mopts.records = true;
         let dir = self.dir;
         // The stream owns the directory: it goes when the stream does.
         Ok(merged(readers, mopts).map(move |op| {
