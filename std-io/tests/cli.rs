@@ -495,6 +495,31 @@ fn sigint_and_sigterm_leave_no_debris() {
     }
 }
 
+/// `build --sort` interrupted while it spills runs: exit 130/143, no output, and its temporary directory
+/// gone from --tmp-dir.
+#[test]
+fn an_interrupted_sort_removes_its_runs() {
+    for (signal, code) in [("INT", 130), ("TERM", 143)] {
+        let dir = tempfile::tempdir().unwrap();
+        let tmp = dir.path().join("tmp");
+        std::fs::create_dir(&tmp).unwrap();
+        let out = dir.path().join("t.sst");
+        let args = ["build", "-", out.to_str().unwrap(), "--input-format", "tsv", "--sort", "--memory", "1M"];
+        let args: Vec<&str> = args.into_iter().chain(["--tmp-dir", tmp.to_str().unwrap()]).collect();
+        let (status, err) = interrupt_build(&args, &[], signal, &|| {
+            // Two runs spilled: the sort is well under way.
+            std::fs::read_dir(&tmp)
+                .unwrap()
+                .flatten()
+                .any(|d| std::fs::read_dir(d.path()).map(|r| r.count() >= 2).unwrap_or(false))
+        });
+        assert_eq!(status, code, "{err}");
+        assert!(err.contains(&format!("interrupted by SIG{signal}")), "{err}");
+        assert!(names(&tmp).is_empty(), "temporary files left: {:?}", names(&tmp));
+        assert_eq!(names(dir.path()), ["tmp"]);
+    }
+}
+
 /// A multipart-upload listing from moto: the number of `<Upload>` entries.
 fn open_uploads(port: u16, bucket: &str) -> usize {
     use std::io::{Read, Write};
