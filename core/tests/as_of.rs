@@ -9,10 +9,13 @@ use sstkit_core::key::{InternalKey, ValueType};
 use sstkit_core::table::{Options, Table, TableBuilder};
 use sstkit_core::TableWriter;
 
-/// A table's contents: per user key its versions (seqno → (kind, value)), and range deletions.
+/// One key's versions: seqno → (kind, value).
+type KeyVersions = BTreeMap<u64, (ValueType, Vec<u8>)>;
+
+/// A table's contents: per user key its versions, and range deletions.
 #[derive(Debug, Clone)]
 struct Versions {
-    points: BTreeMap<Vec<u8>, BTreeMap<u64, (ValueType, Vec<u8>)>>,
+    points: BTreeMap<Vec<u8>, KeyVersions>,
     ranges: Vec<(Vec<u8>, Vec<u8>, u64)>,
 }
 
@@ -20,11 +23,8 @@ impl Versions {
     /// What a read at `snapshot` sees for `key`: the newest visible version, unless a visible range deletion
     /// with a strictly larger seqno covers it (then a `RangeDeletion` at the tombstone's seqno).
     fn get(&self, key: &[u8], snapshot: u64) -> Option<(u64, ValueType, Vec<u8>)> {
-        let point = self
-            .points
-            .get(key)
-            .and_then(|v| v.range(..=snapshot).next_back())
-            .map(|(s, (k, v))| (*s, *k, v.clone()));
+        let point =
+            self.points.get(key).and_then(|v| v.range(..=snapshot).next_back()).map(|(s, (k, v))| (*s, *k, v.clone()));
         let tomb = self
             .ranges
             .iter()
@@ -62,7 +62,7 @@ fn key(i: u8) -> Vec<u8> {
 /// Versions with distinct seqnos drawn from 1..200 over 12 keys, and range deletions with distinct starts.
 fn versions_strategy() -> impl Strategy<Value = Versions> {
     let kind = prop_oneof![4 => Just(ValueType::Value), 2 => Just(ValueType::Deletion), 1 => Just(ValueType::Merge)];
-    let point = (0u8..12, kind, proptest::collection::vec(b'a'..b'z', 0..30));
+    let point = (0u8..12, kind, proptest::collection::vec(b'a'..=b'z', 0..30));
     let range = (0u8..12, 1u8..6);
     (
         proptest::collection::vec(point, 1..60),

@@ -96,9 +96,10 @@ impl MergeOptions {
 /// writer ([`RollingWriter::write`], [`SstWriter::write`](crate::writer::SstWriter::write),
 /// [`FileWriter::write`](crate::file_writer::FileWriter::write)); [`merge`] writes it through a rolling writer.
 pub fn merged(inputs: Vec<SstReader>, opts: MergeOptions) -> impl Stream<Item = Result<WriteOp<Bytes>>> + Send {
-    futures::stream::try_unfold(Merger::new(inputs, opts), |mut m| async move {
-        Ok(m.next_op().await?.map(|op| (op, m)))
-    })
+    futures::stream::try_unfold(
+        Merger::new(inputs, opts),
+        |mut m| async move { Ok(m.next_op().await?.map(|op| (op, m))) },
+    )
 }
 
 /// Merges `inputs` into `out` (files cut at its target size, non-overlapping) and finishes it. On an error
@@ -298,8 +299,9 @@ impl Merger {
         Ok(match newest.kind {
             ValueType::Value => Some(WriteOp::Put(key.clone(), value)),
             // A deletion under a carried range deletion is redundant (records keep theirs: the build wrote them).
-            k if k.is_deletion() => (!self.opts.bottommost && (tomb.is_none() || self.opts.records))
-                .then(|| WriteOp::Delete(key.clone())),
+            k if k.is_deletion() => {
+                (!self.opts.bottommost && (tomb.is_none() || self.opts.records)).then(|| WriteOp::Delete(key.clone()))
+            }
             ValueType::Merge if self.opts.records => Some(WriteOp::Merge(key.clone(), value)),
             ValueType::Merge => {
                 // The version the operand applies to, unless a range tombstone deleted it.

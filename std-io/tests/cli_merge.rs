@@ -113,7 +113,8 @@ fn build_sort_with_a_memory_budget() {
     let tmp = d.join("tmp");
     std::fs::create_dir(&tmp).unwrap();
     // 40k keys in a scrambled order, 3 MB: several runs with 1M of memory; key 7 given twice.
-    let mut lines: Vec<String> = (0..40_000u64).map(|i| (i * 7919) % 40_000).map(|i| format!("k{i:06}\t{i:070}\n")).collect();
+    let mut lines: Vec<String> =
+        (0..40_000u64).map(|i| (i * 7919) % 40_000).map(|i| format!("k{i:06}\t{i:070}\n")).collect();
     lines.push("k000007\tlast\n".into());
     let input = d.join("in.tsv");
     std::fs::write(&input, lines.concat()).unwrap();

@@ -165,7 +165,8 @@ fn rocksdb_10_files_merged_and_ingested() {
         vec![DbOp::Delete(key(3)), DbOp::DeleteRange(key(50), key(120)), DbOp::Put(key(7), b"v2".to_vec())],
         (100..110).map(|i| DbOp::Put(key(i), b"v3".to_vec())).chain([DbOp::Delete(key(150))]).collect(),
     ];
-    let results = run_tasks(&python, &[db_files_task(&d.join("db"), &TableConfig::default(), &batches, false)]).unwrap();
+    let results =
+        run_tasks(&python, &[db_files_task(&d.join("db"), &TableConfig::default(), &batches, false)]).unwrap();
     let files = parse_db_files(&results[0]).unwrap();
     assert_eq!(files.flushed.len(), 3);
     let inputs: Vec<PathBuf> = files.flushed.iter().map(|f| f.0.clone()).collect();

@@ -79,7 +79,7 @@ fn model(inputs: &[Input], k: &[u8], snapshot: u64) -> Option<Option<Vec<u8>>> {
 
 fn input_strategy() -> impl Strategy<Value = Input> {
     let kind = prop_oneof![4 => Just(ValueType::Value), 1 => Just(ValueType::Deletion)];
-    let point = (0u8..KEYS, 1u64..40, kind, proptest::collection::vec(b'a'..b'z', 1..12));
+    let point = (0u8..KEYS, 1u64..40, kind, proptest::collection::vec(b'a'..=b'z', 1..12));
     let range = (0u8..KEYS, 1u8..6, 1u64..40);
     (proptest::collection::vec(point, 1..25), proptest::collection::vec(range, 0..3), any::<bool>()).prop_map(
         |(points, ranges, external)| {
@@ -230,7 +230,7 @@ async fn a_merge_operand_over_an_older_version_is_unsupported() {
     let msg = e.to_string();
     assert!(msg.contains("\"a\"") && msg.contains("merge operator"), "{msg}");
     // A lone operand (nothing older) is kept as it is; so is one over a range-deleted version.
-    let lone = merge_all(&[operand.clone()], MergeOptions::default()).await.unwrap();
+    let lone = merge_all(std::slice::from_ref(&operand), MergeOptions::default()).await.unwrap();
     assert_eq!(lone[0], WriteOp::Merge("a".into(), "+1".into()));
     let mut deleted = base.clone();
     deleted.ranges.push((b"a".to_vec(), b"b".to_vec(), 3));
@@ -253,11 +253,8 @@ async fn other_entry_types_are_unsupported_by_name() {
 #[tokio::test]
 async fn equal_seqnos_go_to_the_later_input() {
     let older = Input { external: true, ..table(vec![put("a", 0, "old"), put("b", 0, "old")]) };
-    let newer = Input {
-        external: true,
-        points: vec![put("a", 0, "new")],
-        ranges: vec![(b"b".to_vec(), b"c".to_vec(), 0)],
-    };
+    let newer =
+        Input { external: true, points: vec![put("a", 0, "new")], ranges: vec![(b"b".to_vec(), b"c".to_vec(), 0)] };
     let ops = merge_all(&[older.clone(), newer.clone()], MergeOptions::default()).await.unwrap();
     assert_eq!(ops, vec![WriteOp::Put("a".into(), "new".into()), WriteOp::DeleteRange("b".into(), "c".into())]);
     let ops = merge_all(&[newer, older], MergeOptions::default()).await.unwrap();
@@ -275,17 +272,25 @@ async fn equal_seqnos_go_to_the_later_input() {
 #[tokio::test]
 async fn rolled_output_is_non_overlapping() {
     let mk = |step: usize, s: u64, tag: &str| {
-        table((0..3000).step_by(step).map(|i| put(&format!("key{i:06}"), s, &format!("{tag}{}", "v".repeat(40)))).collect())
+        table(
+            (0..3000)
+                .step_by(step)
+                .map(|i| put(&format!("key{i:06}"), s, &format!("{tag}{}", "v".repeat(40))))
+                .collect(),
+        )
     };
     let mut a = mk(1, 1, "a");
     a.ranges.push((b"key001000".to_vec(), b"key001500".to_vec(), 2));
     let b = mk(3, 3, "b");
     let store: Arc<dyn ObjectStore> = Arc::new(InMemory::new());
     let readers = open_all(&store, &[a, b]).await;
-    let ro = RollingOptions::new("out").target_file_size(64 << 10).writer(WriterOptions::default().file_creation_time(Some(1)));
-    let files = merge(readers, MergeOptions::default().bottommost(true), RollingWriter::new(store.clone(), ro).unwrap())
-        .await
-        .unwrap();
+    let ro = RollingOptions::new("out")
+        .target_file_size(64 << 10)
+        .writer(WriterOptions::default().file_creation_time(Some(1)));
+    let files =
+        merge(readers, MergeOptions::default().bottommost(true), RollingWriter::new(store.clone(), ro).unwrap())
+            .await
+            .unwrap();
     assert!(files.len() > 2, "{}", files.len());
     let mut seen = BTreeMap::new();
     let mut last: Option<Vec<u8>> = None;

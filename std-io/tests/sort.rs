@@ -15,11 +15,14 @@ fn key(i: u32) -> Vec<u8> {
     format!("key{i:08}").into_bytes()
 }
 
+/// A range deletion's start and end.
+type Range = (Vec<u8>, Vec<u8>);
+
 /// What the sorted stream must be: the last point op per key, and the union of the range deletions (touching
 /// ones joined), in key order.
-fn model(ops: &[WriteOp]) -> (BTreeMap<Vec<u8>, WriteOp>, Vec<(Vec<u8>, Vec<u8>)>) {
+fn model(ops: &[WriteOp]) -> (BTreeMap<Vec<u8>, WriteOp>, Vec<Range>) {
     let mut points = BTreeMap::new();
-    let mut ranges: Vec<(Vec<u8>, Vec<u8>)> = Vec::new();
+    let mut ranges: Vec<Range> = Vec::new();
     for op in ops {
         match op {
             WriteOp::DeleteRange(s, e) => ranges.push((s.clone(), e.clone())),
@@ -29,7 +32,7 @@ fn model(ops: &[WriteOp]) -> (BTreeMap<Vec<u8>, WriteOp>, Vec<(Vec<u8>, Vec<u8>)
         }
     }
     ranges.sort();
-    let mut joined: Vec<(Vec<u8>, Vec<u8>)> = Vec::new();
+    let mut joined: Vec<Range> = Vec::new();
     for (s, e) in ranges {
         match joined.last_mut() {
             Some((_, end)) if s <= *end => *end = e.max(end.clone()),

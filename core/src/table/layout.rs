@@ -512,7 +512,8 @@ impl<'r> TableLayout<'r> {
         point: Option<Entry<'v>>,
         snapshot: u64,
     ) -> Result<Option<Entry<'v>>> {
-        let tomb = if self.range_del.is_some() { self.range_tombstones().covering_as_of(user_key, snapshot)? } else { None };
+        let tomb =
+            if self.range_del.is_some() { self.range_tombstones().covering_as_of(user_key, snapshot)? } else { None };
         Ok(newest_of(user_key, point, tomb))
     }
 

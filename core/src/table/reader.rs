@@ -117,9 +117,9 @@ impl<'a> Table<'a> {
         snapshot: u64,
         buf: &'r mut impl ReadBuf,
     ) -> Result<Option<Entry<'r>>> {
-        // Where the visible version is: its seqno, type, value range, and the block's bytes when they are the
-        // file's (else the first `n` bytes of `buf`).
-        let mut found: Option<(u64, crate::key::ValueType, core::ops::Range<usize>, Option<&'a [u8]>, usize)> = None;
+        // The visible version's lookup, and its block's bytes when they are the file's (else the first `n` bytes
+        // of `buf`).
+        let mut found: Option<(VersionLookup, Option<&'a [u8]>, usize)> = None;
         if self.layout.may_contain(user_key) {
             let mut key = DefaultKeyBuf::new();
             let range = (Bound::Included(user_key), Bound::Included(user_key));
@@ -132,17 +132,17 @@ impl<'a> Table<'a> {
                 };
                 let bytes = stored.unwrap_or(buf.bytes().get(..n).unwrap_or(&[]));
                 match self.layout.point_in_block_as_of(bytes, handle, user_key, snapshot, &mut key)? {
-                    VersionLookup::Found { seqno, kind, value } => {
-                        found = Some((seqno, kind, value, stored, n));
+                    VersionLookup::ReadOn => Ok(true),
+                    VersionLookup::Absent => Ok(false),
+                    hit => {
+                        found = Some((hit, stored, n));
                         Ok(false)
                     }
-                    VersionLookup::Absent => Ok(false),
-                    VersionLookup::ReadOn => Ok(true),
                 }
             })?;
         }
         let point = match found {
-            Some((seqno, kind, value, stored, n)) => {
+            Some((VersionLookup::Found { seqno, kind, value }, stored, n)) => {
                 let bytes: &'r [u8] = match stored {
                     Some(body) => body,
                     None => buf.bytes().get(..n).unwrap_or(&[]),
@@ -150,7 +150,7 @@ impl<'a> Table<'a> {
                 let value = bytes.get(value).ok_or(Error::corrupt(Part::DataBlock, 0, "value outside its block"))?;
                 Some(Entry { user_key, seqno, kind, value })
             }
-            None => None,
+            _ => None,
         };
         self.layout.apply_tombstones_as_of(user_key, point, snapshot)
     }

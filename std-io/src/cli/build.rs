@@ -381,7 +381,6 @@ fn open_input(input: &str) -> Result<(Box<dyn Read + Send>, Option<u64>)> {
 
 pub(crate) async fn build(args: BuildArgs, ui: Ui) -> Result<i32> {
     let opts = args.table.writer_options()?;
-    let format = args.input_format.resolve(&args.input);
     let (reader, total) = open_input(&args.input)?;
     let (plan, created) = plan(&[&args.input], &args.output, args.force, &args.table, ui).await?;
     // Catch the signals before anything exists that they could leave behind.
@@ -403,7 +402,7 @@ pub(crate) async fn build(args: BuildArgs, ui: Ui) -> Result<i32> {
         }
     };
     let bar = progress(ui, total, "building");
-    let outcome = feed(&args, format, reader, &mut sink, &bar, ui, &mut interrupts, sorter).await;
+    let outcome = feed(&args, reader, &mut sink, &bar, ui, &mut interrupts, sorter).await;
     bar.finish_and_clear();
     drop(sort_dir);
     let fed = match outcome {
@@ -507,7 +506,6 @@ const IN_FLIGHT: usize = 4;
 
 async fn feed(
     args: &BuildArgs,
-    format: Format,
     reader: Box<dyn Read + Send>,
     sink: &mut Sink,
     bar: &indicatif::ProgressBar,
@@ -521,6 +519,7 @@ async fn feed(
     let (recycle, reuse) = std::sync::mpsc::channel::<Batch>();
     // Sorting, the parser keeps reusing its own batch.
     let recycle_own = recycle.clone();
+    let format = args.input_format.resolve(&args.input);
     let (sort, key_enc, value_enc, input) = (sorter.is_some(), args.key_format, args.value_format, args.input.clone());
     let mut sorter = sorter;
     let rt = tokio::runtime::Handle::current();
@@ -665,20 +664,7 @@ pub(crate) fn report(output: &str, files: &[SstMetadata], bad: &BadLines, ui: Ui
 
 #[cfg(test)]
 mod tests {
-    use super::left_behind;
-    use super::upload_id;
-    use crate::cli::table_args::{parse_size, parse_target_size};
-
-    #[test]
-    fn sizes() {
-        assert_eq!(parse_size("64M"), Ok(64 << 20));
-        assert_eq!(parse_size("10k"), Ok(10 << 10));
-        assert_eq!(parse_size("123"), Ok(123));
-        assert!(parse_size("x").is_err());
-        assert!(parse_target_size("1K").unwrap_err().contains("at least 64K"));
-        assert_eq!(parse_target_size("64K"), Ok(64 << 10));
-        assert!(parse_target_size("2000G").unwrap_err().contains("at most"));
-    }
+    use super::{left_behind, upload_id};
 
     #[test]
     fn upload_ids_in_store_errors() {

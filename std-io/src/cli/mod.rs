@@ -3,8 +3,8 @@
 
 mod build;
 mod input;
-mod output;
 mod merge;
+mod output;
 mod read;
 mod sort;
 mod table_args;

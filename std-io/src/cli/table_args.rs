@@ -124,3 +124,19 @@ impl TableArgs {
         Ok(o)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::{parse_size, parse_target_size};
+
+    #[test]
+    fn sizes() {
+        assert_eq!(parse_size("64M"), Ok(64 << 20));
+        assert_eq!(parse_size("10k"), Ok(10 << 10));
+        assert_eq!(parse_size("123"), Ok(123));
+        assert!(parse_size("x").is_err());
+        assert!(parse_target_size("1K").unwrap_err().contains("at least 64K"));
+        assert_eq!(parse_target_size("64K"), Ok(64 << 10));
+        assert!(parse_target_size("2000G").unwrap_err().contains("at most"));
+    }
+}
