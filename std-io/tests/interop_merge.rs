@@ -7,7 +7,6 @@
 
 mod support;
 
-use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
@@ -18,9 +17,11 @@ use sstkit::reader::{ReadOptions, SstReader};
 use sstkit::rolling::{RollingOptions, RollingWriter};
 use sstkit::writer::{WriteOp, WriterOptions};
 use sstkit_tests::rocksdb10::{
-    db_files_task, ingest_task, parse_db_files, parse_ingested, run_tasks, DbOp, TableConfig,
+    db_files_task, ingest_model, ingest_task, parse_db_files, parse_ingested, run_tasks, DbOp, TableConfig,
 };
-use sstkit_tests::{flush_ssts, ldb_ingest, ldb_scan_hex, require_tool, KeyValue, Op, RocksVariant, LDB, ROCKSDICT};
+use sstkit_tests::{
+    flush_ssts, ldb_ingest, ldb_scan_hex, require_tool, Item, KeyValue, Op, RocksVariant, LDB, ROCKSDICT,
+};
 
 fn key(i: u32) -> Vec<u8> {
     format!("key{i:05}").into_bytes()
@@ -51,38 +52,30 @@ fn merge_files(files: &[PathBuf], opts: MergeOptions, dir: &Path, name: &str) ->
     out.join(written[0].path.as_ref())
 }
 
-/// Writes an external file of `ops` (sorted) with our writer.
-fn ours(path: &Path, ops: &[WriteOp]) -> PathBuf {
+/// Writes an external file of `items` (sorted) with our writer.
+fn ours(path: &Path, items: &[Item]) -> PathBuf {
     let mut w = sstkit::file_writer::FileWriter::create(path, WriterOptions::default()).unwrap();
-    for op in ops {
-        w.write(op.as_slices()).unwrap();
+    for item in items {
+        w.write(match item {
+            Item::Put(k, v) => WriteOp::Put(k, v),
+            Item::Delete(k) => WriteOp::Delete(k),
+            Item::Merge(k, v) => WriteOp::Merge(k, v),
+            Item::DeleteRange(s, e) => WriteOp::DeleteRange(s, e),
+        })
+        .unwrap();
     }
     w.close().unwrap();
     path.to_path_buf()
 }
 
-/// Applies `ops` in order to a map: what a DB shows after writing them.
-fn apply(db: &mut BTreeMap<Vec<u8>, Vec<u8>>, ops: &[WriteOp]) {
-    for op in ops {
-        match op {
-            WriteOp::Put(k, v) => {
-                db.insert(k.clone(), v.clone());
-            }
-            WriteOp::Delete(k) => {
-                db.remove(k);
-            }
-            WriteOp::DeleteRange(s, e) => db.retain(|k, _| !(s <= k && k < e)),
-            WriteOp::Merge(..) => unreachable!(),
-        }
-    }
+/// What a DB shows after ingesting each of `files` (their items) in turn over `base`.
+fn stacked(base: &[KeyValue], files: &[&[Item]]) -> Vec<KeyValue> {
+    files.iter().fold(base.to_vec(), |db, items| ingest_model(&db, items).into_iter().collect())
 }
 
-/// An external file's ops take effect together: its range deletions hide only what is older than it.
-fn apply_file(db: &mut BTreeMap<Vec<u8>, Vec<u8>>, ops: &[WriteOp]) {
-    let (ranges, points): (Vec<WriteOp>, Vec<WriteOp>) =
-        ops.iter().cloned().partition(|o| matches!(o, WriteOp::DeleteRange(..)));
-    apply(db, &ranges);
-    apply(db, &points);
+/// What a DB shows after writing `ops` one by one (each with its own seqno) over `base`.
+fn written(base: &[KeyValue], ops: &[Item]) -> Vec<KeyValue> {
+    ops.iter().fold(base.to_vec(), |db, op| ingest_model(&db, std::slice::from_ref(op)).into_iter().collect())
 }
 
 fn ldb_db(dir: &Path, name: &str, files: &[&Path]) -> Vec<KeyValue> {
@@ -100,25 +93,20 @@ fn rocksdb_7_ingests_the_merge_with_the_same_view() {
     }
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
-    let base_ops: Vec<WriteOp> = (0..300).map(|i| WriteOp::Put(key(i), b"base".to_vec())).collect();
+    let base_kv: Vec<KeyValue> = (0..300).map(|i| (key(i), b"base".to_vec())).collect();
+    let base_items: Vec<Item> = base_kv.iter().map(|(k, v)| Item::Put(k.clone(), v.clone())).collect();
     // a: puts over half the keys, deletes some, deletes a range.
-    let mut a_ops = vec![WriteOp::DeleteRange(key(100), key(130))];
+    let mut a_items = vec![Item::DeleteRange(key(100), key(130))];
     for i in (0..300).step_by(2) {
-        a_ops.push(if i % 10 == 0 { WriteOp::Delete(key(i)) } else { WriteOp::Put(key(i), b"a".to_vec()) });
+        a_items.push(if i % 10 == 0 { Item::Delete(key(i)) } else { Item::Put(key(i), b"a".to_vec()) });
     }
-    a_ops.sort_by(|x, y| x.key().cmp(y.key()));
     // b: puts over every third key (newer than a), a range deletion over a's puts and deletes.
-    let mut b_ops = vec![WriteOp::DeleteRange(key(200), key(250))];
-    b_ops.extend((0..300).step_by(3).map(|i| WriteOp::Put(key(i), b"b".to_vec())));
-    b_ops.sort_by(|x, y| x.key().cmp(y.key()));
-    let base = ours(&d.join("base.sst"), &base_ops);
-    let a = ours(&d.join("a.sst"), &a_ops);
-    let b = ours(&d.join("b.sst"), &b_ops);
-    let mut model = BTreeMap::new();
-    apply_file(&mut model, &base_ops);
-    apply_file(&mut model, &a_ops);
-    apply_file(&mut model, &b_ops);
-    let model: Vec<KeyValue> = model.into_iter().collect();
+    let mut b_items = vec![Item::DeleteRange(key(200), key(250))];
+    b_items.extend((0..300).step_by(3).map(|i| Item::Put(key(i), b"b".to_vec())));
+    let base = ours(&d.join("base.sst"), &base_items);
+    let a = ours(&d.join("a.sst"), &a_items);
+    let b = ours(&d.join("b.sst"), &b_items);
+    let model = stacked(&base_kv, &[&a_items, &b_items]);
 
     let layer = merge_files(&[a.clone(), b.clone()], MergeOptions::default(), d, "layer");
     let inputs = ldb_db(d, "db_inputs", &[&base, &a, &b]);
@@ -131,27 +119,25 @@ fn rocksdb_7_ingests_the_merge_with_the_same_view() {
     // A file RocksDB 7.8.3 flushed (seqnos 1.., a deletion, a range deletion) over our external base file
     // (seqno 0, older): the merge, ingested, is the base with the ops applied.
     let ops = vec![
-        Op::Put(key(5), b"r1".to_vec()),
-        Op::DeleteRange(key(10), key(20)),
-        Op::Put(key(12), b"r2".to_vec()),
-        Op::Delete(key(30)),
-        Op::Put(key(400), b"r3".to_vec()),
+        Item::Put(key(5), b"r1".to_vec()),
+        Item::DeleteRange(key(10), key(20)),
+        Item::Put(key(12), b"r2".to_vec()),
+        Item::Delete(key(30)),
+        Item::Put(key(400), b"r3".to_vec()),
     ];
-    let flushed = flush_ssts(&RocksVariant::default(), &ops, &d.join("rocks")).unwrap();
-    assert_eq!(flushed.files.len(), 1);
-    let merged = merge_files(&[base.clone(), flushed.files[0].clone()], MergeOptions::default(), d, "mixed");
-    let mut want = BTreeMap::new();
-    apply_file(&mut want, &base_ops);
-    let as_ops: Vec<WriteOp> = ops
+    let rocks_ops: Vec<Op> = ops
         .iter()
         .map(|o| match o {
-            Op::Put(k, v) => WriteOp::Put(k.clone(), v.clone()),
-            Op::Delete(k) => WriteOp::Delete(k.clone()),
-            Op::DeleteRange(s, e) => WriteOp::DeleteRange(s.clone(), e.clone()),
+            Item::Put(k, v) => Op::Put(k.clone(), v.clone()),
+            Item::Delete(k) => Op::Delete(k.clone()),
+            Item::DeleteRange(s, e) => Op::DeleteRange(s.clone(), e.clone()),
+            Item::Merge(..) => unreachable!(),
         })
         .collect();
-    apply(&mut want, &as_ops);
-    assert_eq!(ldb_db(d, "db_mixed", &[&merged]), want.into_iter().collect::<Vec<_>>());
+    let flushed = flush_ssts(&RocksVariant::default(), &rocks_ops, &d.join("rocks")).unwrap();
+    assert_eq!(flushed.files.len(), 1);
+    let merged = merge_files(&[base.clone(), flushed.files[0].clone()], MergeOptions::default(), d, "mixed");
+    assert_eq!(ldb_db(d, "db_mixed", &[&merged]), written(&base_kv, &ops));
 }
 
 #[test]
@@ -170,23 +156,19 @@ fn rocksdb_10_files_merged_and_ingested() {
     let files = parse_db_files(&results[0]).unwrap();
     assert_eq!(files.flushed.len(), 3);
     let inputs: Vec<PathBuf> = files.flushed.iter().map(|f| f.0.clone()).collect();
-    let as_ops = |b: &[DbOp]| -> Vec<WriteOp> {
+    let as_items = |b: &[DbOp]| -> Vec<Item> {
         b.iter()
             .map(|o| match o {
-                DbOp::Put(k, v) => WriteOp::Put(k.clone(), v.clone()),
-                DbOp::Delete(k) => WriteOp::Delete(k.clone()),
-                DbOp::DeleteRange(s, e) => WriteOp::DeleteRange(s.clone(), e.clone()),
+                DbOp::Put(k, v) => Item::Put(k.clone(), v.clone()),
+                DbOp::Delete(k) => Item::Delete(k.clone()),
+                DbOp::DeleteRange(s, e) => Item::DeleteRange(s.clone(), e.clone()),
             })
             .collect()
     };
     // The live view after all batches, and after the first two (seqno 200 + 3 = 203).
     let base: Vec<KeyValue> = (0..300).map(|i| (key(i), b"base".to_vec())).collect();
     let view = |upto: usize, base: &[KeyValue]| {
-        let mut db: BTreeMap<Vec<u8>, Vec<u8>> = base.iter().cloned().collect();
-        for b in &batches[..upto] {
-            apply(&mut db, &as_ops(b));
-        }
-        db.into_iter().collect::<Vec<_>>()
+        written(base, &batches[..upto].iter().flat_map(|b| as_items(b)).collect::<Vec<_>>())
     };
     let layer = merge_files(&inputs, MergeOptions::default(), d, "layer");
     let bottom = merge_files(&inputs, MergeOptions::default().bottommost(true), d, "bottom");
