@@ -49,10 +49,12 @@ Exit status (every command):
   0    success (get: the key has a value; for an entity, its default column)
   1    the negative answer: get: the key is absent, deleted, a merge operand or a blob reference (the value
        lives in a blob file); verify: corruption found
-  2    usage error: bad arguments, an input line that does not parse, unsorted input, an output that
-       exists (without --force) or is not a regular file, a missing credential variable
+  2    usage error: bad arguments, an input line that does not parse, unsorted input, a duplicate key
+       with --duplicates error, an output that exists (without --force) or is not a regular file, a
+       missing credential variable
   3    corrupt bytes met by any command but verify (not an SST file, checksum mismatch, ...)
-  4    a valid table using a feature this build does not support (verify prints UNSUPPORTED: <what>)
+  4    a valid table using a feature this build does not support (verify prints UNSUPPORTED: <what>);
+       merge: a merge operand over an older version (needs the merge operator)
   5    I/O or object-store error (a missing file, permissions, network)
   130  interrupted by SIGINT (Ctrl-C); 143: by SIGTERM. A build or merge removes everything it wrote first.";
 
