@@ -18,3 +18,12 @@ for fv in 5 1; do
     { printf "\\x03\\x$(printf %x $((0xC0 + fv)))"; cat "core/tests/data/compress/bzip2_fv$fv.bin"; } \
         > "fuzz/seeds/decompress/rocksdb-bzip2_fv$fv"
 done
+# Rolling-build manifests (std-io/src/manifest.rs) for the manifest target: one as written, and its body without
+# the `end` line (the target appends a correct one, so the body reaches the record parser).
+tmp=$(mktemp -d)
+printf 'a\t1\nb\t2\nc\t\tdelete\na\tb\tdelete_range\n' > "$tmp/in.tsv"
+cargo run -q -p sstkit -- build "$tmp/in.tsv" "$tmp/out" --target-size 64K -q >/dev/null
+mkdir -p fuzz/seeds/manifest
+cp "$tmp/out/sstkit.manifest" fuzz/seeds/manifest/small
+grep -v '^end ' "$tmp/out/sstkit.manifest" > fuzz/seeds/manifest/small-body
+rm -rf "$tmp"

@@ -40,6 +40,38 @@ pub fn crc32c_concat(a: &[u8], b: &[u8]) -> u32 {
     d.finalize()
 }
 
+/// A CRC32C computed over data that arrives in pieces: [`value`](Self::value) equals [`crc32c`] of the
+/// concatenation of every [`update`](Self::update) so far (the portable table; for whole-file checksums).
+#[derive(Clone)]
+pub struct Crc32cDigest(crc::Digest<'static, u32, crc::Table<16>>);
+
+impl core::fmt::Debug for Crc32cDigest {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_tuple("Crc32cDigest").field(&self.value()).finish()
+    }
+}
+
+impl Default for Crc32cDigest {
+    fn default() -> Self {
+        Crc32cDigest(CRC32C.digest())
+    }
+}
+
+impl Crc32cDigest {
+    /// A digest of nothing yet.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Adds `data`.
+    pub fn update(&mut self, data: &[u8]) {
+        self.0.update(data);
+    }
+    /// The CRC32C of everything added so far.
+    pub fn value(&self) -> u32 {
+        self.0.clone().finalize()
+    }
+}
+
 /// CRC32C of `data` followed by the single byte `last`: a block body and its compression type byte.
 ///
 /// The block goes through [`crc32c`] (the fast path); the trailing byte is folded in bit by bit, which is
@@ -231,6 +263,18 @@ pub fn split_block(block_with_trailer: &[u8], part: Part, offset: u64) -> Result
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn crc32c_digest_equals_the_whole() {
+        let data: [u8; 100] = core::array::from_fn(|i| (i * 7) as u8);
+        let mut d = Crc32cDigest::new();
+        d.update(&data[..3]);
+        d.update(&data[3..60]);
+        assert_eq!(d.value(), crc32c(&data[..60]));
+        d.update(&data[60..]);
+        assert_eq!(d.value(), crc32c(&data));
+        assert_eq!(Crc32cDigest::new().value(), crc32c(&[]));
+    }
 
     #[test]
     fn crc32c_known_values() {

@@ -13,6 +13,7 @@ use object_store::memory::InMemory;
 use object_store::path::Path;
 use object_store::{ObjectStore, ObjectStoreExt, PutPayload};
 use sstkit::reader::{ReadOptions, SstReader};
+use sstkit::verified::Verify;
 use sstkit_core::table::Table;
 
 use crate::{hostile_read_options, MAX_STEPS};
@@ -49,7 +50,8 @@ async fn run(file: &[u8], spec: ReaderSpec, probes: &[&[u8]], check: bool) -> bo
     store.put(&path, PutPayload::from(Bytes::copy_from_slice(file))).await.expect("in-memory put");
     let core_opts = hostile_read_options(spec.verify);
     let mut opts = ReadOptions::default();
-    opts.verify_checksums = spec.verify;
+    // Once: the verified-block set is exercised too (a damaged block is never remembered).
+    opts.verify_checksums = if spec.verify { Verify::Once } else { Verify::Never };
     opts.max_block_len = core_opts.max_block_len;
     opts.tail_size = spec.tail_size;
     opts.scan_chunk = spec.scan_chunk.max(1);

@@ -37,7 +37,7 @@ fn rate(what: &str, entries: u64, bytes: u64, t: Instant) {
 }
 
 #[tokio::main]
-async fn main() -> sstkit::Result<()> {
+async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let Some((out_dir, inputs)) = args.split_first() else {
         eprintln!("usage: merge_throughput OUT_DIR IN.sst...");
@@ -70,7 +70,8 @@ async fn main() -> sstkit::Result<()> {
 
     std::fs::create_dir_all(out_dir).map_err(|e| sstkit::Error::Io { context: out_dir.clone(), source: e })?;
     let store: Arc<dyn ObjectStore> = Arc::new(
-        LocalFileSystem::new_with_prefix(out_dir).map_err(|e| sstkit::Error::Store { context: out_dir.clone(), source: e })?,
+        LocalFileSystem::new_with_prefix(out_dir)
+            .map_err(|e| sstkit::Error::Store { context: out_dir.clone(), source: e })?,
     );
     let t = Instant::now();
     let ro = RollingOptions::new("").target_file_size(1 << 40);

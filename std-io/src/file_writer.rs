@@ -194,6 +194,23 @@ fn temp_path(path: &Path) -> Result<PathBuf> {
     Ok(path.with_file_name(format!(".sstkit-{:016x}{suffix}", h.finish())))
 }
 
+/// What a killed local build may leave in a directory, by file name: a [`FileWriter`] temporary file
+/// (`.<name>.<pid>.<n>.tmp`, `.sstkit-<hash>.<pid>.<n>.tmp`), with the process id that made it, or the staging
+/// file `<name>#<n>` of an `object_store` local-file upload (no process id).
+pub fn leftover_name(name: &str) -> Option<Option<u32>> {
+    let digits = |s: &str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit());
+    if let Some(body) = name.strip_prefix('.').and_then(|n| n.strip_suffix(".tmp")) {
+        let mut parts = body.rsplitn(3, '.');
+        let (n, pid, base) = (parts.next()?, parts.next()?, parts.next()?);
+        if digits(n) && digits(pid) && !base.is_empty() {
+            return pid.parse().ok().map(Some);
+        }
+        return None;
+    }
+    let (base, n) = name.rsplit_once('#')?;
+    (digits(n) && !base.is_empty()).then_some(None)
+}
+
 /// Writes one SST file into any [`std::io::Write`] (wrap unbuffered sinks in a `BufWriter`: the table comes
 /// out in block-sized chunks).
 ///
@@ -274,6 +291,18 @@ impl<W: Write> IoWriter<W> {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn leftover_names() {
+        let tmp = super::temp_path(std::path::Path::new("/d/000001.sst")).unwrap();
+        let name = tmp.file_name().unwrap().to_string_lossy().into_owned();
+        assert_eq!(super::leftover_name(&name), Some(Some(std::process::id())));
+        assert_eq!(super::leftover_name(".sstkit-00ff.12.3.tmp"), Some(Some(12)));
+        assert_eq!(super::leftover_name("000001.sst#7"), Some(None));
+        for other in ["000001.sst", ".hidden", ".x.tmp", ".x.1.tmp", "a#", "#1", "a#b", ".a.b.1.tmp"] {
+            assert_eq!(super::leftover_name(other), None, "{other}");
+        }
+    }
+
     #[test]
     fn temp_names_fit_the_file_name_limit() {
         let dir = std::path::Path::new("/some/dir");

@@ -5,7 +5,11 @@
 //! - [`file_writer::FileWriter`]: sync writer to a local file (temporary file, fsync, rename) and
 //!   [`file_writer::IoWriter`] over any `std::io::Write`;
 //! - [`rolling::RollingWriter`]: cuts a sorted stream into non-overlapping files of a target size;
-//! - [`reader::SstReader`]: lazy reader with ranged GETs and a shared [`cache::BlockCache`].
+//! - [`manifest`]: the progress record that lets a rolling build resume after a crash;
+//! - `s3_uploads` (feature `aws`): lists and aborts incomplete S3 multipart uploads;
+//! - [`reader::SstReader`]: lazy reader with ranged GETs (or positioned reads on a local file kept open,
+//!   [`reader::SstReader::open_file`]), a shared [`cache::BlockCache`] and blocks verified once
+//!   ([`verified::Verify`]).
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 // Errors carry a context string and the codec's or store's error; every call that returns one does I/O, next to
@@ -17,11 +21,17 @@ pub mod cache;
 pub mod cli;
 pub mod error;
 pub mod file_writer;
+mod intervals;
 pub mod location;
+pub mod manifest;
 pub mod merge;
 pub mod reader;
 pub mod rolling;
+#[cfg(feature = "aws")]
+pub mod s3_uploads;
 pub mod sort;
+mod source;
+pub mod verified;
 pub mod writer;
 
 pub use error::{Error, Result};

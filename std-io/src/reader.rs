@@ -1,13 +1,14 @@
-//! A lazy table reader over any object store: ranged GETs, verified blocks, a shared block cache.
+//! A lazy table reader over any object store or a local file: ranged reads, blocks verified once, a shared
+//! block cache.
 
-use std::ops::{Bound, Range};
+use std::ops::Bound;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 
 use bytes::{Bytes, BytesMut};
 use futures::stream::{self, Stream, StreamExt, TryStreamExt};
 use object_store::path::Path;
-use object_store::{ObjectStore, ObjectStoreExt};
+use object_store::ObjectStore;
 use sstkit_core::handle::BlockHandle;
 use sstkit_core::key::ValueType;
 use sstkit_core::keybuf::DefaultKeyBuf;
@@ -20,6 +21,9 @@ use tracing::Instrument;
 
 use crate::cache::BlockCache;
 use crate::error::{Context, Error, Result};
+use crate::source::ByteSource;
+use crate::verified::VerifiedBlocks;
+pub use crate::verified::Verify;
 
 /// How a table is read.
 #[derive(Debug, Clone)]
@@ -30,8 +34,10 @@ pub struct ReadOptions {
     pub tail_size: u64,
     /// The file size, if known (saves a HEAD request).
     pub file_size: Option<u64>,
-    /// Verify the checksum of every block read (default true).
-    pub verify_checksums: bool,
+    /// When block checksums are checked (default [`Verify::Once`]: the first time this opened table reads
+    /// each block). The footer and the metadata read at open are checked at open unless this is
+    /// [`Verify::Never`].
+    pub verify_checksums: Verify,
     /// Largest decompressed block accepted (default 64 MiB).
     pub max_block_len: usize,
     /// The block cache (shared between readers when cloned); `None` makes a private 64 MiB cache.
@@ -40,6 +46,10 @@ pub struct ReadOptions {
     pub scan_chunk: u64,
     /// Scan GETs kept in flight ahead of the consumer (default 2).
     pub scan_read_ahead: usize,
+    /// For a local file ([`SstReader::open_file`]): reads of up to this many bytes run on the calling task,
+    /// larger ones (scans) on tokio's blocking pool so a slow disk does not stall the runtime's workers
+    /// (default 256 KiB; see BENCHMARKS.md for the measurement).
+    pub local_inline_read: u64,
 }
 
 impl Default for ReadOptions {
@@ -47,11 +57,12 @@ impl Default for ReadOptions {
         ReadOptions {
             tail_size: 64 * 1024,
             file_size: None,
-            verify_checksums: true,
+            verify_checksums: Verify::Once,
             max_block_len: sstkit_core::compress::DEFAULT_MAX_BLOCK_LEN,
             cache: None,
             scan_chunk: 4 << 20,
             scan_read_ahead: 2,
+            local_inline_read: 256 << 10,
         }
     }
 }
@@ -74,7 +85,7 @@ impl ReadOptions {
     }
     fn core(&self) -> sstkit_core::table::ReadOptions {
         let mut o = sstkit_core::table::ReadOptions::default();
-        o.verify_checksums = self.verify_checksums;
+        o.verify_checksums = self.verify_checksums.checks();
         o.max_block_len = self.max_block_len;
         o
     }
@@ -83,19 +94,19 @@ impl ReadOptions {
 /// Counters of what a reader did (shared by its clones).
 #[derive(Debug, Default)]
 pub struct ReadCounters {
-    gets: AtomicU64,
-    heads: AtomicU64,
-    bytes_fetched: AtomicU64,
-    cache_hits: AtomicU64,
-    cache_misses: AtomicU64,
+    pub(crate) gets: AtomicU64,
+    pub(crate) heads: AtomicU64,
+    pub(crate) bytes_fetched: AtomicU64,
+    pub(crate) cache_hits: AtomicU64,
+    pub(crate) cache_misses: AtomicU64,
 }
 
 /// A snapshot of [`ReadCounters`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct ReadStats {
-    /// GET requests (ranged or whole).
+    /// GET requests (ranged or whole), or positioned reads of a local file.
     pub gets: u64,
-    /// HEAD requests.
+    /// HEAD requests (or the size lookup of a local file).
     pub heads: u64,
     /// Bytes received.
     pub bytes_fetched: u64,
@@ -151,18 +162,19 @@ impl OwnedEntry {
 }
 
 struct Inner {
-    store: Arc<dyn ObjectStore>,
-    path: Path,
+    source: ByteSource,
     location: Arc<str>,
     region: Bytes,
     index_buf: Vec<u8>,
     layout: MetaLayout,
     opts: ReadOptions,
     cache: BlockCache,
+    verified: VerifiedBlocks,
     counters: Arc<ReadCounters>,
 }
 
-/// A table on an object store, opened lazily: metadata at open, data blocks on demand. Cheap to clone.
+/// A table on an object store or in a local file, opened lazily: metadata at open, data blocks on demand.
+/// Cheap to clone; clones share the open file, the cache and the counters.
 #[derive(Clone)]
 pub struct SstReader {
     inner: Arc<Inner>,
@@ -182,22 +194,60 @@ impl SstReader {
     /// metaindex, properties, index and filter (a second GET only when they are larger than the tail).
     pub async fn open(store: Arc<dyn ObjectStore>, path: Path, opts: ReadOptions) -> Result<SstReader> {
         let span = tracing::info_span!("sst_open", path = %path);
-        Self::open_inner(store, path, opts).instrument(span).await
+        let location: Arc<str> = Arc::from(path.as_ref());
+        Self::open_source(ByteSource::Store { store, path }, location, opts).instrument(span).await
     }
 
-    async fn open_inner(store: Arc<dyn ObjectStore>, path: Path, opts: ReadOptions) -> Result<SstReader> {
+    /// Opens the local file at `path` and keeps it open: reads are positioned reads on that one file handle
+    /// (no per-read open, no seek, no lock), otherwise as [`open`](Self::open): the same caching, checks,
+    /// counters ([`ReadStats::gets`] counts reads, [`ReadStats::heads`] the size lookup) and errors. A
+    /// missing file is an [`Error::Io`] (`NotFound`); a file that shrinks under the reader gives a corruption
+    /// error on the read that finds it short.
+    ///
+    /// ```
+    /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// use futures::TryStreamExt;
+    /// use sstkit::core::table::{Options, TableBuilder};
+    /// use sstkit::reader::{ReadOptions, SstReader, Verify};
+    ///
+    /// # let dir = tempfile::tempdir()?;
+    /// # let path = dir.path().join("000001.sst");
+    /// # let mut b = TableBuilder::new(Vec::new(), Options::default())?;
+    /// # let mut bytes = Vec::new();
+    /// # b.put(b"apple", b"red")?;
+    /// # b.finish()?;
+    /// # while let Some(c) = b.next_output()? { bytes.extend_from_slice(c); }
+    /// # std::fs::write(&path, &bytes)?;
+    /// # tokio::runtime::Runtime::new()?.block_on(async {
+    /// let mut opts = ReadOptions::default();
+    /// opts.verify_checksums = Verify::Once; // the default
+    /// let reader = SstReader::open_file(&path, opts).await?;
+    /// let e = reader.get(b"apple").await?.expect("present");
+    /// assert_eq!(&e.value[..], b"red");
+    /// let all: Vec<_> = reader.scan((std::ops::Bound::Unbounded, std::ops::Bound::Unbounded)).try_collect().await?;
+    /// assert_eq!(all.len(), 1);
+    /// # Ok::<(), sstkit::Error>(())
+    /// # })?;
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub async fn open_file(path: impl AsRef<std::path::Path>, opts: ReadOptions) -> Result<SstReader> {
+        let path = path.as_ref();
+        let location: Arc<str> = Arc::from(path.to_string_lossy().as_ref());
+        let span = tracing::info_span!("sst_open", path = %location);
+        let source = ByteSource::open_file(path, &location, opts.local_inline_read)?;
+        Self::open_source(source, location, opts).instrument(span).await
+    }
+
+    async fn open_source(source: ByteSource, location: Arc<str>, opts: ReadOptions) -> Result<SstReader> {
         let counters = Arc::new(ReadCounters::default());
-        let location: Arc<str> = Arc::from(path.as_ref());
         let size = match opts.file_size {
             Some(s) => s,
-            None => {
-                counters.heads.fetch_add(1, Ordering::Relaxed);
-                store.head(&path).await.context(|| format!("{location}: HEAD"))?.size
-            }
+            None => source.size(&location, &counters).await?,
         };
         let core_opts = opts.core();
         let mut base = size.saturating_sub(opts.tail_size.max(64));
-        let mut region = fetch(&*store, &path, &location, base..size, &counters).await?;
+        let mut region = source.read(&location, base..size, &counters).await?;
         loop {
             // A partitioned index's partitions are not fetched here: lookups fetch (and cache) the ones they need.
             match meta_start_without_partitions(&region, base, size, &core_opts)
@@ -205,7 +255,7 @@ impl SstReader {
             {
                 MetaNeed::Covered => break,
                 MetaNeed::From(start) if start < base => {
-                    let head = fetch(&*store, &path, &location, start..base, &counters).await?;
+                    let head = source.read(&location, start..base, &counters).await?;
                     let mut joined = BytesMut::with_capacity(head.len() + region.len());
                     joined.extend_from_slice(&head);
                     joined.extend_from_slice(&region);
@@ -233,9 +283,10 @@ impl SstReader {
             }
         };
         let cache = opts.cache.clone().unwrap_or_else(|| BlockCache::new(64 << 20));
+        let verified = VerifiedBlocks::new(opts.verify_checksums);
         tracing::debug!(size, meta_bytes = region.len(), "opened");
         Ok(SstReader {
-            inner: Arc::new(Inner { store, path, location, region, index_buf, layout, opts, cache, counters }),
+            inner: Arc::new(Inner { source, location, region, index_buf, layout, opts, cache, verified, counters }),
         })
     }
 
@@ -292,22 +343,29 @@ impl SstReader {
 
     /// The newest entry for `user_key`, honouring range tombstones: the filter first, then at most one GET
     /// for the data block (none when it is cached).
+    ///
+    /// No lock is held across an await: the block cache and the verified-block set are locked only to look up
+    /// or insert, the counters are atomics and a local file is read with positioned reads.
     pub async fn get(&self, user_key: &[u8]) -> Result<Option<OwnedEntry>> {
         let span = tracing::debug_span!("sst_get", path = %self.inner.location);
         async {
             let table = self.table()?;
-            let data = if !self.filter_partition_may_match(&table, user_key).await? {
+            let filter_part = table.filter_partition_for(user_key);
+            // Index and filter lookups go through `lookup`; fetched blocks are decoded through `table`.
+            let trusted = self.lookup_view(&table, filter_part);
+            let lookup = trusted.as_ref().unwrap_or(&table);
+            let data = if !self.filter_partition_may_match(&table, filter_part, user_key).await? {
                 None
             } else if table.index_info().partitioned {
-                match table.partition_for(user_key).context(self.context("get"))? {
+                match lookup.partition_for(user_key).context(self.context("get"))? {
                     Some(p) => {
                         let part = self.fetch_partition(&table, p).await?;
-                        table.point_block_in_partition(&part, p.handle, user_key).context(self.context("get"))?
+                        lookup.point_block_in_partition(&part, p.handle, user_key).context(self.context("get"))?
                     }
                     None => None,
                 }
             } else {
-                table.point_block(user_key).context(self.context("get"))?
+                lookup.point_block(user_key).context(self.context("get"))?
             };
             let block = match data {
                 Some(extent) => Some((self.fetch_block(&table, extent).await?, extent.handle)),
@@ -329,7 +387,10 @@ impl SstReader {
     /// visible version or a larger key (usually one block).
     pub async fn get_as_of(&self, user_key: &[u8], snapshot: u64) -> Result<Option<OwnedEntry>> {
         let mut point = None;
-        if self.filter_partition_may_match(&self.table()?, user_key).await? && self.table()?.may_contain(user_key) {
+        let filter_part = self.table()?.filter_partition_for(user_key);
+        if self.filter_partition_may_match(&self.table()?, filter_part, user_key).await?
+            && self.table()?.may_contain(user_key)
+        {
             let range = (Bound::Included(user_key), Bound::Included(user_key));
             for extent in self.block_extents(range).await? {
                 let table = self.table()?;
@@ -368,6 +429,47 @@ impl SstReader {
         }))
     }
 
+    /// A view that skips the checksum of the block at `handle`, when this table verified it already
+    /// ([`Verify::Once`]); `None` when it must be checked (then [`VerifiedBlocks::passed`] once it passes).
+    fn trusted_view<'r>(&self, table: &TableLayout<'r>, handle: BlockHandle) -> Option<TableLayout<'r>> {
+        (table.read_options().verify_checksums && self.inner.verified.trusted(handle)).then(|| table.verifying(false))
+    }
+
+    /// Decodes the block at `handle` with `decode` through `table`, or a view that skips its checksum when this
+    /// table verified it already; remembers it as verified when the check ran and passed.
+    fn checked<'r, T>(
+        &self,
+        table: &TableLayout<'r>,
+        handle: BlockHandle,
+        decode: impl FnOnce(&TableLayout<'r>) -> Result<T>,
+    ) -> Result<T> {
+        if let Some(t) = self.trusted_view(table, handle) {
+            return decode(&t);
+        }
+        let out = decode(table)?;
+        self.inner.verified.passed(handle);
+        Ok(out)
+    }
+
+    /// The view a point lookup asks the index and filter through. Core's filter check reads the filter
+    /// partition `filter_part` out of the metadata region on every lookup and verifies it when checksums are
+    /// on; under [`Verify::Once`] it is checked here the first time and the lookup then uses a view that does
+    /// not check it again. `None`: use the table itself.
+    fn lookup_view<'r>(&self, table: &TableLayout<'r>, filter_part: Option<BlockExtent>) -> Option<TableLayout<'r>> {
+        let i = &self.inner;
+        let x = filter_part.filter(|x| x.start() >= i.layout.base)?;
+        if let Some(t) = self.trusted_view(table, x.handle) {
+            return Some(t);
+        }
+        if i.opts.verify_checksums != Verify::Once {
+            return None;
+        }
+        // A damaged partition is not remembered: core's rule (may match) applies on every lookup.
+        table.verified_block(&i.region, i.layout.base, x.handle, Part::Filter).ok()?;
+        i.verified.passed(x.handle);
+        Some(table.verifying(false))
+    }
+
     /// The uncompressed, verified data block at `handle`, from the cache or one ranged GET.
     pub async fn block(&self, handle: BlockHandle) -> Result<Bytes> {
         let table = self.table()?;
@@ -384,17 +486,22 @@ impl SstReader {
         }
         let fetch = async {
             i.counters.cache_misses.fetch_add(1, Ordering::Relaxed);
-            let raw = fetch(&*i.store, &i.path, &i.location, extent.range(), &i.counters).await?;
+            let raw = i.source.read(&i.location, extent.range(), &i.counters).await?;
             Ok(self.decode_block(table, &raw, extent.start(), extent.handle)?.1)
         };
         i.cache.get_or_fetch(key, fetch, &i.counters.cache_hits).await
     }
 
-    /// False only if the table's partitioned filter proves `user_key` absent; the partition is fetched (one GET,
-    /// cached) when the metadata fetched at open does not hold it. True for tables without one.
-    async fn filter_partition_may_match(&self, table: &TableLayout<'_>, user_key: &[u8]) -> Result<bool> {
+    /// False only if the table's partitioned filter proves `user_key` absent; its partition `filter_part` is
+    /// fetched (one GET, cached) when the metadata fetched at open does not hold it. True for tables without one.
+    async fn filter_partition_may_match(
+        &self,
+        table: &TableLayout<'_>,
+        filter_part: Option<BlockExtent>,
+        user_key: &[u8],
+    ) -> Result<bool> {
         let i = &self.inner;
-        let Some(x) = table.filter_partition_for(user_key) else { return Ok(true) };
+        let Some(x) = filter_part else { return Ok(true) };
         if x.start() >= i.layout.base {
             // In the region: `TableLayout::may_contain` (in point_block/partition_for) already asks it.
             return Ok(true);
@@ -408,8 +515,19 @@ impl SstReader {
             None => {
                 let fetch = async {
                     i.counters.cache_misses.fetch_add(1, Ordering::Relaxed);
-                    let raw = fetch(&*i.store, &i.path, &i.location, x.range(), &i.counters).await?;
-                    Ok(raw.slice_ref(table.filter_partition_body(&raw, x.start(), x.handle)))
+                    let raw = i.source.read(&i.location, x.range(), &i.counters).await?;
+                    let body = match self.trusted_view(table, x.handle) {
+                        Some(t) => t.filter_partition_body(&raw, x.start(), x.handle),
+                        None => {
+                            // Empty when damaged (may match), which is not remembered as verified.
+                            let body = table.filter_partition_body(&raw, x.start(), x.handle);
+                            if !body.is_empty() {
+                                i.verified.passed(x.handle);
+                            }
+                            body
+                        }
+                    };
+                    Ok(raw.slice_ref(body))
                 };
                 i.cache.get_or_fetch(key, fetch, &i.counters.cache_hits).await?
             }
@@ -421,19 +539,9 @@ impl SstReader {
     /// one ranged GET.
     async fn fetch_partition(&self, table: &TableLayout<'_>, extent: BlockExtent) -> Result<Bytes> {
         let i = &self.inner;
-        let h = extent.handle;
-        let context = || format!("{}: index partition at offset {} ({} bytes)", i.location, h.offset, h.size);
         if extent.start() >= i.layout.base {
             // The tail fetched at open already holds it.
-            let mut out = Vec::new();
-            let d = table.decode_partition(&i.region, i.layout.base, h, &mut out).context(context)?;
-            return Ok(match d.bytes {
-                BlockBytes::Fetched(body) => i.region.slice_ref(body),
-                BlockBytes::Buffer(n) => {
-                    out.truncate(n);
-                    Bytes::from(out)
-                }
-            });
+            return self.decode_partition(table, &i.region, i.layout.base, extent.handle);
         }
         let key = (i.location.clone(), extent.handle);
         if let Some(b) = i.cache.get(&key) {
@@ -442,21 +550,26 @@ impl SstReader {
         }
         let fetch = async {
             i.counters.cache_misses.fetch_add(1, Ordering::Relaxed);
-            let raw = fetch(&*i.store, &i.path, &i.location, extent.range(), &i.counters).await?;
-            let mut out = Vec::new();
-            let h = extent.handle;
-            let d = table
-                .decode_partition(&raw, extent.start(), h, &mut out)
-                .context(|| format!("{}: index partition at offset {} ({} bytes)", i.location, h.offset, h.size))?;
-            Ok(match d.bytes {
-                BlockBytes::Fetched(body) => raw.slice_ref(body),
-                BlockBytes::Buffer(n) => {
-                    out.truncate(n);
-                    Bytes::from(out)
-                }
-            })
+            let raw = i.source.read(&i.location, extent.range(), &i.counters).await?;
+            self.decode_partition(table, &raw, extent.start(), extent.handle)
         };
         i.cache.get_or_fetch(key, fetch, &i.counters.cache_hits).await
+    }
+
+    /// Verifies (once) and uncompresses the index partition at `handle` out of `raw` (file bytes from offset
+    /// `base`).
+    fn decode_partition(&self, table: &TableLayout<'_>, raw: &Bytes, base: u64, handle: BlockHandle) -> Result<Bytes> {
+        let i = &self.inner;
+        let context = || format!("{}: index partition at offset {} ({} bytes)", i.location, handle.offset, handle.size);
+        let mut out = Vec::new();
+        let d = self.checked(table, handle, |t| t.decode_partition(raw, base, handle, &mut out).context(context))?;
+        Ok(match d.bytes {
+            BlockBytes::Fetched(body) => raw.slice_ref(body),
+            BlockBytes::Buffer(n) => {
+                out.truncate(n);
+                Bytes::from(out)
+            }
+        })
     }
 
     /// The uncompressed index partitions that may hold entries for keys in `range`, with their handles
@@ -493,7 +606,9 @@ impl SstReader {
         handle: BlockHandle,
     ) -> Result<(sstkit_core::CompressionType, Bytes)> {
         let mut out = Vec::new();
-        let d = table.decode_block(raw, base, handle, &mut out).context(self.block_context(handle))?;
+        let d = self.checked(table, handle, |t| {
+            t.decode_block(raw, base, handle, &mut out).context(self.block_context(handle))
+        })?;
         let bytes = match d.bytes {
             BlockBytes::Fetched(body) => raw.slice_ref(body),
             BlockBytes::Buffer(n) => {
@@ -597,7 +712,7 @@ impl SstReader {
     ) -> Result<Vec<(BlockHandle, sstkit_core::CompressionType, Bytes)>> {
         let (Some(first), Some(last)) = (run.first(), run.last()) else { return Ok(Vec::new()) };
         let i = &self.inner;
-        let raw = fetch(&*i.store, &i.path, &i.location, first.start()..last.end, &i.counters).await?;
+        let raw = i.source.read(&i.location, first.start()..last.end, &i.counters).await?;
         let table = self.table()?;
         run.iter()
             .map(|e| {
@@ -755,32 +870,6 @@ fn group_runs(extents: &[BlockExtent], max: u64) -> Vec<Vec<BlockExtent>> {
         }
     }
     runs
-}
-
-/// One ranged GET, counted.
-async fn fetch(
-    store: &dyn ObjectStore,
-    path: &Path,
-    location: &str,
-    range: Range<u64>,
-    counters: &ReadCounters,
-) -> Result<Bytes> {
-    let span = tracing::trace_span!("get_range", start = range.start, end = range.end);
-    counters.gets.fetch_add(1, Ordering::Relaxed);
-    let want = range.end - range.start;
-    let bytes = store
-        .get_range(path, range.clone())
-        .instrument(span)
-        .await
-        .context(|| format!("{location}: GET bytes {}..{}", range.start, range.end))?;
-    counters.bytes_fetched.fetch_add(bytes.len() as u64, Ordering::Relaxed);
-    if bytes.len() as u64 != want {
-        return Err(Error::Codec {
-            context: format!("{location}: GET bytes {}..{}", range.start, range.end),
-            source: CoreError::corrupt(Part::Table, range.start, "store returned fewer bytes than asked"),
-        });
-    }
-    Ok(bytes)
 }
 
 #[cfg(test)]

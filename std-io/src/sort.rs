@@ -24,12 +24,9 @@
 //! a cancelled build alike (a process killed outright leaves it; its name says which process made it).
 
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
 
 use bytes::Bytes;
 use futures::{Stream, StreamExt};
-use object_store::local::LocalFileSystem;
-use object_store::ObjectStore;
 
 use crate::cache::BlockCache;
 use crate::error::{Error, Result};
@@ -281,20 +278,16 @@ impl ExternalSort {
         self.spill()?;
         let (arena, recs) = (std::mem::take(&mut self.arena), std::mem::take(&mut self.recs));
         drop((arena, recs));
-        let store: Arc<dyn ObjectStore> = Arc::new(
-            LocalFileSystem::new_with_prefix(&self.dir.0)
-                .map_err(|e| Error::Store { context: self.dir.0.display().to_string(), source: e })?,
-        );
         let runs = self.runs.len().max(1) as u64;
         let chunk = (self.opts.memory as u64 / (3 * runs)).clamp(64 << 10, 4 << 20);
         let cache = BlockCache::new(1 << 20);
         let mut readers = Vec::with_capacity(self.runs.len());
         for p in &self.runs {
-            let name = p.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
             let mut ro = ReadOptions::default().cache(cache.clone());
             ro.scan_chunk = chunk;
             ro.scan_read_ahead = 1;
-            readers.push(SstReader::open(store.clone(), name.as_str().into(), ro).await?);
+            // Positioned reads on the run, kept open.
+            readers.push(SstReader::open_file(p, ro).await?);
         }
         let mut mopts = MergeOptions::default().duplicates(self.opts.duplicates);
         mopts.records = true;

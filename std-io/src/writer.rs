@@ -25,6 +25,7 @@ use bytes::{Bytes, BytesMut};
 use futures::{Stream, StreamExt};
 use object_store::path::Path;
 use object_store::{MultipartUpload, ObjectStore, ObjectStoreExt, PutPayload, PutResult};
+use sstkit_core::checksum::Crc32cDigest;
 use sstkit_core::table::{Options, TableBuilder, TableHandles, TableStats};
 use sstkit_core::{ChecksumType, CompressionType, Sink, TableWriter, WriteError};
 use tokio::task::JoinHandle;
@@ -211,6 +212,9 @@ pub struct SstMetadata {
     pub location: String,
     /// The store's entity tag of the object, if it returned one.
     pub e_tag: Option<String>,
+    /// CRC32C (plain, unmasked) of the whole file, when the writer saw every byte
+    /// ([`SstWriter`](crate::writer::SstWriter) computes it as it uploads).
+    pub crc32c: Option<u32>,
     /// Counts and sizes; `stats.file_size` is the file size.
     pub stats: TableStats,
     /// Where the index, filter, range-deletion, properties and metaindex blocks are.
@@ -371,6 +375,7 @@ where
         Ok(SstMetadata {
             location: self.location.clone(),
             e_tag: None,
+            crc32c: None,
             stats: *b.stats(),
             handles,
             first_user_key: b.first_user_key().map(<[u8]>::to_vec),
@@ -452,12 +457,13 @@ where
 
 /// The async writer's sink: the part being filled (full parts are cut off and uploaded between calls).
 #[derive(Debug, Default)]
-pub(crate) struct PartBuffer(BytesMut);
+pub(crate) struct PartBuffer(BytesMut, Crc32cDigest);
 
 impl Sink for PartBuffer {
     type Error = Infallible;
     fn write_all(&mut self, bytes: &[u8]) -> std::result::Result<(), Infallible> {
         self.0.extend_from_slice(bytes);
+        self.1.update(bytes);
         Ok(())
     }
 }
@@ -769,7 +775,7 @@ impl SstWriter {
         let span = tracing::info_span!("sst_writer.open", path = %path, part_size = opts.part_size);
         let _e = span.enter();
         opts.validate_upload()?;
-        let buf = PartBuffer(BytesMut::with_capacity(opts.part_size.min(64 * 1024)));
+        let buf = PartBuffer(BytesMut::with_capacity(opts.part_size.min(64 * 1024)), Crc32cDigest::new());
         let drv = Driver::new(&opts, buf, path.to_string())?;
         let up = Uploader {
             store,
@@ -851,6 +857,7 @@ impl SstWriter {
             self.upload_full_parts().await?;
         }
         let mut meta = self.drv.metadata()?;
+        meta.crc32c = Some(self.drv.sink_mut().1.value());
         let rest = std::mem::take(&mut self.drv.sink_mut().0).freeze();
         let put = self.up.finish(rest).await?;
         meta.e_tag = put.e_tag;

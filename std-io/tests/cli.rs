@@ -162,14 +162,7 @@ fn build_and_scan_through_an_s3_url() {
     let dir = tempfile::tempdir().unwrap();
     let input = write(dir.path(), "in.tsv", &(0..2000).map(|i| format!("k{i:05}\tv{i}\n")).collect::<String>());
     let url = format!("s3://{}/cli/t.sst", support::MOTO_BUCKET);
-    let env = [
-        ("AWS_ENDPOINT", server.endpoint()),
-        ("AWS_ALLOW_HTTP", "true".to_string()),
-        ("AWS_ACCESS_KEY_ID", "testing".to_string()),
-        ("AWS_SECRET_ACCESS_KEY", "testing".to_string()),
-        ("AWS_REGION", "us-east-1".to_string()),
-        ("AWS_VIRTUAL_HOSTED_STYLE_REQUEST", "false".to_string()),
-    ];
+    let env = server.cli_env();
     let run = |args: &[&str]| {
         let mut c = Command::new(env!("CARGO_BIN_EXE_sstkit"));
         c.args(args);
@@ -654,14 +647,7 @@ fn open_uploads(port: u16, bucket: &str) -> usize {
 #[test]
 fn sigint_during_an_s3_build_aborts_the_multipart_upload() {
     let Some((server, store)) = support::moto_store() else { return };
-    let env = [
-        ("AWS_ENDPOINT", server.endpoint()),
-        ("AWS_ALLOW_HTTP", "true".to_string()),
-        ("AWS_ACCESS_KEY_ID", "testing".to_string()),
-        ("AWS_SECRET_ACCESS_KEY", "testing".to_string()),
-        ("AWS_REGION", "us-east-1".to_string()),
-        ("AWS_VIRTUAL_HOSTED_STYLE_REQUEST", "false".to_string()),
-    ];
+    let env = server.cli_env();
     let url = format!("s3://{}/sig/t.sst", support::MOTO_BUCKET);
     let port = server.port;
     assert_eq!(open_uploads(port, support::MOTO_BUCKET), 0);

@@ -14,6 +14,7 @@ use object_store::path::Path;
 use object_store::{ObjectStore, ObjectStoreExt, PutPayload};
 use sstkit::core::ValueType;
 use sstkit::reader::{ReadOptions, SstReader};
+use sstkit::verified::Verify;
 
 const FIXTURES: [(&str, &[u8]); 5] = [
     ("fv5", include_bytes!("../../core/tests/data/partitioned/fv5.sst")),
@@ -190,21 +191,23 @@ async fn broken_filter_answers_alike(file: &'static [u8]) {
 async fn broken_filter_answers_alike_with(table: &sstkit::core::table::Table<'_>, file: &'static [u8], verify: bool) {
     let mut keys: Vec<Vec<u8>> = vec![Vec::new(), b"key".to_vec(), b"zzz".to_vec()];
     keys.extend((0..60).map(|i| format!("k{i:03}").into_bytes()));
-    for tail in [100, 64 << 10] {
+    // Verifying once and on every read must answer alike: a damaged block is never remembered as verified.
+    let policies: &[Verify] = if verify { &[Verify::Once, Verify::Always] } else { &[Verify::Never] };
+    for (tail, &policy) in [100, 64 << 10].into_iter().flat_map(|t| policies.iter().map(move |p| (t, p))) {
         let store: Arc<dyn ObjectStore> = Arc::new(InMemory::new());
         let path = Path::from("t/broken.sst");
         store.put(&path, PutPayload::from(Bytes::from_static(file))).await.unwrap();
         let mut opts = ReadOptions::default().file_size(file.len() as u64).tail_size(tail);
-        opts.verify_checksums = verify;
+        opts.verify_checksums = policy;
         let Ok(r) = SstReader::open(store, path, opts).await else { panic!("SstReader refused what Table opened") };
         for key in &keys {
             let mut buf = Vec::new();
             let want = table.get(key, &mut buf).map(|e| e.map(|e| (e.seqno, e.kind, e.value.to_vec())));
             let got = r.get(key).await.map(|e| e.map(|e| (e.seqno, e.kind, e.value.to_vec())));
             match (&want, &got) {
-                (Ok(w), Ok(g)) => assert_eq!(w, g, "tail {tail}, key {key:?}"),
+                (Ok(w), Ok(g)) => assert_eq!(w, g, "tail {tail}, {policy:?}, key {key:?}"),
                 (Err(_), Err(_)) => {}
-                _ => panic!("tail {tail}, key {key:?}: Table {want:?}, SstReader {got:?}"),
+                _ => panic!("tail {tail}, {policy:?}, key {key:?}: Table {want:?}, SstReader {got:?}"),
             }
         }
     }

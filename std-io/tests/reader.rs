@@ -13,7 +13,7 @@ use object_store::path::Path;
 use object_store::{ObjectStore, ObjectStoreExt, PutPayload};
 use sstkit::cache::BlockCache;
 use sstkit::core::key::ValueType;
-use sstkit::core::table::{Options, TableBuilder};
+use sstkit::core::table::Options;
 use sstkit::core::CompressionType;
 use sstkit::reader::{ReadOptions, SstReader};
 
@@ -29,19 +29,7 @@ fn model(n: u32) -> BTreeMap<Vec<u8>, Vec<u8>> {
 }
 
 fn build(model: &BTreeMap<Vec<u8>, Vec<u8>>, opts: Options) -> Bytes {
-    let mut b = TableBuilder::new(Vec::new(), opts).unwrap();
-    let mut out = Vec::new();
-    for (k, v) in model {
-        b.put(k, v).unwrap();
-        while let Some(c) = b.next_output().unwrap() {
-            out.extend_from_slice(c);
-        }
-    }
-    b.finish().unwrap();
-    while let Some(c) = b.next_output().unwrap() {
-        out.extend_from_slice(c);
-    }
-    Bytes::from(out)
+    Bytes::from(support::build_table(model, opts))
 }
 
 async fn store_with(bytes: Bytes) -> (Arc<dyn ObjectStore>, Path) {

@@ -8,7 +8,7 @@ use std::sync::Arc;
 
 use object_store::memory::InMemory;
 use object_store::path::Path;
-use object_store::ObjectStore;
+use object_store::{ObjectStore, ObjectStoreExt};
 use sstkit::rolling::{write_rolling, FileDescriptor, RollingOptions, RollingWriter};
 use sstkit::writer::{WriteOp, WriterOptions};
 use sstkit_tests::{OurTombstone, ToolEntry};
@@ -357,4 +357,174 @@ async fn rolling_files_pass_sst_dump_and_ingest_over_older_data() {
     let got = sstkit_tests::ldb_scan_hex(&db).unwrap();
     assert_eq!(got.len(), want.len());
     assert!(got == want, "ldb scan after ingesting every rolling file differs from the model");
+}
+
+/// Points `key(0..n)` (every tenth a delete), then range deletions listed after later points: one from before
+/// the first key, long ones over many finished files, overlapping ones, one past the last key.
+fn late_range_ops(n: u64, seed: u64) -> Vec<WriteOp> {
+    let mut rng = Rng::new(seed);
+    let mut ops: Vec<WriteOp> = (0..n)
+        .map(|i| {
+            if i % 10 == 3 {
+                WriteOp::Delete(key(i))
+            } else {
+                let len = 60 + rng.below(60) as usize;
+                WriteOp::Put(key(i), rng.bytes(len))
+            }
+        })
+        .collect();
+    ops.extend([
+        WriteOp::DeleteRange(b"a".to_vec(), key(5)),
+        WriteOp::DeleteRange(key(100), key(n / 2)),
+        WriteOp::DeleteRange(with_suffix(&key(n / 2 - 10), b"x"), key(n / 2 + 40)),
+        WriteOp::DeleteRange(key(n - 50), key(n + 1000)),
+    ]);
+    ops
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn range_deletions_after_later_points_are_clipped_into_the_finished_files() {
+    let mem: Arc<dyn ObjectStore> = Arc::new(InMemory::new());
+    let ops = late_range_ops(3000, 11);
+    let o = ropts(16 * 1024);
+    let files = write_rolling(mem.clone(), o.clone(), futures::stream::iter(ops.clone())).await.unwrap();
+    assert!(files.len() >= 10, "{} files", files.len());
+    let reads = read_files(&*mem, &files).await;
+    check_rolling(&reads, &ops, &o);
+    // The first file got the part before the first key; the long deletion reached every file it spans.
+    assert_eq!(reads[0].tombstones[0].start, b"a".to_vec());
+    let spanned = reads.iter().filter(|r| r.tombstones.iter().any(|t| t.end > key(200) && t.start < key(1400))).count();
+    assert!(spanned >= 4, "{spanned} files carry a piece of the long deletion");
+}
+
+fn resumable(target: u64) -> RollingOptions {
+    ropts(target).manifest(true).input_id("late_range_ops(4000, 12)")
+}
+
+async fn all_bytes(store: &dyn ObjectStore, files: &[FileDescriptor]) -> Vec<(String, Vec<u8>)> {
+    let mut out = Vec::new();
+    for f in files {
+        out.push((f.path.to_string(), read_object(store, &f.path).await));
+    }
+    out
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_resumed_build_writes_the_same_files_as_a_clean_run() {
+    let ops = late_range_ops(4000, 12);
+    let o = resumable(16 * 1024);
+    let clean: Arc<dyn ObjectStore> = Arc::new(InMemory::new());
+    let mut w = RollingWriter::new(clean.clone(), o.clone()).unwrap();
+    w.write_stream(futures::stream::iter(ops.clone())).await.unwrap();
+    let want_files = w.finish().await.unwrap();
+    let want = all_bytes(&*clean, &want_files).await;
+
+    // Stop at several points: before any file, in the middle, after every point (only range deletions left).
+    for stop in [10, ops.len() / 2, ops.len() - 2] {
+        let store: Arc<dyn ObjectStore> = Arc::new(InMemory::new());
+        let mut w = RollingWriter::new(store.clone(), o.clone()).unwrap();
+        w.write_stream(futures::stream::iter(ops[..stop].to_vec())).await.unwrap();
+        let finished = w.files().len();
+        drop(w); // a crash: the current file never completes
+                 // Leftovers of the crash: files finished after the last manifest put.
+        for id in [finished as u64, finished as u64 + 7] {
+            store.put(&o.file_path(o.first_id + id), b"unlisted".to_vec().into()).await.unwrap();
+        }
+
+        let mut w = RollingWriter::resume(store.clone(), o.clone()).await.unwrap();
+        assert_eq!(w.files().len(), finished, "stop {stop}: the manifest lists the finished files");
+        w.write_stream(futures::stream::iter(ops.clone())).await.unwrap();
+        let files = w.finish().await.unwrap();
+        assert_eq!(all_bytes(&*store, &files).await, want, "stop {stop}: resumed files differ from a clean run");
+        let mut left: Vec<String> = list_paths(&*store, None).await.iter().map(|p| p.to_string()).collect();
+        left.sort();
+        let mut expect: Vec<String> = want.iter().map(|(p, _)| p.clone()).collect();
+        expect.push("bulk/sstkit.manifest".into());
+        expect.sort();
+        assert_eq!(left, expect, "stop {stop}: nothing but the files and the manifest");
+    }
+
+    // Killed while adding late range deletions: files marked `rewriting` may hold either version (here one
+    // holds the version before the rewrite, with a size the manifest does not list); they are written again.
+    let m = o.manifest_path();
+    let mut man = sstkit::manifest::Manifest::decode(&read_object(&*clean, &m).await).unwrap();
+    man.complete = false;
+    for f in &mut man.files {
+        f.rewriting = true;
+    }
+    clean.put(&m, man.encode().into_bytes().into()).await.unwrap();
+    let first = want_files[0].path.clone();
+    let before = {
+        let scratch: Arc<dyn ObjectStore> = Arc::new(InMemory::new());
+        let mut w2 = RollingWriter::new(scratch.clone(), o.clone()).unwrap();
+        w2.write_stream(futures::stream::iter(
+            ops.iter().filter(|op| !matches!(op, WriteOp::DeleteRange(..))).cloned(),
+        ))
+        .await
+        .unwrap();
+        let f = w2.finish().await.unwrap();
+        read_object(&*scratch, &f[0].path).await
+    };
+    assert_ne!(before, want[0].1, "the first file has late range deletions");
+    clean.put(&first, before.into()).await.unwrap();
+    let mut w = RollingWriter::resume(clean.clone(), o.clone()).await.unwrap();
+    w.write_stream(futures::stream::iter(ops.clone())).await.unwrap();
+    let files = w.finish().await.unwrap();
+    assert_eq!(all_bytes(&*clean, &files).await, want, "files rewritten again after a kill mid-rewrite");
+
+    // A manifest written with other options or another input is an error, not a silent mix.
+    let e = RollingWriter::resume(clean.clone(), resumable(32 * 1024)).await.unwrap_err();
+    assert!(e.to_string().contains("other options"), "{e}");
+    let e = RollingWriter::resume(clean.clone(), resumable(16 * 1024).input_id("another")).await.unwrap_err();
+    assert!(e.to_string().contains("another input"), "{e}");
+    // A damaged manifest too.
+    let mut text = read_object(&*clean, &m).await;
+    let at = text.len() / 2;
+    text[at] ^= 1;
+    clean.put(&m, text.into()).await.unwrap();
+    let e = RollingWriter::resume(clean.clone(), o.clone()).await.unwrap_err();
+    assert!(e.to_string().contains("manifest"), "{e}");
+}
+
+#[test]
+fn rocksdb_10_ingests_a_rolling_set_with_late_range_deletions_like_the_single_file() {
+    let Some(python) = sstkit_tests::require_tool(sstkit_tests::ROCKSDICT) else { return };
+    use sstkit_tests::rocksdb10::{ingest_task, parse_ingested, run_tasks};
+    let rt = support::runtime();
+    let n = 3000u64;
+    let ops = late_range_ops(n, 13);
+    let mem: Arc<dyn ObjectStore> = Arc::new(InMemory::new());
+    let files = rt.block_on(write_rolling(mem.clone(), ropts(16 * 1024), futures::stream::iter(ops.clone()))).unwrap();
+    assert!(files.len() >= 8);
+    let dir = tempfile::tempdir().unwrap();
+    let mut paths = Vec::new();
+    for f in &files {
+        let p = dir.path().join(format!("r{}.sst", f.id));
+        std::fs::write(&p, rt.block_on(read_object(&*mem, &f.path))).unwrap();
+        paths.push(p);
+    }
+    // The same ops as one file (the single-file writer takes range deletions after later points as they come).
+    let single = dir.path().join("single.sst");
+    build_file(&single, wopts(), ops.iter().map(|op| op.as_slices())).unwrap();
+    // Older data under every key and beyond, so the range deletions have something to hide.
+    let base: Vec<(Vec<u8>, Vec<u8>)> = [b"a".to_vec(), b"a1".to_vec()]
+        .into_iter()
+        .chain((0..n + 1200).map(key))
+        .map(|k| (k, b"old".to_vec()))
+        .collect();
+    let probe: Vec<Vec<u8>> = base.iter().map(|(k, _)| k.clone()).collect();
+    let tasks = [
+        ingest_task(&dir.path().join("db-rolling"), &base, &paths, 10, &probe),
+        ingest_task(&dir.path().join("db-single"), &base, std::slice::from_ref(&single), 10, &probe),
+    ];
+    let results = run_tasks(&python, &tasks).unwrap();
+    let rolling = parse_ingested(&results[0]).unwrap_or_else(|e| panic!("RocksDB 10.4.2 refused the set: {e}"));
+    let one = parse_ingested(&results[1]).unwrap_or_else(|e| panic!("RocksDB 10.4.2 refused the file: {e}"));
+    assert!(rolling.items == one.items, "the set's view differs from the single file's");
+    assert_eq!(rolling.gets, one.gets);
+    // And the view is the deletions' work: old keys in the deleted ranges are gone, the load's puts are there.
+    let db: BTreeMap<Vec<u8>, Vec<u8>> = one.items.into_iter().collect();
+    assert!(!db.contains_key(&key(n + 500)) && !db.contains_key(b"a1".as_slice()));
+    assert_eq!(db.get(&key(n + 1100)).map(Vec::as_slice), Some(&b"old"[..]));
+    assert!(db.get(&key(150)).is_some_and(|v| v.as_slice() != b"old"), "the load's own put survives its deletion");
 }

@@ -49,6 +49,14 @@ impl<'r> TableLayout<'r> {
         Ok(TableLayout { meta: *meta, region, opts, index, filter, range_del })
     }
 
+    /// This view with block checksums checked (`true`) or not: what a reader that has verified a block
+    /// already reads it again through. Cheap: nothing is parsed again.
+    pub fn verifying(&self, verify: bool) -> Self {
+        let mut t = self.clone();
+        t.opts.verify_checksums = verify;
+        t
+    }
+
     /// The compression dictionary RocksDB primed its codec with for this table's data blocks (the
     /// `rocksdb.compression_dict` meta block), or empty when there is none.
     pub fn compression_dict(&self) -> &'r [u8] {

@@ -69,6 +69,12 @@ pub(crate) struct BuildArgs {
     /// How the output is written.
     #[command(flatten)]
     pub(crate) table: TableArgs,
+    /// Continue a rolling build that was killed: read the manifest under OUTPUT, remove what was unfinished
+    /// (and, on S3, abort the incomplete multipart uploads under OUTPUT), re-read the input from the start,
+    /// skip what the finished files hold and write the rest. The input and every option must be those of the
+    /// first run (a mismatch is an error). Needs --target-size and an input file.
+    #[arg(long, requires = "target_size", conflicts_with = "force")]
+    resume: bool,
 }
 
 /// The largest `--max-key-size` / `--max-value-size`.
@@ -312,11 +318,12 @@ pub(crate) enum Plan {
 }
 
 /// Checks the output before any work (see [`Plan`]); `inputs` are the command's inputs (a local output must
-/// not be one of them). Returns the plan and the directories it created.
+/// not be one of them); `resume`: a rolling build continues in its directory or prefix. Returns the plan and
+/// the directories it created.
 pub(crate) async fn plan(
     inputs: &[&str],
     out: &str,
-    force: bool,
+    (force, resume): (bool, bool),
     table: &TableArgs,
     ui: Ui,
 ) -> Result<(Plan, Vec<std::path::PathBuf>)> {
@@ -325,10 +332,16 @@ pub(crate) async fn plan(
         if !is_local(out) {
             check_url(out, false, ui)?;
             let (store, prefix) = crate::location::resolve(out)?;
-            target::store_rolling_prefix(out, &store, &prefix, force).await?;
+            if !resume {
+                target::store_rolling_prefix(out, &store, &prefix, force).await?;
+            }
             return Ok((Plan::Rolling(store, prefix), Vec::new()));
         }
-        let created = target::local_rolling_dir(out, force)?;
+        let created = if resume {
+            target::create_dirs(&target::local_path(out))?
+        } else {
+            target::local_rolling_dir(out, force)?
+        };
         let dir = target::local_path(out);
         let store = object_store::local::LocalFileSystem::new_with_prefix(&dir)
             .map_err(|e| Error::Store { context: out.clone(), source: e })?;
@@ -381,8 +394,14 @@ fn open_input(input: &str) -> Result<(Box<dyn Read + Send>, Option<u64>)> {
 
 pub(crate) async fn build(args: BuildArgs, ui: Ui) -> Result<i32> {
     let opts = args.table.writer_options()?;
+    if args.resume && args.input == "-" {
+        return Err(Error::Invalid(
+            "--resume re-reads the input from the start: give an input file, not standard input".into(),
+        ));
+    }
+    let format = args.input_format.resolve(&args.input);
     let (reader, total) = open_input(&args.input)?;
-    let (plan, created) = plan(&[&args.input], &args.output, args.force, &args.table, ui).await?;
+    let (plan, created) = plan(&[&args.input], &args.output, (args.force, args.resume), &args.table, ui).await?;
     // Catch the signals before anything exists that they could leave behind.
     let mut interrupts = Interrupts::new()?;
     let sorter = match args.sort.sorter() {
@@ -394,7 +413,8 @@ pub(crate) async fn build(args: BuildArgs, ui: Ui) -> Result<i32> {
     };
     // The parser thread owns the sorter, and may be left running on an interrupt: remove its files here too.
     let sort_dir = TempFiles(sorter.as_ref().map(|s| s.dir().to_path_buf()));
-    let mut sink = match open_sink(&args.table, plan, opts) {
+    let manifest = Manifest { input_id: input_id(&args, format)?, resume: args.resume, output: &args.output };
+    let mut sink = match open_sink(&args.table, plan, opts, Some(manifest)).await {
         Ok(s) => s,
         Err(e) => {
             target::remove_dirs(&created);
@@ -463,13 +483,34 @@ fn report_bad_lines(bad: &BadLines) {
     }
 }
 
-/// Opens the writer the plan names.
-pub(crate) fn open_sink(table: &TableArgs, plan: Plan, opts: WriterOptions) -> Result<Sink> {
+/// How a rolling build records its progress (a manifest beside its files), and whether it resumes.
+pub(crate) struct Manifest<'a> {
+    /// What identifies the input ([`input_id`]).
+    pub input_id: String,
+    /// Continue after the files the manifest lists.
+    pub resume: bool,
+    /// The output (for the leftovers removed before a resume).
+    pub output: &'a str,
+}
+
+/// Opens the writer the plan names; a rolling writer keeps a manifest when `manifest` says so.
+pub(crate) async fn open_sink(
+    table: &TableArgs,
+    plan: Plan,
+    opts: WriterOptions,
+    manifest: Option<Manifest<'_>>,
+) -> Result<Sink> {
     Ok(match plan {
         Plan::Rolling(store, prefix) => {
             let target = table.target_size.unwrap_or(MIN_TARGET_SIZE);
             let ro = RollingOptions::new(prefix).level(table.level).target_file_size(target).writer(opts);
-            Sink::Rolling(Box::new(RollingWriter::new(store, ro)?))
+            let Some(m) = manifest else { return Ok(Sink::Rolling(Box::new(RollingWriter::new(store, ro)?))) };
+            let ro = ro.manifest(true).input_id(m.input_id);
+            if !m.resume {
+                return Ok(Sink::Rolling(Box::new(RollingWriter::new(store, ro)?)));
+            }
+            remove_leftovers_before_resume(m.output).await?;
+            Sink::Rolling(Box::new(RollingWriter::resume(store, ro).await?))
         }
         Plan::Object(store, path) => Sink::Object(Box::new(SstWriter::new(store, path, opts)?)),
         Plan::File(path) => Sink::File(Box::new(FileWriter::create(path, opts)?)),
@@ -485,6 +526,57 @@ impl Drop for TempFiles {
             let _ = std::fs::remove_dir_all(d);
         }
     }
+}
+
+/// What identifies the input of a rolling build in its manifest: the file, its size and modification time,
+/// and how it is parsed (a resume with another input or parsing is refused).
+fn input_id(args: &BuildArgs, format: Format) -> Result<String> {
+    let (len, mtime) = match std::fs::metadata(&args.input) {
+        Ok(m) => {
+            let t = m.modified().ok().and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok());
+            (m.len(), t.map_or(0, |d| d.as_nanos()))
+        }
+        Err(_) => (0, 0),
+    };
+    Ok(format!(
+        "{} size={len} mtime_ns={mtime} format={format:?} keys={:?} values={:?} sort={} skip_bad_lines={} \
+         max_key={} max_value={}",
+        args.input,
+        args.key_format,
+        args.value_format,
+        args.sort.sort,
+        args.skip_bad_lines,
+        args.max_key_size,
+        args.max_value_size
+    ))
+}
+
+/// Before resuming: aborts the incomplete multipart uploads under an S3 output prefix, or removes the staging
+/// and temporary files of a local output directory (the killed run's unfinished files, which listings do not
+/// show).
+async fn remove_leftovers_before_resume(output: &str) -> Result<()> {
+    if is_local(output) {
+        for (path, pid) in super::clean::local_leftovers(&target::local_path(output))? {
+            if pid.is_some_and(super::clean::alive) {
+                return Err(Error::Invalid(format!(
+                    "{}: a build (process {}) is still writing here; resume after it ended",
+                    path.display(),
+                    pid.unwrap_or(0)
+                )));
+            }
+            std::fs::remove_file(&path).map_err(|e| Error::Io { context: path.display().to_string(), source: e })?;
+        }
+        return Ok(());
+    }
+    #[cfg(feature = "aws")]
+    if output.starts_with("s3://") || output.starts_with("s3a://") {
+        let (s3, prefix) = crate::s3_uploads::S3Uploads::from_url(output)?;
+        let prefix = if prefix.is_empty() || prefix.ends_with('/') { prefix } else { format!("{prefix}/") };
+        for u in s3.list(&prefix).await? {
+            s3.abort(&u).await?;
+        }
+    }
+    Ok(())
 }
 
 /// What feeding the input gave.
@@ -566,7 +658,7 @@ async fn feed(
             }
         }
         if let Some(s) = sorter {
-            send_sorted(s, &rt, &tx);
+            send_sorted(s, &rt, &tx, &reuse);
         }
         parser.bad_lines().clone()
     });

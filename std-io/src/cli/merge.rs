@@ -49,9 +49,9 @@ pub(crate) async fn merge(args: MergeArgs, ui: Ui) -> Result<i32> {
         readers.push(super::target::open_reader(f, ui).await?);
     }
     let names: Vec<&str> = inputs.iter().map(String::as_str).collect();
-    let (plan, created) = plan(&names, output, args.force, &args.table, ui).await?;
+    let (plan, created) = plan(&names, output, (args.force, false), &args.table, ui).await?;
     let mut interrupts = Interrupts::new()?;
-    let mut sink = match open_sink(&args.table, plan, opts) {
+    let mut sink = match open_sink(&args.table, plan, opts, None).await {
         Ok(s) => s,
         Err(e) => {
             super::target::remove_dirs(&created);

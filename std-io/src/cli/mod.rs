@@ -1,7 +1,8 @@
 //! The `sstkit` command-line tool: build, scan, get, dump, props, stats and verify SST files, on local paths
-//! or object-store URLs.
+//! or object-store URLs, and clean up after killed builds.
 
 mod build;
+mod clean;
 mod input;
 mod merge;
 mod output;
@@ -113,6 +114,9 @@ enum Command {
     /// Check every block's checksum and decode every entry's value by its type; exit status 1 with the offset
     /// and block on corruption, 4 (printing UNSUPPORTED: <what>) for a valid table this build cannot read.
     Verify(FileArgs),
+    /// List (and with --apply remove) what killed builds left: incomplete S3 multipart uploads under a prefix,
+    /// or with --local-temp the temporary and staging files in a local directory. Dry run by default.
+    Clean(clean::CleanArgs),
 }
 
 /// How keys or values given on the command line or in input files are encoded.
@@ -233,6 +237,7 @@ where
             Command::Props(a) => read::props(&a.file, ui).await,
             Command::Stats(a) => read::stats(&a.file, ui).await,
             Command::Verify(a) => read::verify(&a.file, ui).await,
+            Command::Clean(a) => clean::clean(a, ui).await,
         }
     });
     // A parser thread may still sit in a read of standard input: do not wait for it.

@@ -67,11 +67,13 @@ impl SortArgs {
 }
 
 /// Merges the sorter's runs and sends the sorted ops to the writer in batches (on a blocking thread of the
-/// runtime `rt`). Stops when the writer stops listening.
+/// runtime `rt`), reusing the batches the writer hands back on `reuse` (so memory stays at the batches in
+/// flight). Stops when the writer stops listening.
 pub(crate) fn send_sorted(
     sorter: ExternalSort,
     rt: &tokio::runtime::Handle,
     tx: &tokio::sync::mpsc::Sender<Result<Batch>>,
+    reuse: &std::sync::mpsc::Receiver<Batch>,
 ) {
     rt.block_on(async {
         let ops = match sorter.finish().await {
@@ -92,8 +94,12 @@ pub(crate) fn send_sorted(
                     return;
                 }
             }
-            if batch.is_full() && tx.send(Ok(std::mem::take(&mut batch))).await.is_err() {
-                return;
+            if batch.is_full() {
+                let mut next = reuse.try_recv().unwrap_or_default();
+                next.clear();
+                if tx.send(Ok(std::mem::replace(&mut batch, next))).await.is_err() {
+                    return;
+                }
             }
         }
         let _ = tx.send(Ok(batch)).await;

@@ -11,6 +11,7 @@ use object_store::{ObjectStore, ObjectStoreExt};
 use super::Ui;
 use crate::error::{Error, Result};
 use crate::location::is_url;
+use crate::manifest::in_output_set;
 use crate::reader::{ReadOptions, SstReader};
 
 /// True if `target` names a local file (a path or a `file://` URL).
@@ -146,16 +147,30 @@ fn not_found(file: &str, what: &str) -> Error {
 }
 
 /// Opens a table for reading, with errors that say what is wrong: no such file, a directory, an empty file.
+/// A local file is kept open and read with positioned reads ([`SstReader::open_file`]).
 pub(crate) async fn open_reader(file: &str, ui: Ui) -> Result<SstReader> {
     check_url(file, true, ui)?;
+    let empty = || Error::Codec {
+        context: file.to_string(),
+        source: sstkit_core::Error::corrupt(
+            sstkit_core::error::Part::Footer,
+            0,
+            "the file is empty (0 bytes), too short to be an SST file",
+        ),
+    };
     if is_local(file) {
         let p = local_path(file);
-        match std::fs::metadata(&p) {
+        let size = match std::fs::metadata(&p) {
             Err(e) if e.kind() == ErrorKind::NotFound => return Err(not_found(file, "no such file")),
             Err(e) => return Err(Error::Io { context: file.to_string(), source: e }),
             Ok(m) if m.is_dir() => return Err(Error::Invalid(format!("{file}: is a directory, not an SST file"))),
-            Ok(_) => {}
+            Ok(m) => m.len(),
+        };
+        if size == 0 {
+            return Err(empty());
         }
+        // The size comes from the open file (the path could name another file by now).
+        return SstReader::open_file(&p, ReadOptions::default()).await;
     }
     let (store, path) = crate::location::resolve(file)?;
     let size = match store.head(&path).await {
@@ -164,14 +179,7 @@ pub(crate) async fn open_reader(file: &str, ui: Ui) -> Result<SstReader> {
         Err(e) => return Err(Error::Store { context: format!("{file}: HEAD"), source: e }),
     };
     if size == 0 {
-        return Err(Error::Codec {
-            context: file.to_string(),
-            source: sstkit_core::Error::corrupt(
-                sstkit_core::error::Part::Footer,
-                0,
-                "the file is empty (0 bytes), too short to be an SST file",
-            ),
-        });
+        return Err(empty());
     }
     SstReader::open(store, path, ReadOptions { file_size: Some(size), ..ReadOptions::default() }).await
 }
@@ -238,19 +246,6 @@ pub(crate) fn local_output(input: &str, output: &str, force: bool) -> Result<Pat
     Ok(target)
 }
 
-/// Whether `parts` (relative to the output prefix) name a file of a rolling output set: `<level>/<id>.sst`,
-/// or a staging file `<level>/<id>.sst#<n>` of an upload that did not finish.
-fn in_output_set(parts: &[&str]) -> bool {
-    let digits = |s: &str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit());
-    match parts {
-        [level, name] if digits(level) => {
-            let (file, staging) = name.split_once('#').map_or((*name, None), |(f, s)| (f, Some(s)));
-            file.strip_suffix(".sst").is_some_and(digits) && staging.is_none_or(digits)
-        }
-        _ => false,
-    }
-}
-
 /// Describes what is left of a rolling output set when nothing may be there.
 fn not_empty(output: &str, found: &[String], foreign: Option<&String>) -> Error {
     match foreign {
@@ -259,7 +254,8 @@ fn not_empty(output: &str, found: &[String], foreign: Option<&String>) -> Error 
              directory"
         )),
         None => Error::Invalid(format!(
-            "{output}: is not empty ({} files of an earlier build, e.g. {}); use --force to remove them first",
+            "{output}: is not empty ({} files of an earlier build, e.g. {}); use --force to remove them first (or \
+             --resume to continue a build that was killed)",
             found.len(),
             found.first().map_or("", String::as_str)
         )),
@@ -301,6 +297,8 @@ pub(crate) fn local_rolling_dir(output: &str, force: bool) -> Result<Vec<PathBuf
             if !any && !name.bytes().all(|b| b.is_ascii_digit()) {
                 foreign.get_or_insert(format!("{name}/"));
             }
+        } else if in_output_set(&[&name]) {
+            set.push(e.path());
         } else {
             foreign.get_or_insert(name);
         }
@@ -311,7 +309,7 @@ pub(crate) fn local_rolling_dir(output: &str, force: bool) -> Result<Vec<PathBuf
     }
     for f in &set {
         std::fs::remove_file(f).map_err(|e| Error::Io { context: format!("{}: removing", f.display()), source: e })?;
-        if let Some(level) = f.parent() {
+        if let Some(level) = f.parent().filter(|p| *p != dir) {
             let _ = std::fs::remove_dir(level);
         }
     }
@@ -371,19 +369,4 @@ pub(crate) async fn store_rolling_prefix(
         store.delete(&p).await.map_err(|e| Error::Store { context: format!("{p}: deleting"), source: e })?;
     }
     Ok(())
-}
-
-#[cfg(test)]
-mod tests {
-    use super::in_output_set;
-
-    #[test]
-    fn output_set_names() {
-        assert!(in_output_set(&["0", "000001.sst"]));
-        assert!(in_output_set(&["6", "000008.sst#1"]));
-        assert!(!in_output_set(&["6", "000008.sst#"]));
-        assert!(!in_output_set(&["x", "000001.sst"]));
-        assert!(!in_output_set(&["0", "notes.txt"]));
-        assert!(!in_output_set(&["000001.sst"]));
-    }
 }

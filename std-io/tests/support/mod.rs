@@ -539,6 +539,18 @@ impl MotoServer {
     pub fn endpoint(&self) -> String {
         format!("http://127.0.0.1:{}", self.port)
     }
+
+    /// The environment a `sstkit` process needs to reach this server as `s3://`.
+    pub fn cli_env(&self) -> Vec<(&'static str, String)> {
+        vec![
+            ("AWS_ENDPOINT", self.endpoint()),
+            ("AWS_ALLOW_HTTP", "true".to_string()),
+            ("AWS_ACCESS_KEY_ID", "testing".to_string()),
+            ("AWS_SECRET_ACCESS_KEY", "testing".to_string()),
+            ("AWS_REGION", "us-east-1".to_string()),
+            ("AWS_VIRTUAL_HOSTED_STYLE_REQUEST", "false".to_string()),
+        ]
+    }
 }
 
 impl Drop for MotoServer {
@@ -645,4 +657,24 @@ pub fn build_file<B: AsRef<[u8]>>(
         w.write(op)?;
     }
     w.close()
+}
+
+/// The table core's `TableBuilder` writes for `model` (sorted puts) with `opts`, in memory.
+pub fn build_table(
+    model: &std::collections::BTreeMap<Vec<u8>, Vec<u8>>,
+    opts: sstkit::core::table::Options,
+) -> Vec<u8> {
+    let mut b = sstkit::core::table::TableBuilder::new(Vec::new(), opts).expect("builder");
+    let mut out = Vec::new();
+    for (k, v) in model {
+        b.put(k, v).expect("put");
+        while let Some(c) = b.next_output().expect("output") {
+            out.extend_from_slice(c);
+        }
+    }
+    b.finish().expect("finish");
+    while let Some(c) = b.next_output().expect("output") {
+        out.extend_from_slice(c);
+    }
+    out
 }

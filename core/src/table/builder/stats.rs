@@ -67,6 +67,19 @@ pub struct TableHandles {
     pub metaindex: BlockHandle,
 }
 
+impl TableHandles {
+    /// Handles as a table's footer and metaindex record them (for describing a table written earlier).
+    pub fn new(
+        index: BlockHandle,
+        filter: Option<BlockHandle>,
+        range_del: Option<BlockHandle>,
+        properties: BlockHandle,
+        metaindex: BlockHandle,
+    ) -> Self {
+        TableHandles { index, filter, range_del, properties, metaindex }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
