@@ -6,7 +6,7 @@
 #   FUZZ_JOBS      targets run at once (default: the number of cores)
 #   FUZZ_TOOLCHAIN "stable" (default; no sanitizer, `-s none`) or "nightly" (AddressSanitizer)
 #
-# 12 targets × 60 s on 2 cores: about 6 minutes of fuzzing plus the build (longer since the `reader*` targets
+# 13 targets × 60 s on 2 cores: about 7 minutes of fuzzing plus the build (longer since the `reader*` targets
 # compile std-io and object_store). fuzz/seeds/reader is a link to fuzz/seeds/table.
 set -euo pipefail
 cd "$(dirname "$0")/../fuzz"

@@ -12,6 +12,10 @@ cp core/tests/data/filter/ribbon_10_1000.filter core/tests/data/filter/ribbon_7_
 # A small partitioned-index table with partitioned filters RocksDB 10.4.2 wrote (core/tests/data/partitioned/gen.py),
 # so the table and reader targets walk index and filter partitions.
 cp core/tests/data/partitioned/small_fv6_seed.sst fuzz/seeds/table/rocksdb10-partitioned-fv6
+# The same two partitioned tables (small ones only) for the partition_walk target.
+mkdir -p fuzz/seeds/partition_walk
+cp core/tests/data/partitioned/small_fv6_seed.sst fuzz/seeds/partition_walk/rocksdb10-partitioned-fv6-small
+cp core/tests/data/partitioned/fv6_lz4.sst fuzz/seeds/partition_walk/rocksdb10-partitioned-fv6-lz4
 # BZip2 blocks RocksDB 7.8.3 wrote (core/tests/data/compress/make_fixtures.py) for the decompress target: codec
 # byte 3, settings byte 0xC0 | format_version (1 MiB cap), body.
 for fv in 5 1; do

@@ -163,6 +163,12 @@ pub enum Error {
         /// The value that named it (a type byte, a version).
         value: u64,
     },
+    /// A valid table whose keys are ordered by a comparator this crate does not read (only the bytewise
+    /// comparators are: see [`crate::comparator`]).
+    UnsupportedComparator {
+        /// The comparator's name, as the table's properties give it.
+        name: KeyExcerpt,
+    },
     /// The table builder holds a finished block that was not taken yet: call `next_output` first.
     OutputPending,
     /// The caller asked for something impossible (an option out of range, a call in the wrong state).
@@ -178,7 +184,7 @@ pub enum Error {
 pub enum ErrorKind {
     /// The bytes are damaged: [`Error::Corruption`] or [`Error::ChecksumMismatch`].
     Corruption,
-    /// Valid format, feature not handled: [`Error::Unsupported`].
+    /// Valid format, feature not handled: [`Error::Unsupported`], [`Error::UnsupportedComparator`].
     Unsupported,
     /// The caller's input or call order: [`Error::OutOfOrder`], [`Error::InvalidArgument`],
     /// [`Error::OutputPending`].
@@ -195,7 +201,7 @@ impl Error {
     pub const fn kind(&self) -> ErrorKind {
         match self {
             Error::Corruption { .. } | Error::ChecksumMismatch { .. } => ErrorKind::Corruption,
-            Error::Unsupported { .. } => ErrorKind::Unsupported,
+            Error::Unsupported { .. } | Error::UnsupportedComparator { .. } => ErrorKind::Unsupported,
             Error::BufferTooSmall { .. } => ErrorKind::BufferTooSmall,
             Error::OutOfOrder { .. } | Error::OutputPending | Error::InvalidArgument { .. } => {
                 ErrorKind::InvalidArgument
@@ -205,7 +211,7 @@ impl Error {
 
     /// True for [`Error::Unsupported`]: a valid file using a feature this build does not handle.
     pub const fn is_unsupported(&self) -> bool {
-        matches!(self, Error::Unsupported { .. })
+        matches!(self, Error::Unsupported { .. } | Error::UnsupportedComparator { .. })
     }
 
     /// True for damaged bytes ([`Error::Corruption`], [`Error::ChecksumMismatch`]).
@@ -248,6 +254,11 @@ impl fmt::Display for Error {
             }
             Error::BufferTooSmall { needed } => write!(f, "buffer too small: {needed} bytes needed"),
             Error::Unsupported { part, what, value } => write!(f, "unsupported {what} {value} in {part}"),
+            Error::UnsupportedComparator { name } => write!(
+                f,
+                "unsupported comparator {name}: only leveldb.BytewiseComparator and \
+                 leveldb.BytewiseComparator.u64ts tables are read"
+            ),
             Error::InvalidArgument { reason } => write!(f, "invalid argument: {reason}"),
             Error::OutputPending => f.write_str("a finished block is waiting: take it with next_output() first"),
         }

@@ -36,6 +36,22 @@ pub enum ValueType {
 }
 
 impl ValueType {
+    /// The type's name as the CLI and the inspector show it (`put`, `delete`, `merge`, `single_delete`,
+    /// `range_delete`, `blob_index`, `delete_with_timestamp`, `wide_column_entity`, `value_preferred_seqno`).
+    pub fn name(self) -> &'static str {
+        match self {
+            ValueType::Value => "put",
+            ValueType::Deletion => "delete",
+            ValueType::Merge => "merge",
+            ValueType::SingleDeletion => "single_delete",
+            ValueType::RangeDeletion => "range_delete",
+            ValueType::BlobIndex => "blob_index",
+            ValueType::DeletionWithTimestamp => "delete_with_timestamp",
+            ValueType::WideColumnEntity => "wide_column_entity",
+            ValueType::ValuePreferredSeqno => "value_preferred_seqno",
+        }
+    }
+
     /// Parses a type byte.
     pub fn from_u8(v: u8) -> Option<Self> {
         Some(match v {
@@ -137,6 +153,17 @@ pub fn split_internal_key(encoded: &[u8]) -> Result<(&[u8], u64)> {
     };
     let trailer = read_fixed64(encoded, ulen).unwrap_or(0);
     Ok((&encoded[..ulen], trailer))
+}
+
+/// Bytes of the user-defined timestamp at the end of a user key (comparator `leveldb.BytewiseComparator.u64ts`).
+pub const TIMESTAMP_LEN: usize = 8;
+
+/// Splits a user key that carries a user-defined timestamp into the key and the timestamp (a little-endian u64
+/// in its last 8 bytes); `None` if it is shorter than 8 bytes.
+#[inline]
+pub fn split_timestamp(user_key: &[u8]) -> Option<(&[u8], u64)> {
+    let at = user_key.len().checked_sub(TIMESTAMP_LEN)?;
+    Some((&user_key[..at], read_fixed64(user_key, at)?))
 }
 
 /// `a.cmp(b)` for byte strings, 8 bytes at a time: keys are short, and a call to `memcmp` costs more than the

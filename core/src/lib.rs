@@ -13,6 +13,7 @@ extern crate std;
 
 pub mod block;
 pub mod checksum;
+pub mod comparator;
 pub mod compress;
 pub mod error;
 pub mod filter;

@@ -44,6 +44,7 @@ pub mod names {
     pub const PREFIX_FILTERING: &str = "rocksdb.block.based.table.prefix.filtering";
     pub const EXTERNAL_SST_VERSION: &str = "rocksdb.external_sst_file.version";
     pub const GLOBAL_SEQNO: &str = "rocksdb.external_sst_file.global_seqno";
+    pub const USER_DEFINED_TIMESTAMPS_PERSISTED: &str = "rocksdb.user.defined.timestamps.persisted";
 }
 
 /// A parsed properties block. Numbers absent from the block read as `None`; strings are borrowed.
@@ -98,6 +99,9 @@ pub struct Properties<'a> {
     pub global_seqno_value_offset: Option<usize>,
     /// Comparator name.
     pub comparator: Option<&'a [u8]>,
+    /// `rocksdb.user.defined.timestamps.persisted` (RocksDB ≥ 8.4, written only when 0: the user keys of a
+    /// table whose comparator carries timestamps were written without them).
+    pub user_defined_timestamps_persisted: Option<u64>,
     /// Compression name.
     pub compression: Option<&'a [u8]>,
     /// Filter policy name.
@@ -188,6 +192,7 @@ impl<'a> Properties<'a> {
                 self.global_seqno_value_offset = Some(at);
             }
             COMPARATOR => self.comparator = Some(v),
+            USER_DEFINED_TIMESTAMPS_PERSISTED => self.user_defined_timestamps_persisted = num(v)?,
             COMPRESSION => self.compression = Some(v),
             FILTER_POLICY => self.filter_policy = Some(v),
             COLUMN_FAMILY_NAME => self.column_family_name = Some(v),

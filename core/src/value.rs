@@ -62,31 +62,61 @@ pub fn split_preferred_seqno(stored: &[u8]) -> Result<(&[u8], u64)> {
     Ok((&stored[..at], seqno))
 }
 
-/// A wide-column entity (format version 1), checked when parsed: its columns come out of [`Entity::columns`].
+/// A wide-column entity, checked when parsed: its columns come out of [`Entity::columns`].
 ///
-/// Layout: varint32 version (1), varint32 number of columns, then per column its name (varint32 length and
-/// bytes) and its value size (varint32); then the values, one after another, in column order. Names are in
-/// strictly ascending byte order; the default column is the one named `""`.
+/// Format version 1: varint32 version, varint32 number of columns N, then per column its name (varint32
+/// length and bytes) and its value size (varint32); then the values, one after another, in column order.
+///
+/// Format version 2 (RocksDB 11, columns whose value lives in a blob file): varint32 version, varint32 N, N
+/// column type bytes (0 inline, 1 blob index), varint32 byte length of the name sizes, varint32 byte length of
+/// the names, N varint32 name sizes, N varint32 value sizes, the names back to back, the values back to back.
+/// The value of a blob column is a serialized blob index ([`BlobRef`]).
+///
+/// In both, names are in strictly ascending byte order and the default column is the one named `""`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Entity<'v> {
-    /// The name/size index (after version and count).
-    index: &'v [u8],
-    /// The values, back to back.
-    values: &'v [u8],
     count: u32,
+    layout: Layout<'v>,
 }
 
-/// The entity format versions RocksDB writes: 1 (plain columns); 2 adds columns whose values live in blob
-/// files, which this build does not decode.
-pub const ENTITY_FORMAT_VERSION: u32 = 1;
+/// Where an entity's sections are (each checked by [`Entity::parse`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Layout<'v> {
+    /// Version 1: the name/size rows, the values.
+    V1 { index: &'v [u8], values: &'v [u8] },
+    /// Version 2: type bytes, name sizes, value sizes, names, values.
+    V2 { types: &'v [u8], name_sizes: &'v [u8], value_sizes: &'v [u8], names: &'v [u8], values: &'v [u8] },
+}
+
+/// The newest entity format version this crate reads (see [`Entity`]).
+pub const ENTITY_FORMAT_VERSION: u32 = 2;
+
+/// Column type byte of format version 2: the value is inline.
+const COLUMN_INLINE: u8 = 0;
+/// Column type byte of format version 2: the value is a blob index.
+const COLUMN_BLOB: u8 = 1;
 
 /// One column of an [`Entity`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Column<'v> {
     /// Its name (`""` for the default column).
     pub name: &'v [u8],
-    /// Its value.
+    /// Its value; for a column whose value lives in a blob file (`in_blob`), the serialized blob index.
     pub value: &'v [u8],
+    /// The value lives in a blob file: `value` is a blob index (decode it with [`Column::blob`]).
+    pub in_blob: bool,
+}
+
+impl<'v> Column<'v> {
+    /// An inline column.
+    pub const fn inline(name: &'v [u8], value: &'v [u8]) -> Self {
+        Column { name, value, in_blob: false }
+    }
+
+    /// Where the value lives, for a column whose value is in a blob file (`None` for an inline column).
+    pub fn blob(&self) -> Option<Result<BlobRef<'v>>> {
+        self.in_blob.then(|| BlobRef::parse(self.value))
+    }
 }
 
 fn varint32_at(buf: &[u8], at: usize) -> Result<(u32, usize)> {
@@ -95,14 +125,20 @@ fn varint32_at(buf: &[u8], at: usize) -> Result<(u32, usize)> {
     Ok((v, at + n))
 }
 
+/// `len` bytes of `buf` from `at`, or corruption naming `what`.
+fn section<'v>(buf: &'v [u8], at: usize, len: usize, what: &'static str) -> Result<&'v [u8]> {
+    at.checked_add(len).and_then(|end| buf.get(at..end)).ok_or_else(|| corrupt(at, what))
+}
+
 impl<'v> Entity<'v> {
-    /// Parses and checks an entity: version, column count, every name and size, the order of the names, and
-    /// that the values fill the rest exactly. Format version 2 is [`Error::Unsupported`].
+    /// Parses and checks an entity: version, column count, every name and size (and, in version 2, every
+    /// column type and section length), the order of the names, and that the values fill the rest exactly.
+    /// A version above [`ENTITY_FORMAT_VERSION`] is [`Error::Unsupported`].
     pub fn parse(stored: &'v [u8]) -> Result<Self> {
-        let (version, mut at) = varint32_at(stored, 0)?;
-        match version {
+        let (version, at) = varint32_at(stored, 0)?;
+        let (count, at) = match version {
             0 => return Err(corrupt(0, "entity format version 0")),
-            1 => {}
+            1 | 2 => varint32_at(stored, at)?,
             v => {
                 return Err(Error::Unsupported {
                     part: Part::DataBlock,
@@ -110,29 +146,58 @@ impl<'v> Entity<'v> {
                     value: v.into(),
                 })
             }
+        };
+        let e = if version == 1 { Self::parse_v1(stored, at, count)? } else { Self::parse_v2(stored, at, count)? };
+        // Walk the columns once for the name order (the lengths were checked above).
+        let mut prev: Option<&[u8]> = None;
+        for c in e.columns() {
+            if prev.is_some_and(|p| p >= c.name) {
+                return Err(corrupt(0, "entity column names out of order"));
+            }
+            prev = Some(c.name);
         }
-        let (count, after) = varint32_at(stored, at)?;
-        at = after;
+        Ok(e)
+    }
+
+    fn parse_v1(stored: &'v [u8], mut at: usize, count: u32) -> Result<Self> {
         let index_start = at;
         let mut total: usize = 0;
-        let mut prev: Option<&[u8]> = None;
         for _ in 0..count {
-            let (name, size, next) = index_row(stored, at)?;
-            if prev.is_some_and(|p| p >= name) {
-                return Err(corrupt(at, "entity column names out of order"));
-            }
-            prev = Some(name);
+            let (_, size, next) = index_row(stored, at)?;
             total = total.checked_add(size).ok_or_else(|| corrupt(at, "entity value sizes overflow"))?;
             at = next;
         }
-        let values = &stored[at..];
-        if values.len() < total {
-            return Err(corrupt(at, "entity values shorter than their sizes"));
+        let values = values_section(stored, at, total)?;
+        Ok(Entity { count, layout: Layout::V1 { index: &stored[index_start..at], values } })
+    }
+
+    fn parse_v2(stored: &'v [u8], at: usize, count: u32) -> Result<Self> {
+        let types = section(stored, at, count as usize, "entity column types truncated")?;
+        if let Some(i) = types.iter().position(|&t| t != COLUMN_INLINE && t != COLUMN_BLOB) {
+            return Err(Error::Unsupported {
+                part: Part::DataBlock,
+                what: "wide-column entity column type",
+                value: types[i].into(),
+            });
         }
-        if values.len() > total {
-            return Err(corrupt(at + total, "bytes after the last entity column value"));
+        let (name_sizes_len, at) = varint32_at(stored, at + types.len())?;
+        let (names_len, at) = varint32_at(stored, at)?;
+        let name_sizes = section(stored, at, name_sizes_len as usize, "entity name sizes truncated")?;
+        let at = at + name_sizes.len();
+        let names_total = sum_varints(name_sizes, count, at)?;
+        if names_total != names_len as usize {
+            return Err(corrupt(at, "entity name sizes do not add up to the names section"));
         }
-        Ok(Entity { index: &stored[index_start..at], values, count })
+        // The value sizes run until count varints were read; their byte length is not stored.
+        let mut end = at;
+        for _ in 0..count {
+            end = varint32_at(stored, end)?.1;
+        }
+        let value_sizes = &stored[at..end];
+        let values_total = sum_varints(value_sizes, count, at)?;
+        let names = section(stored, end, names_total, "entity names truncated")?;
+        let values = values_section(stored, end + names.len(), values_total)?;
+        Ok(Entity { count, layout: Layout::V2 { types, name_sizes, value_sizes, names, values } })
     }
 
     /// Number of columns.
@@ -145,17 +210,56 @@ impl<'v> Entity<'v> {
         self.count == 0
     }
 
-    /// The columns in stored (ascending name) order.
-    pub fn columns(&self) -> Columns<'v> {
-        Columns { index: self.index, values: self.values, left: self.count }
+    /// The format version (1 or 2).
+    pub fn version(&self) -> u32 {
+        match self.layout {
+            Layout::V1 { .. } => 1,
+            Layout::V2 { .. } => 2,
+        }
     }
 
-    /// The default column's value (the column named `""`), if the entity has one: what RocksDB's `Get`
-    /// returns for an entity.
-    pub fn default_value(&self) -> Option<&'v [u8]> {
-        // Names are sorted, so "" can only be first.
-        self.columns().next().filter(|c| c.name.is_empty()).map(|c| c.value)
+    /// The columns in stored (ascending name) order.
+    pub fn columns(&self) -> Columns<'v> {
+        Columns { layout: self.layout, left: self.count }
     }
+
+    /// The default column (the column named `""`), if the entity has one.
+    pub fn default_column(&self) -> Option<Column<'v>> {
+        // Names are sorted, so "" can only be first.
+        self.columns().next().filter(|c| c.name.is_empty())
+    }
+
+    /// The default column's value, if the entity has one: what RocksDB's `Get` returns for an entity (for a
+    /// default column in a blob file, its blob index: see [`default_column`](Self::default_column)).
+    pub fn default_value(&self) -> Option<&'v [u8]> {
+        self.default_column().map(|c| c.value)
+    }
+}
+
+/// The `total` bytes of values at `at`, which must be the rest of `stored`.
+fn values_section(stored: &[u8], at: usize, total: usize) -> Result<&[u8]> {
+    let values = stored.get(at..).unwrap_or(&[]);
+    if values.len() < total {
+        return Err(corrupt(at, "entity values shorter than their sizes"));
+    }
+    if values.len() > total {
+        return Err(corrupt(at + total, "bytes after the last entity column value"));
+    }
+    Ok(values)
+}
+
+/// The sum of `count` varint32s that fill `buf` exactly (`at`: where `buf` starts, for errors).
+fn sum_varints(buf: &[u8], count: u32, at: usize) -> Result<usize> {
+    let (mut pos, mut total) = (0usize, 0usize);
+    for _ in 0..count {
+        let (v, next) = varint32_at(buf, pos).map_err(|_| corrupt(at + pos, "entity size section truncated"))?;
+        total = total.checked_add(v as usize).ok_or_else(|| corrupt(at + pos, "entity sizes overflow"))?;
+        pos = next;
+    }
+    if pos != buf.len() {
+        return Err(corrupt(at + pos, "entity size section longer than its sizes"));
+    }
+    Ok(total)
 }
 
 /// Reads one index row at `at`: (name, value size, offset after).
@@ -170,9 +274,22 @@ fn index_row(buf: &[u8], at: usize) -> Result<(&[u8], usize, usize)> {
 /// The columns of an [`Entity`], in order. The entity was checked when parsed, so this yields plain columns.
 #[derive(Debug, Clone)]
 pub struct Columns<'v> {
-    index: &'v [u8],
-    values: &'v [u8],
+    layout: Layout<'v>,
     left: u32,
+}
+
+/// Splits the first varint32 off `buf`.
+fn take_varint(buf: &mut &[u8]) -> Option<usize> {
+    let (v, n) = decode_varint32(buf).ok()?;
+    *buf = buf.get(n..)?;
+    Some(v as usize)
+}
+
+/// Splits the first `n` bytes off `buf`.
+fn take<'v>(buf: &mut &'v [u8], n: usize) -> Option<&'v [u8]> {
+    let (head, rest) = (buf.get(..n)?, buf.get(n..)?);
+    *buf = rest;
+    Some(head)
 }
 
 impl<'v> Iterator for Columns<'v> {
@@ -183,12 +300,20 @@ impl<'v> Iterator for Columns<'v> {
             return None;
         }
         // Checked by Entity::parse; a failure here would end the iteration, never panic.
-        let (name, size, next) = index_row(self.index, 0).ok()?;
-        let value = self.values.get(..size)?;
-        self.index = self.index.get(next..)?;
-        self.values = self.values.get(size..)?;
+        let col = match &mut self.layout {
+            Layout::V1 { index, values } => {
+                let (name, size, next) = index_row(index, 0).ok()?;
+                *index = index.get(next..)?;
+                Column::inline(name, take(values, size)?)
+            }
+            Layout::V2 { types, name_sizes, value_sizes, names, values } => {
+                let in_blob = take(types, 1)? == [COLUMN_BLOB];
+                let name = take(names, take_varint(name_sizes)?)?;
+                Column { name, value: take(values, take_varint(value_sizes)?)?, in_blob }
+            }
+        };
         self.left -= 1;
-        Some(Column { name, value })
+        Some(col)
     }
 
     fn size_hint(&self) -> (usize, Option<usize>) {
@@ -292,11 +417,11 @@ mod tests {
         assert_eq!(empty.default_value(), None);
         let no_default = Entity::parse(b"\x01\x01\x01a\x01z").unwrap();
         assert_eq!(no_default.default_value(), None);
-        assert_eq!(no_default.columns().next(), Some(Column { name: b"a", value: b"z" }));
+        assert_eq!(no_default.columns().next(), Some(Column::inline(b"a", b"z")));
     }
 
     #[test]
-    fn malformed_entities_are_corrupt_and_format_2_unsupported() {
+    fn malformed_entities_are_corrupt_and_format_3_unsupported() {
         for (bytes, why) in [
             (&b""[..], "empty"),
             (b"\x00\x00", "version 0"),
@@ -314,9 +439,41 @@ mod tests {
             let e = Entity::parse(bytes).unwrap_err();
             assert!(e.is_corruption(), "{why}: {e}");
         }
-        let e = Entity::parse(b"\x02\x01\x01a\x01x").unwrap_err();
+        let e = Entity::parse(b"\x03\x01\x01a\x01x").unwrap_err();
         assert!(e.is_unsupported());
-        assert_eq!(e.to_string(), "unsupported wide-column entity format 2 in data block");
+        assert_eq!(e.to_string(), "unsupported wide-column entity format 3 in data block");
+    }
+
+    /// Format 2: `""` inline, `big` in a blob file (file 7 @128+5), `z` inline.
+    const E2: &[u8] = b"\x02\x03\x00\x01\x00\x03\x04\x00\x03\x01\x03\x06\x01bigzdef\x01\x07\x80\x01\x05\x00!";
+
+    #[test]
+    fn an_entity_v2_labels_its_blob_columns() {
+        let e = Entity::parse(E2).unwrap();
+        assert_eq!((e.version(), e.len()), (2, 3));
+        let cols: Vec<_> = e.columns().collect();
+        assert_eq!(cols[0], Column::inline(b"", b"def"));
+        assert_eq!(cols[1].name, b"big");
+        assert!(cols[1].in_blob);
+        assert_eq!(
+            cols[1].blob().unwrap().unwrap(),
+            BlobRef::Blob { expiration: None, file_number: 7, offset: 128, size: 5, compression: 0 }
+        );
+        assert_eq!(cols[2], Column::inline(b"z", b"!"));
+        assert!(cols[2].blob().is_none());
+        assert_eq!(e.default_value(), Some(&b"def"[..]));
+        for cut in 0..E2.len() {
+            assert!(Entity::parse(&E2[..cut]).unwrap_err().is_corruption(), "cut at {cut}");
+        }
+        let mut bad = E2.to_vec();
+        bad[3] = 9; // a column type RocksDB reserves
+        assert!(Entity::parse(&bad).unwrap_err().is_unsupported());
+        let mut bad = E2.to_vec();
+        bad[6] = 5; // names section length disagrees with the name sizes
+        assert!(Entity::parse(&bad).unwrap_err().is_corruption());
+        let mut bad = E2.to_vec();
+        bad[16] = b'a'; // names "", "big", "a"
+        assert!(Entity::parse(&bad).unwrap_err().is_corruption());
     }
 
     #[test]

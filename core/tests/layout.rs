@@ -6,7 +6,8 @@ use std::ops::Bound;
 use sstkit_core::handle::BlockHandle;
 use sstkit_core::key::ValueType;
 use sstkit_core::table::{
-    newest_of, BlockBytes, BlockExtent, Entry, MetaLayout, Options, ReadOptions, Table, TableBuilder, TableLayout,
+    newest_of, newest_of_covering, BlockBytes, BlockExtent, Covering, Entry, MetaLayout, Options, ReadOptions, Table,
+    TableBuilder, TableLayout,
 };
 use sstkit_core::TableWriter;
 use sstkit_core::{CompressionType, Part};
@@ -131,7 +132,7 @@ fn the_point_lookup_decision_matches_table_get() {
 
 #[test]
 fn a_newer_tombstone_wins_an_equal_or_older_one_does_not() {
-    let put = Entry { user_key: b"k", seqno: 7, kind: ValueType::Value, value: b"v" };
+    let put = Entry { user_key: b"k", timestamp: None, seqno: 7, kind: ValueType::Value, value: b"v" };
     assert_eq!(newest_of(b"k", Some(put), None), Some(put));
     assert_eq!(newest_of(b"k", Some(put), Some(7)), Some(put));
     assert_eq!(newest_of(b"k", Some(put), Some(6)), Some(put));
@@ -140,6 +141,21 @@ fn a_newer_tombstone_wins_an_equal_or_older_one_does_not() {
     let only = newest_of(b"k", None, Some(3)).unwrap();
     assert_eq!((only.user_key, only.seqno, only.kind), (&b"k"[..], 3, ValueType::RangeDeletion));
     assert_eq!(newest_of(b"k", None, None), None);
+}
+
+#[test]
+fn with_timestamps_a_tombstone_deletes_only_versions_at_or_below_its_timestamp() {
+    let put = Entry { user_key: b"k", timestamp: Some(20), seqno: 7, kind: ValueType::Value, value: b"v" };
+    let at = |seqno, ts| Some(Covering { seqno, timestamp: Some(ts) });
+    // Newer by seqno but older by timestamp: the version stays.
+    assert_eq!(newest_of_covering(b"k", Some(put), at(9, 15)), Some(put));
+    // Newer by seqno, at or above the version's timestamp: deleted, the tombstone's timestamp reported.
+    for ts in [20, 25] {
+        let del = newest_of_covering(b"k", Some(put), at(9, ts)).unwrap();
+        assert_eq!((del.kind, del.seqno, del.timestamp), (ValueType::RangeDeletion, 9, Some(ts)));
+    }
+    // Older by seqno: the version stays whatever the timestamp.
+    assert_eq!(newest_of_covering(b"k", Some(put), at(6, 30)), Some(put));
 }
 
 #[test]

@@ -1,5 +1,6 @@
-//! A type byte, then raw bytes as an entry's stored value → `Payload::decode` (wide-column entities, values
-//! with a preferred seqno, blob references, ...). Nothing may panic; what decodes must account for its bytes.
+//! A type byte, then raw bytes as an entry's stored value → `Payload::decode` (wide-column entities of format 1
+//! and 2, values with a preferred seqno, blob references, ...). Nothing may panic; what decodes must account for
+//! its bytes.
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
@@ -20,13 +21,38 @@ fn check_entity(e: &Entity<'_>, bytes: &[u8]) {
     assert_eq!(cols.len(), e.len(), "every column comes out");
     assert!(cols.windows(2).all(|w| w[0].name < w[1].name), "names strictly ascend");
     assert_eq!(e.default_value(), cols.first().filter(|c| c.name.is_empty()).map(|c| c.value));
-    // A parsed entity accounts for every byte: version 1 re-encoded from its columns is the input.
-    let mut again = vec![1u8];
-    varint(&mut again, cols.len() as u32);
+    if e.version() == 1 {
+        assert!(cols.iter().all(|c| !c.in_blob), "format 1 has no blob columns");
+    }
     for c in &cols {
-        varint(&mut again, c.name.len() as u32);
-        again.extend_from_slice(c.name);
-        varint(&mut again, c.value.len() as u32);
+        // A blob column's index decodes or fails cleanly.
+        if let Some(Err(err)) = c.blob() {
+            assert!(err.is_corruption() || err.is_unsupported(), "{err:?}");
+        }
+    }
+    // A parsed entity accounts for every byte: re-encoded from its columns in its version, it is the input.
+    let mut again = vec![e.version() as u8];
+    varint(&mut again, cols.len() as u32);
+    if e.version() == 1 {
+        for c in &cols {
+            varint(&mut again, c.name.len() as u32);
+            again.extend_from_slice(c.name);
+            varint(&mut again, c.value.len() as u32);
+        }
+    } else {
+        let (mut name_sizes, mut value_sizes) = (Vec::new(), Vec::new());
+        for c in &cols {
+            again.push(u8::from(c.in_blob));
+            varint(&mut name_sizes, c.name.len() as u32);
+            varint(&mut value_sizes, c.value.len() as u32);
+        }
+        varint(&mut again, name_sizes.len() as u32);
+        varint(&mut again, cols.iter().map(|c| c.name.len()).sum::<usize>() as u32);
+        again.extend_from_slice(&name_sizes);
+        again.extend_from_slice(&value_sizes);
+        for c in &cols {
+            again.extend_from_slice(c.name);
+        }
     }
     for c in &cols {
         again.extend_from_slice(c.value);

@@ -158,6 +158,17 @@ pub fn exercise_table(t: &Table<'_>, probes: &[&[u8]]) {
             let _ = c.entry();
         }
     }
+    // The block map, and each block verified by its kind's rule.
+    let mut blocks = 0;
+    let _ = t.layout().for_each_table_block(|b| {
+        let _ = t.layout().verify_table_block(t.file(), 0, &b);
+        blocks += 1;
+        if blocks < MAX_STEPS {
+            Ok(())
+        } else {
+            Err(sstkit_core::Error::InvalidArgument { reason: "enough blocks" })
+        }
+    });
     let mut n = 0;
     let _ = t.for_each_in_range(probes.first().copied(), None, Vec::new(), |_| {
         n += 1;

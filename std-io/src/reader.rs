@@ -133,14 +133,30 @@ impl ReadCounters {
 /// [`Entry`](sstkit_core::table::Entry), what both [`SstReader::get`] and [`SstReader::scan`] return.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct OwnedEntry {
-    /// The user key.
+    /// The user key (without its timestamp, in a table with user-defined timestamps).
     pub user_key: Bytes,
+    /// Its user-defined timestamp, in a table whose comparator carries them (`None` elsewhere).
+    pub timestamp: Option<u64>,
     /// Its seqno (the table's global seqno for external files; the tombstone's for range deletions).
     pub seqno: u64,
     /// Its type: Value, Merge, Deletion, ... or RangeDeletion when `get` finds a range tombstone covering the key.
     pub kind: ValueType,
     /// Its value (empty for deletions).
     pub value: Bytes,
+}
+
+/// A range tombstone read from a table, owning its keys: the owned counterpart of core's
+/// [`RangeTombstone`](sstkit_core::table::RangeTombstone).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OwnedTombstone {
+    /// First deleted user key (without its timestamp).
+    pub start: Bytes,
+    /// First user key not deleted (without its timestamp).
+    pub end: Bytes,
+    /// Its seqno.
+    pub seqno: u64,
+    /// Its user-defined timestamp, in a table whose comparator carries them.
+    pub timestamp: Option<u64>,
 }
 
 impl OwnedEntry {
@@ -152,7 +168,8 @@ impl OwnedEntry {
             Some(b) => b.slice_ref(e.value),
             None => Bytes::copy_from_slice(e.value),
         };
-        OwnedEntry { user_key: Bytes::copy_from_slice(e.user_key), seqno: e.seqno, kind: e.kind, value }
+        let user_key = Bytes::copy_from_slice(e.user_key);
+        OwnedEntry { user_key, timestamp: e.timestamp, seqno: e.seqno, kind: e.kind, value }
     }
 
     /// True for point and range deletions.
@@ -271,17 +288,8 @@ impl SstReader {
             }
         }
         let mut index_buf = Vec::new();
-        let layout = loop {
-            match MetaLayout::parse(&region, base, size, &core_opts, &mut index_buf) {
-                Ok(l) => break l,
-                Err(CoreError::BufferTooSmall { needed })
-                    if needed > index_buf.len() && needed <= opts.max_block_len =>
-                {
-                    index_buf.resize(needed, 0);
-                }
-                Err(e) => return Err(Error::Codec { context: format!("{location}: open"), source: e }),
-            }
-        };
+        let layout = MetaLayout::parse_growing(&region, base, size, &core_opts, &mut index_buf)
+            .map_err(|e| Error::Codec { context: format!("{location}: open"), source: e })?;
         let cache = opts.cache.clone().unwrap_or_else(|| BlockCache::new(64 << 20));
         let verified = VerifiedBlocks::new(opts.verify_checksums);
         tracing::debug!(size, meta_bytes = region.len(), "opened");
@@ -333,12 +341,22 @@ impl SstReader {
 
     /// The range tombstones.
     pub fn range_tombstones(&self) -> Result<Vec<(Bytes, Bytes, u64)>> {
+        Ok(self.range_tombstones_at(u64::MAX)?.into_iter().map(|t| (t.start, t.end, t.seqno)).collect())
+    }
+
+    /// The range tombstones a reader at `read_ts` sees, with their user-defined timestamps (keys without
+    /// them). In a table without timestamps: all of them, timestamp `None`.
+    pub fn range_tombstones_at(&self, read_ts: u64) -> Result<Vec<OwnedTombstone>> {
         let region = &self.inner.region;
-        self.table()?
-            .range_tombstones()
-            .map(|t| t.map(|t| (region.slice_ref(t.start), region.slice_ref(t.end), t.seqno)))
-            .collect::<std::result::Result<_, _>>()
-            .context(self.context("range deletions"))
+        let mut out = Vec::new();
+        for t in self.table()?.range_tombstones() {
+            let t = t.context(self.context("range deletions"))?;
+            if t.visible_at(read_ts) {
+                let (start, end) = (region.slice_ref(t.start), region.slice_ref(t.end));
+                out.push(OwnedTombstone { start, end, seqno: t.seqno, timestamp: t.timestamp });
+            }
+        }
+        Ok(out)
     }
 
     /// The newest entry for `user_key`, honouring range tombstones: the filter first, then at most one GET
@@ -347,6 +365,13 @@ impl SstReader {
     /// No lock is held across an await: the block cache and the verified-block set are locked only to look up
     /// or insert, the counters are atomics and a local file is read with positioned reads.
     pub async fn get(&self, user_key: &[u8]) -> Result<Option<OwnedEntry>> {
+        self.get_at(user_key, u64::MAX).await
+    }
+
+    /// [`get`](Self::get) at read timestamp `read_ts`: in a table with user-defined timestamps, the newest
+    /// version of `user_key` (given without its timestamp) whose timestamp is ≤ `read_ts`, with only the range
+    /// tombstones whose timestamp is ≤ `read_ts`; in other tables the same as `get`.
+    pub async fn get_at(&self, user_key: &[u8], read_ts: u64) -> Result<Option<OwnedEntry>> {
         let span = tracing::debug_span!("sst_get", path = %self.inner.location);
         async {
             let table = self.table()?;
@@ -357,15 +382,17 @@ impl SstReader {
             let data = if !self.filter_partition_may_match(&table, filter_part, user_key).await? {
                 None
             } else if table.index_info().partitioned {
-                match lookup.partition_for(user_key).context(self.context("get"))? {
+                match lookup.partition_for_at(user_key, read_ts).context(self.context("get"))? {
                     Some(p) => {
                         let part = self.fetch_partition(&table, p).await?;
-                        lookup.point_block_in_partition(&part, p.handle, user_key).context(self.context("get"))?
+                        lookup
+                            .point_block_in_partition_at(&part, p.handle, user_key, read_ts)
+                            .context(self.context("get"))?
                     }
                     None => None,
                 }
             } else {
-                lookup.point_block(user_key).context(self.context("get"))?
+                lookup.point_block_at(user_key, read_ts).context(self.context("get"))?
             };
             let block = match data {
                 Some(extent) => Some((self.fetch_block(&table, extent).await?, extent.handle)),
@@ -373,7 +400,7 @@ impl SstReader {
             };
             let mut key = DefaultKeyBuf::new();
             let hit = table
-                .get_in_block(block.as_ref().map(|(b, h)| (&b[..], *h)), user_key, &mut key)
+                .get_in_block_at(block.as_ref().map(|(b, h)| (&b[..], *h)), user_key, &mut key, read_ts)
                 .context(self.context("get"))?;
             Ok(hit.map(|h| OwnedEntry::new(h, block.as_ref().map(|(b, _)| b))))
         }
@@ -400,9 +427,9 @@ impl SstReader {
                     .point_in_block_as_of(&block, extent.handle, user_key, snapshot, &mut key)
                     .context(self.context("get"))?
                 {
-                    VersionLookup::Found { seqno, kind, value } => {
+                    VersionLookup::Found { seqno, timestamp, kind, value } => {
                         let value = if value.is_empty() { Bytes::new() } else { block.slice(value) };
-                        point = Some((seqno, kind, value));
+                        point = Some((seqno, timestamp, kind, value));
                         break;
                     }
                     VersionLookup::Absent => break,
@@ -411,8 +438,9 @@ impl SstReader {
             }
         }
         let table = self.table()?;
-        let entry = point.as_ref().map(|(seqno, kind, value)| sstkit_core::table::Entry {
+        let entry = point.as_ref().map(|(seqno, timestamp, kind, value)| sstkit_core::table::Entry {
             user_key,
+            timestamp: *timestamp,
             seqno: *seqno,
             kind: *kind,
             value,
@@ -420,10 +448,11 @@ impl SstReader {
         let hit = table.apply_tombstones_as_of(user_key, entry, snapshot).context(self.context("get"))?;
         Ok(hit.map(|h| OwnedEntry {
             user_key: Bytes::copy_from_slice(user_key),
+            timestamp: h.timestamp,
             seqno: h.seqno,
             kind: h.kind,
             value: match &point {
-                Some((_, _, v)) if h.kind != ValueType::RangeDeletion => v.clone(),
+                Some((_, _, _, v)) if h.kind != ValueType::RangeDeletion => v.clone(),
                 _ => Bytes::new(),
             },
         }))

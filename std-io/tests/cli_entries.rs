@@ -129,3 +129,48 @@ fn every_kind_is_labelled_and_get_answers_by_kind() {
     assert!(err.contains("CORRUPT") && err.contains("e_bad_timed"), "{err}");
     run(&["verify", entities().to_str().unwrap()], 0);
 }
+
+fn written_by_rocksdb(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../core/tests/data/entries").join(name)
+}
+
+/// Merge operands, single deletions, a range deletion and blob references that RocksDB 10.4.2 wrote through
+/// DB writes and a flush (core's `tests/data/entries/gen_kinds.py`).
+#[test]
+fn kinds_written_by_rocksdb_show_their_labels_seqnos_and_values() {
+    let f = written_by_rocksdb("kinds.sst");
+    let f = f.to_str().unwrap();
+    assert_eq!(
+        run(&["scan", f], 0).0,
+        "a_put => v1\n\
+         c_merge => m1 [merge seq 3]\n\
+         e_merge => m2 [merge seq 8]\n\
+         f_sd =>  [single_delete seq 9]\n\
+         d_range1 => d_range3 [range_delete seq 6]\n"
+    );
+    let (_, err) = run(&["get", f, "c_merge"], 1);
+    assert!(err.contains("a merge operand at seq 3") && err.ends_with(": m1\n"), "{err}");
+    let (_, err) = run(&["get", f, "f_sd"], 1);
+    assert_eq!(err, "f_sd: deleted (single_delete at seq 9)\n");
+    let (_, err) = run(&["get", f, "d_range2"], 1);
+    assert_eq!(err, "d_range2: deleted (range_delete at seq 6)\n");
+    let v = json(run(&["get", f, "e_merge", "--json"], 1).0.trim());
+    assert_eq!((v["kind"].as_str(), v["seqno"].as_u64(), v["value"].as_str()), (Some("merge"), Some(8), Some("m2")));
+    run(&["verify", f], 0);
+
+    let b = written_by_rocksdb("blob.sst");
+    let b = b.to_str().unwrap();
+    assert_eq!(
+        run(&["scan", b], 0).0,
+        "big1 => (blob file 10 @66+40) [blob_index seq 1]\n\
+         big2 => (blob file 10 @142+40) [blob_index seq 2]\n\
+         small => tiny\n"
+    );
+    let v = json(run(&["get", b, "big2", "--json"], 1).0.trim());
+    assert_eq!(
+        v["blob"],
+        serde_json::json!({"compression": 0, "expiration": null, "file_number": 10, "offset": 142, "size": 40})
+    );
+    assert_eq!(run(&["get", b, "small"], 0).0, "tiny\n");
+    run(&["verify", b], 0);
+}

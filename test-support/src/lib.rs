@@ -3,6 +3,7 @@
 #![warn(missing_docs)]
 
 pub mod model;
+pub mod rocksdb11;
 
 use sstkit_core::block::EntryFormat;
 use sstkit_core::handle::BlockHandle;

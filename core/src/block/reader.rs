@@ -36,6 +36,30 @@ pub enum KeyOrder {
     /// Internal keys in the block, a bare user key as the seek target: lands on the newest entry of that user
     /// key (or the first of a larger one).
     InternalByUser,
+    /// Internal keys whose user keys end in an 8-byte timestamp (comparator `leveldb.BytewiseComparator.u64ts`:
+    /// user key ascending, then timestamp descending), a bare user key (without timestamp) as the seek target:
+    /// lands on the newest version of that key whose timestamp is ≤ `read_ts` (or the first of a larger key).
+    InternalByUserTs {
+        /// The newest timestamp a reader sees (`u64::MAX`: every version).
+        read_ts: u64,
+    },
+    /// User keys ending in an 8-byte timestamp (an index of user keys in such a table), a bare user key as the
+    /// seek target, ordered as [`KeyOrder::InternalByUserTs`].
+    UserTs {
+        /// The newest timestamp a reader sees (`u64::MAX`: every version).
+        read_ts: u64,
+    },
+}
+
+/// Compares a user key that ends in an 8-byte little-endian timestamp with a bare user key read at `read_ts`:
+/// the key part ascending, then the timestamp descending (a version newer than `read_ts` sorts before the
+/// target). A key too short for a timestamp compares as plain bytes (only corrupt input has one).
+#[inline]
+fn compare_with_ts(stored: &[u8], target: &[u8], read_ts: u64) -> Ordering {
+    match crate::key::split_timestamp(stored) {
+        Some((k, ts)) => compare_bytes(k, target).then(read_ts.cmp(&ts)),
+        None => compare_bytes(stored, target),
+    }
 }
 
 impl KeyOrder {
@@ -49,6 +73,11 @@ impl KeyOrder {
                 Some(ulen) => compare_bytes(&a[..ulen], b),
                 None => compare_bytes(a, b),
             },
+            KeyOrder::InternalByUserTs { read_ts } => match a.len().checked_sub(crate::key::INTERNAL_KEY_TRAILER_LEN) {
+                Some(ulen) => compare_with_ts(&a[..ulen], b, read_ts),
+                None => compare_bytes(a, b),
+            },
+            KeyOrder::UserTs { read_ts } => compare_with_ts(a, b, read_ts),
         }
     }
 }
@@ -645,6 +674,9 @@ impl BlockCursor {
             KeyOrder::Bytewise => self.seek_by(block, key, target, compare_bytes),
             KeyOrder::Internal => self.seek_by(block, key, target, crate::key::compare_internal),
             KeyOrder::InternalByUser => self.seek_by(block, key, target, |a, b| KeyOrder::InternalByUser.compare(a, b)),
+            o @ (KeyOrder::InternalByUserTs { .. } | KeyOrder::UserTs { .. }) => {
+                self.seek_by(block, key, target, |a, b| o.compare(a, b))
+            }
         }
     }
 

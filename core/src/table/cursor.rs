@@ -1,13 +1,12 @@
 //! A cursor over a table's point entries: both directions, seeks, ranges.
 
-use crate::block::{Block, BlockCursor, BlockLayout, KeyOrder};
+use crate::block::{Block, BlockCursor, BlockLayout};
 use crate::error::{Error, Part, Result};
 use crate::handle::BlockHandle;
-use crate::key::{split_internal_key, ValueType};
 use crate::keybuf::DefaultKeyBuf;
 use crate::keybuf::KeyBuf;
 use crate::table::blocks::{BlockBytes, ReadBuf};
-use crate::table::entry::Entry;
+use crate::table::entry::{decode_entry, Entry};
 use crate::table::reader::Table;
 use crate::trailer::CompressionType;
 
@@ -140,8 +139,8 @@ impl<'t, 'a, B: ReadBuf, K: KeyBuf> TableCursor<'t, 'a, B, K> {
 
     /// Positions the index on its first entry ≥ `target` (`None`: its first entry), or its last entry when
     /// `last`; with a partitioned index, through the top-level index and the partition it names.
-    fn index_position(&mut self, target: Option<&[u8]>, last: bool) -> Result<()> {
-        let order = self.table.index_info().seek_order();
+    fn index_position(&mut self, target: Option<&[u8]>, last: bool, read_ts: u64) -> Result<()> {
+        let order = self.table.index_info().seek_order_at(read_ts);
         if !self.table.index_info().partitioned {
             return self.index_step(|c, b, k| match (target, last) {
                 (_, true) => c.seek_to_last(b, k),
@@ -283,10 +282,9 @@ impl<'t, 'a, B: ReadBuf, K: KeyBuf> TableCursor<'t, 'a, B, K> {
         if !self.data.valid() {
             return Ok(None);
         }
-        let (user_key, trailer) =
-            split_internal_key(self.data_key.as_slice()).map_err(|e| e.at(Part::DataBlock, self.handle.offset))?;
-        let kind = ValueType::parse(trailer as u8).map_err(|e| e.at(Part::DataBlock, self.handle.offset))?;
-        let seqno = self.table.global_seqno().unwrap_or(trailer >> 8);
+        let form = self.table.layout().entry_form();
+        let e =
+            decode_entry(self.data_key.as_slice(), &[], form).map_err(|e| e.at(Part::DataBlock, self.handle.offset))?;
         // The value range was checked against the block when the cursor stepped onto the entry; the block's
         // entry bytes start at its first byte, so the range indexes the block bytes directly.
         let (start, len) = self.data.value_range();
@@ -295,7 +293,7 @@ impl<'t, 'a, B: ReadBuf, K: KeyBuf> TableCursor<'t, 'a, B, K> {
             self.handle.offset,
             "value outside its block",
         ))?;
-        Ok(Some(Entry { user_key, seqno, kind, value }))
+        Ok(Some(Entry { value, ..e }))
     }
 
     /// The current internal key (user key and 8-byte trailer as stored).
@@ -310,7 +308,7 @@ impl<'t, 'a, B: ReadBuf, K: KeyBuf> TableCursor<'t, 'a, B, K> {
     /// Moves to the first entry.
     pub fn seek_to_first(&mut self) -> Result<()> {
         self.data = BlockCursor::new();
-        self.index_position(None, false)?;
+        self.index_position(None, false, u64::MAX)?;
         if !self.index.valid() {
             return Ok(());
         }
@@ -322,7 +320,7 @@ impl<'t, 'a, B: ReadBuf, K: KeyBuf> TableCursor<'t, 'a, B, K> {
     /// Moves to the last entry.
     pub fn seek_to_last(&mut self) -> Result<()> {
         self.data = BlockCursor::new();
-        self.index_position(None, true)?;
+        self.index_position(None, true, u64::MAX)?;
         if !self.index.valid() {
             return Ok(());
         }
@@ -333,13 +331,21 @@ impl<'t, 'a, B: ReadBuf, K: KeyBuf> TableCursor<'t, 'a, B, K> {
 
     /// Moves to the first entry whose user key is ≥ `user_key` (its newest version).
     pub fn seek(&mut self, user_key: &[u8]) -> Result<()> {
+        self.seek_at(user_key, u64::MAX)
+    }
+
+    /// Moves to the first entry at or after (`user_key`, `read_ts`): in a table with user-defined timestamps,
+    /// the newest version of `user_key` whose timestamp is ≤ `read_ts`, else the first entry of a larger key
+    /// (entries go by user key ascending, then timestamp descending). In other tables, [`seek`](Self::seek).
+    pub fn seek_at(&mut self, user_key: &[u8], read_ts: u64) -> Result<()> {
         self.data = BlockCursor::new();
-        self.index_position(Some(user_key), false)?;
+        self.index_position(Some(user_key), false, read_ts)?;
         if !self.index.valid() {
             return Ok(());
         }
         self.load_block()?;
-        self.with_data(|c, b, k| c.seek(b, k, user_key, KeyOrder::InternalByUser))?;
+        let order = self.table.layout().entry_form().at(read_ts).order();
+        self.with_data(|c, b, k| c.seek(b, k, user_key, order))?;
         self.settle_forward()
     }
 

@@ -2,6 +2,7 @@
 //! data-block handle from a key, every index entry).
 
 use crate::block::{Block, BlockCursor, EntryFormat, KeyOrder};
+use crate::comparator::Comparator;
 use crate::error::{Error, Part, Result};
 use crate::handle::BlockHandle;
 use crate::keybuf::KeyBuf;
@@ -20,6 +21,9 @@ pub struct IndexInfo {
     /// entries map each partition's last separator to the partition's handle; each partition is an ordinary
     /// index block in the same key form and entry format.
     pub partitioned: bool,
+    /// User keys (in the index and the data blocks) end in an 8-byte timestamp, ordered newest first
+    /// (comparator `leveldb.BytewiseComparator.u64ts`, timestamps persisted).
+    pub timestamps: bool,
 }
 
 impl IndexInfo {
@@ -37,15 +41,23 @@ impl IndexInfo {
         } else {
             EntryFormat::LengthPrefixed
         };
-        Ok(IndexInfo { user_keys: p.index_has_user_keys(), format, first_key, partitioned })
+        let timestamps = Comparator::from_properties(p)?.keys_have_timestamps();
+        Ok(IndexInfo { user_keys: p.index_has_user_keys(), format, first_key, partitioned, timestamps })
     }
 
-    /// Order to seek index keys by a user key.
+    /// Order to seek index keys by a user key (its newest version).
     pub fn seek_order(&self) -> KeyOrder {
-        if self.user_keys {
-            KeyOrder::Bytewise
-        } else {
-            KeyOrder::InternalByUser
+        self.seek_order_at(u64::MAX)
+    }
+
+    /// Order to seek index keys by a user key (without timestamp) read at `read_ts`: in a table with
+    /// timestamps, the first version whose timestamp is ≤ `read_ts`; elsewhere `read_ts` does not matter.
+    pub fn seek_order_at(&self, read_ts: u64) -> KeyOrder {
+        match (self.user_keys, self.timestamps) {
+            (true, false) => KeyOrder::Bytewise,
+            (false, false) => KeyOrder::InternalByUser,
+            (true, true) => KeyOrder::UserTs { read_ts },
+            (false, true) => KeyOrder::InternalByUserTs { read_ts },
         }
     }
 

@@ -9,6 +9,7 @@
 use core::ops::Bound;
 
 use crate::block::{Block, BlockCursor, KeyOrder};
+use crate::comparator::Comparator;
 use crate::error::{Error, Part, Result};
 use crate::filter::FullFilter;
 use crate::footer::Footer;
@@ -17,10 +18,10 @@ use crate::keybuf::{DefaultKeyBuf, KeyBuf};
 use crate::table::blocks::{
     verified_block, BlockBytes, BlockContents, BlockExtent, DecodedBlock, ReadBuf, ReadOptions,
 };
-use crate::table::entry::{block_lookup, block_lookup_as_of, decode_entry, Entry, VersionLookup};
+use crate::table::entry::{block_lookup, block_lookup_as_of, decode_entry, Entry, EntryForm, VersionLookup};
 use crate::table::index::{for_each_index_entry, IndexInfo};
 use crate::table::meta::{MetaLayout, TableFilter};
-use crate::table::tombstones::{newest_of, RangeTombstones};
+use crate::table::tombstones::{newest_of_covering, RangeTombstones};
 use crate::trailer::CompressionType;
 
 /// A table's opened metadata over the bytes that hold it: `region` (the file from [`MetaLayout::base`] to
@@ -63,6 +64,10 @@ impl<'r> TableLayout<'r> {
         self.meta.compression_dict(self.region).unwrap_or(&[])
     }
 
+    /// The bytes this view was built over: the file from [`MetaLayout::base`] to its end.
+    pub fn region(&self) -> &'r [u8] {
+        self.region
+    }
     /// The metadata offsets this view was built from.
     pub fn meta(&self) -> &MetaLayout {
         &self.meta
@@ -134,10 +139,17 @@ impl<'r> TableLayout<'r> {
     /// [`decode_partition`](Self::decode_partition), then ask
     /// [`point_block_in_partition`](Self::point_block_in_partition).
     pub fn partition_for(&self, user_key: &[u8]) -> Result<Option<BlockExtent>> {
+        self.partition_for_at(user_key, u64::MAX)
+    }
+
+    /// [`partition_for`](Self::partition_for) for a read at `read_ts` (tables with user-defined timestamps:
+    /// the partition holding the newest version whose timestamp is ≤ `read_ts`).
+    pub fn partition_for_at(&self, user_key: &[u8], read_ts: u64) -> Result<Option<BlockExtent>> {
         if !self.may_contain(user_key) {
             return Ok(None);
         }
-        match self.seek_handle(&self.index, user_key, self.meta.footer.index.offset)? {
+        let order = self.meta.index_info.seek_order_at(read_ts);
+        match self.seek_handle(&self.index, user_key, self.meta.footer.index.offset, order)? {
             Some(h) => self.extent(h, Part::Index).map(Some),
             None => Ok(None),
         }
@@ -151,9 +163,21 @@ impl<'r> TableLayout<'r> {
         handle: BlockHandle,
         user_key: &[u8],
     ) -> Result<Option<BlockExtent>> {
+        self.point_block_in_partition_at(partition, handle, user_key, u64::MAX)
+    }
+
+    /// [`point_block_in_partition`](Self::point_block_in_partition) for a read at `read_ts` (see
+    /// [`partition_for_at`](Self::partition_for_at)).
+    pub fn point_block_in_partition_at(
+        &self,
+        partition: &[u8],
+        handle: BlockHandle,
+        user_key: &[u8],
+        read_ts: u64,
+    ) -> Result<Option<BlockExtent>> {
         let block =
             Block::parse_with(partition, self.meta.index_info.format).map_err(|e| e.at(Part::Index, handle.offset))?;
-        match self.seek_handle(&block, user_key, handle.offset)? {
+        match self.seek_handle(&block, user_key, handle.offset, self.meta.index_info.seek_order_at(read_ts))? {
             Some(h) => self.extent(h, Part::DataBlock).map(Some),
             None => Ok(None),
         }
@@ -267,9 +291,8 @@ impl<'r> TableLayout<'r> {
     }
 
     /// The handle of the first entry ≥ `user_key` in the index block `index` (`None`: past its end).
-    fn seek_handle(&self, index: &Block<'_>, user_key: &[u8], at: u64) -> Result<Option<BlockHandle>> {
+    fn seek_handle(&self, index: &Block<'_>, user_key: &[u8], at: u64, order: KeyOrder) -> Result<Option<BlockHandle>> {
         let mut cur = BlockCursor::new();
-        let order = self.meta.index_info.seek_order();
         // Index keys are rebuilt on the stack when they fit (no allocation per lookup), else in a bigger buffer.
         let mut small = heapless::Vec::<u8, INDEX_KEY_ON_STACK>::new();
         let found = match cur.seek(index, &mut small, user_key, order) {
@@ -293,6 +316,7 @@ impl<'r> TableLayout<'r> {
     /// The range tombstones, in stored order.
     pub fn range_tombstones(&self) -> RangeTombstones<'r> {
         RangeTombstones::new(self.range_del.unwrap_or(EMPTY_BLOCK), self.meta.global_seqno)
+            .with_timestamps(self.meta.comparator.keys_have_timestamps())
     }
 
     /// The extent of the block at `handle`, checked against the file size.
@@ -337,7 +361,7 @@ impl<'r> TableLayout<'r> {
     pub fn filter_partition_for(&self, user_key: &[u8]) -> Option<BlockExtent> {
         let Some(TableFilter::Partitioned(top)) = &self.filter else { return None };
         let at = self.meta.footer.index.offset;
-        let handle = self.seek_handle(top, user_key, at).ok()??;
+        let handle = self.seek_handle(top, user_key, at, self.meta.index_info.seek_order()).ok()??;
         self.extent(handle, Part::Filter).ok()
     }
 
@@ -354,16 +378,23 @@ impl<'r> TableLayout<'r> {
     /// The data block a point lookup of `user_key` must read, or `None` when the filter (full, or LevelDB's
     /// per-block one) or the index proves the table holds no entry for it.
     pub fn point_block(&self, user_key: &[u8]) -> Result<Option<BlockExtent>> {
+        self.point_block_at(user_key, u64::MAX)
+    }
+
+    /// [`point_block`](Self::point_block) for a read at `read_ts`: in a table with user-defined timestamps,
+    /// the block holding the newest version of `user_key` whose timestamp is ≤ `read_ts`.
+    pub fn point_block_at(&self, user_key: &[u8], read_ts: u64) -> Result<Option<BlockExtent>> {
         if !self.may_contain(user_key) {
             return Ok(None);
         }
         let top = self.meta.footer.index.offset;
-        let Some(mut handle) = self.seek_handle(&self.index, user_key, top)? else {
+        let order = self.meta.index_info.seek_order_at(read_ts);
+        let Some(mut handle) = self.seek_handle(&self.index, user_key, top, order)? else {
             return Ok(None);
         };
         if self.meta.index_info.partitioned {
             // The top-level key is the partition's last separator, so the partition has an entry ≥ `user_key`.
-            match self.with_partition(handle, |part| self.seek_handle(part, user_key, handle.offset))? {
+            match self.with_partition(handle, |part| self.seek_handle(part, user_key, handle.offset, order))? {
                 Some(h) => handle = h,
                 None => return Ok(None),
             }
@@ -388,27 +419,18 @@ impl<'r> TableLayout<'r> {
             self.blocks_in(&self.index, at, Part::DataBlock, range, &mut f)?;
             return Ok(());
         }
-        let order = self.meta.index_info.seek_order();
-        let mut key = DefaultKeyBuf::new();
-        let mut top = BlockCursor::new();
-        match range.0 {
-            Bound::Included(s) | Bound::Excluded(s) => top.seek(&self.index, &mut key, s, order),
-            Bound::Unbounded => top.seek_to_first(&self.index, &mut key),
-        }
-        .map_err(|e| self.index_err(e))?;
+        // The walk a ranged reader does (`for_each_partition` → `for_each_block_in_partition`), over partitions
+        // taken from the region: the same partitions, the same stop rule.
         let mut start = range.0;
-        while top.valid() {
-            let ph = self.meta.index_info.handle(&top, top.value(&self.index)).map_err(|e| self.index_err(e))?;
-            if !self
-                .with_partition(ph, |part| self.blocks_in(part, ph.offset, Part::DataBlock, (start, range.1), &mut f))?
-            {
-                return Ok(());
-            }
+        self.for_each_partition(range, |x| {
+            let ph = x.handle;
+            let more = self.with_partition(ph, |part| {
+                self.blocks_in(part, ph.offset, Part::DataBlock, (start, range.1), &mut f)
+            })?;
             // Later partitions hold only keys past the start.
             start = Bound::Unbounded;
-            top.next(&self.index, &mut key).map_err(|e| self.index_err(e))?;
-        }
-        Ok(())
+            Ok(more)
+        })
     }
 
     /// The walk of [`for_each_block`](Self::for_each_block) over one index block (`at`: its offset, for
@@ -439,7 +461,8 @@ impl<'r> TableLayout<'r> {
             // An index key is ≥ the user key of its block's last entry, and a user key's versions may go on in
             // the next block: stop once the index key passes an included end or reaches an excluded one.
             let past_end = match range.1 {
-                Bound::Included(e) => order.compare(key.as_slice(), e).is_gt(),
+                // Read at the oldest timestamp: an index key of `e` itself (any version) is not past it.
+                Bound::Included(e) => self.meta.index_info.seek_order_at(0).compare(key.as_slice(), e).is_gt(),
                 Bound::Excluded(e) => order.compare(key.as_slice(), e).is_ge(),
                 Bound::Unbounded => false,
             };
@@ -493,7 +516,7 @@ impl<'r> TableLayout<'r> {
         user_key: &'b [u8],
         key: &mut impl KeyBuf,
     ) -> Result<Option<Entry<'b>>> {
-        block_lookup(block, user_key, key, self.meta.global_seqno).map_err(|e| e.at(Part::DataBlock, handle.offset))
+        self.point_in_block_at(block, handle, user_key, key, u64::MAX)
     }
 
     /// The newest version of `user_key` in `block` (the uncompressed data block at `handle`) that a read at
@@ -508,12 +531,12 @@ impl<'r> TableLayout<'r> {
         snapshot: u64,
         key: &mut impl KeyBuf,
     ) -> Result<VersionLookup> {
-        block_lookup_as_of(block, user_key, snapshot, key, self.meta.global_seqno)
+        block_lookup_as_of(block, user_key, snapshot, key, self.entry_form())
             .map_err(|e| e.at(Part::DataBlock, handle.offset))
     }
 
     /// Applies the range tombstones a read at `snapshot` sees to a point lookup's result for `user_key`
-    /// ([`newest_of`]); `point` must itself be visible at `snapshot`.
+    /// ([`newest_of_covering`]); `point` must itself be visible at `snapshot`.
     pub fn apply_tombstones_as_of<'v>(
         &self,
         user_key: &'v [u8],
@@ -522,13 +545,55 @@ impl<'r> TableLayout<'r> {
     ) -> Result<Option<Entry<'v>>> {
         let tomb =
             if self.range_del.is_some() { self.range_tombstones().covering_as_of(user_key, snapshot)? } else { None };
-        Ok(newest_of(user_key, point, tomb))
+        Ok(newest_of_covering(user_key, point, tomb))
     }
 
-    /// Applies the table's range tombstones to a point lookup's result for `user_key` ([`newest_of`]).
+    /// [`point_in_block`](Self::point_in_block) for a read at `read_ts` (the block
+    /// [`point_block_at`](Self::point_block_at) named): with user-defined timestamps, the newest version whose
+    /// timestamp is ≤ `read_ts`.
+    pub fn point_in_block_at<'b>(
+        &self,
+        block: &'b [u8],
+        handle: BlockHandle,
+        user_key: &'b [u8],
+        key: &mut impl KeyBuf,
+        read_ts: u64,
+    ) -> Result<Option<Entry<'b>>> {
+        block_lookup(block, user_key, key, self.entry_form().at(read_ts))
+            .map_err(|e| e.at(Part::DataBlock, handle.offset))
+    }
+
+    /// How this table's stored keys become entries (global seqno, timestamps), read at the newest timestamp.
+    pub fn entry_form(&self) -> EntryForm {
+        EntryForm {
+            global_seqno: self.meta.global_seqno,
+            timestamps: self.meta.comparator.keys_have_timestamps(),
+            read_ts: u64::MAX,
+        }
+    }
+
+    /// The comparator the table's keys are ordered by.
+    pub fn comparator(&self) -> Comparator {
+        self.meta.comparator
+    }
+
+    /// Applies the table's range tombstones to a point lookup's result for `user_key`
+    /// ([`newest_of_covering`]).
     pub fn apply_tombstones<'v>(&self, user_key: &'v [u8], point: Option<Entry<'v>>) -> Result<Option<Entry<'v>>> {
-        let tomb = if self.range_del.is_some() { self.range_tombstones().covering(user_key)? } else { None };
-        Ok(newest_of(user_key, point, tomb))
+        self.apply_tombstones_at(user_key, point, u64::MAX)
+    }
+
+    /// [`apply_tombstones`](Self::apply_tombstones) for a read at `read_ts`: only tombstones whose timestamp is
+    /// ≤ `read_ts` apply.
+    pub fn apply_tombstones_at<'v>(
+        &self,
+        user_key: &'v [u8],
+        point: Option<Entry<'v>>,
+        read_ts: u64,
+    ) -> Result<Option<Entry<'v>>> {
+        let tomb =
+            if self.range_del.is_some() { self.range_tombstones().covering_at(user_key, read_ts)? } else { None };
+        Ok(newest_of_covering(user_key, point, tomb))
     }
 
     /// The point-lookup decision: the newest entry for `user_key`, honouring range tombstones, given the
@@ -539,11 +604,23 @@ impl<'r> TableLayout<'r> {
         user_key: &'b [u8],
         key: &mut impl KeyBuf,
     ) -> Result<Option<Entry<'b>>> {
+        self.get_in_block_at(block, user_key, key, u64::MAX)
+    }
+
+    /// [`get_in_block`](Self::get_in_block) for a read at `read_ts`, given the block
+    /// [`point_block_at`](Self::point_block_at) named.
+    pub fn get_in_block_at<'b>(
+        &self,
+        block: Option<(&'b [u8], BlockHandle)>,
+        user_key: &'b [u8],
+        key: &mut impl KeyBuf,
+        read_ts: u64,
+    ) -> Result<Option<Entry<'b>>> {
         let point = match block {
-            Some((bytes, handle)) => self.point_in_block(bytes, handle, user_key, key)?,
+            Some((bytes, handle)) => self.point_in_block_at(bytes, handle, user_key, key, read_ts)?,
             None => None,
         };
-        self.apply_tombstones(user_key, point)
+        self.apply_tombstones_at(user_key, point, read_ts)
     }
 
     /// Calls `f` with the entries of one uncompressed data block whose user keys lie in `range`, in order,
@@ -557,17 +634,17 @@ impl<'r> TableLayout<'r> {
         key: &mut impl KeyBuf,
         mut f: impl FnMut(Entry<'_>) -> Result<bool>,
     ) -> Result<bool> {
-        let global = self.meta.global_seqno;
+        let form = self.entry_form();
         let at = |e: Error| e.at(Part::DataBlock, handle.offset);
         let parsed = Block::parse(block).map_err(at)?;
         let mut cur = BlockCursor::new();
         match range.0 {
-            Bound::Included(s) | Bound::Excluded(s) => cur.seek(&parsed, key, s, KeyOrder::InternalByUser),
+            Bound::Included(s) | Bound::Excluded(s) => cur.seek(&parsed, key, s, form.order()),
             Bound::Unbounded => cur.seek_to_first(&parsed, key),
         }
         .map_err(at)?;
         while cur.valid() {
-            let e = decode_entry(key.as_slice(), cur.value(&parsed), global).map_err(at)?;
+            let e = decode_entry(key.as_slice(), cur.value(&parsed), form).map_err(at)?;
             let before_end = match range.1 {
                 Bound::Included(k) => e.user_key <= k,
                 Bound::Excluded(k) => e.user_key < k,

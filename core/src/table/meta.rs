@@ -7,6 +7,7 @@
 
 use crate::block::{Block, BlockLayout, KeyOrder};
 use crate::checksum::BlockChecksum;
+use crate::comparator::Comparator;
 use crate::error::{Error, Part, Result};
 use crate::filter::{FullFilter, LevelDbFilterBlock};
 use crate::footer::Footer;
@@ -187,6 +188,8 @@ pub struct MetaLayout {
     pub index_info: IndexInfo,
     /// The global seqno every key is read with (external files).
     pub global_seqno: Option<u64>,
+    /// The comparator the keys are ordered by (and whether they carry timestamps).
+    pub comparator: Comparator,
     /// Where the index block is.
     pub index: IndexSource,
     index_layout: BlockLayout,
@@ -227,6 +230,7 @@ impl MetaLayout {
             None => (None, Properties::default()),
         };
         let global_seqno = properties.global_seqno()?;
+        let comparator = Comparator::from_properties(&properties)?;
         let index_info = IndexInfo::from_properties(&properties)?;
 
         let idx = read(footer.index, Part::Index)?;
@@ -307,6 +311,7 @@ impl MetaLayout {
             base,
             index_info,
             global_seqno,
+            comparator,
             index,
             index_layout,
             filter,
@@ -314,6 +319,26 @@ impl MetaLayout {
             properties: props_range,
             metaindex: local(&meta, region),
         })
+    }
+
+    /// [`parse`](Self::parse) with a growable index buffer: a compressed index block gets the room it needs (at
+    /// most `opts.max_block_len` bytes; a bigger one is `BufferTooSmall`).
+    #[cfg(feature = "alloc")]
+    pub fn parse_growing(
+        region: &[u8],
+        base: u64,
+        file_len: u64,
+        opts: &ReadOptions,
+        index_buf: &mut alloc::vec::Vec<u8>,
+    ) -> Result<Self> {
+        loop {
+            match Self::parse(region, base, file_len, opts, index_buf) {
+                Err(Error::BufferTooSmall { needed }) if needed > index_buf.len() && needed <= opts.max_block_len => {
+                    index_buf.resize(needed, 0);
+                }
+                r => return r,
+            }
+        }
     }
 
     /// The index block, from the region or the index buffer given to [`parse`](Self::parse).

@@ -3,7 +3,8 @@
 //! The reader's modules import only those listed before them (checked by the `layering` test below):
 //! `blocks` (slice and verify one block) → `entry` (the entry type, one data block's entries) → `index`
 //! (index encoding and walks) → `tombstones` (range deletions and their precedence rule) → `meta` (a table's
-//! metadata as offsets) → `layout` (the opened metadata: which blocks, decoding, point lookup) → `reader`
+//! metadata as offsets) → `layout` (the opened metadata: which blocks, decoding, point lookup) → `map` (every
+//! block of the table with its kind, and the checksum rule by kind) → `reader`
 //! ([`Table`]) → `cursor` ([`TableCursor`], [`Table::cursor`]).
 
 pub mod blocks;
@@ -12,6 +13,7 @@ pub mod cursor;
 pub mod entry;
 pub mod index;
 pub mod layout;
+pub mod map;
 pub mod meta;
 pub mod options;
 pub mod reader;
@@ -22,13 +24,14 @@ pub mod writer;
 pub use blocks::{verified_block, BlockBytes, BlockContents, BlockExtent, DecodedBlock, ReadBuf, ReadOptions};
 pub use builder::{TableBuilder, TableHandles, TableStats};
 pub use cursor::TableCursor;
-pub use entry::{Entry, VersionLookup};
+pub use entry::{Entry, EntryForm, VersionLookup};
 pub use index::IndexInfo;
 pub use layout::TableLayout;
+pub use map::{BlockKind, TableBlock};
 pub use meta::{meta_start, meta_start_without_partitions, MetaLayout, MetaNeed, TableFilter};
 pub use options::Options;
 pub use reader::Table;
-pub use tombstones::{newest_of, RangeTombstone, RangeTombstones};
+pub use tombstones::{newest_of, newest_of_covering, Covering, RangeTombstone, RangeTombstones};
 pub use workspace::Workspace;
 pub use writer::{TableWriter, WriteError};
 
@@ -59,6 +62,7 @@ mod layering {
         ("tombstones", include_str!("tombstones.rs")),
         ("meta", include_str!("meta.rs")),
         ("layout", include_str!("layout.rs")),
+        ("map", include_str!("map.rs")),
         ("reader", include_str!("reader.rs")),
         ("cursor", include_str!("cursor.rs")),
     ];

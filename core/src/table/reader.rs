@@ -103,8 +103,21 @@ impl<'a> Table<'a> {
     /// Finds the newest entry for `user_key`, honouring range tombstones. `buf` holds a decompressed block and
     /// the rebuilt key (a block's length is enough for the key; add the uncompressed size for compressed tables).
     pub fn get<'r>(&'r self, user_key: &'r [u8], buf: &'r mut impl ReadBuf) -> Result<Option<Entry<'r>>> {
-        let point = self.get_point(user_key, buf)?;
-        self.layout.apply_tombstones(user_key, point)
+        self.get_at(user_key, u64::MAX, buf)
+    }
+
+    /// [`get`](Self::get) at read timestamp `read_ts`: in a table with user-defined timestamps (comparator
+    /// `leveldb.BytewiseComparator.u64ts`), the newest version of `user_key` (given without its timestamp)
+    /// whose timestamp is ≤ `read_ts`, and only range tombstones with a timestamp ≤ `read_ts` apply. In other
+    /// tables `read_ts` changes nothing.
+    pub fn get_at<'r>(
+        &'r self,
+        user_key: &'r [u8],
+        read_ts: u64,
+        buf: &'r mut impl ReadBuf,
+    ) -> Result<Option<Entry<'r>>> {
+        let point = self.get_point_at(user_key, read_ts, buf)?;
+        self.layout.apply_tombstones_at(user_key, point, read_ts)
     }
 
     /// The newest entry for `user_key` that a read at sequence number `snapshot` sees: point versions and range
@@ -142,13 +155,13 @@ impl<'a> Table<'a> {
             })?;
         }
         let point = match found {
-            Some((VersionLookup::Found { seqno, kind, value }, stored, n)) => {
+            Some((VersionLookup::Found { seqno, timestamp, kind, value }, stored, n)) => {
                 let bytes: &'r [u8] = match stored {
                     Some(body) => body,
                     None => buf.bytes().get(..n).unwrap_or(&[]),
                 };
                 let value = bytes.get(value).ok_or(Error::corrupt(Part::DataBlock, 0, "value outside its block"))?;
-                Some(Entry { user_key, seqno, kind, value })
+                Some(Entry { user_key, timestamp, seqno, kind, value })
             }
             _ => None,
         };
@@ -157,7 +170,17 @@ impl<'a> Table<'a> {
 
     /// The newest point entry for `user_key` (range tombstones not applied).
     pub fn get_point<'r>(&'r self, user_key: &'r [u8], buf: &'r mut impl ReadBuf) -> Result<Option<Entry<'r>>> {
-        let Some(extent) = self.layout.point_block(user_key)? else {
+        self.get_point_at(user_key, u64::MAX, buf)
+    }
+
+    /// The newest point entry for `user_key` whose timestamp is ≤ `read_ts` (range tombstones not applied).
+    pub fn get_point_at<'r>(
+        &'r self,
+        user_key: &'r [u8],
+        read_ts: u64,
+        buf: &'r mut impl ReadBuf,
+    ) -> Result<Option<Entry<'r>>> {
+        let Some(extent) = self.layout.point_block_at(user_key, read_ts)? else {
             return Ok(None);
         };
         let handle = extent.handle;
@@ -172,7 +195,7 @@ impl<'a> Table<'a> {
         let (bpart, kpart) = whole.split_at_mut(block_room);
         let bytes: &[u8] = stored.unwrap_or(bpart);
         let mut key = crate::keybuf::SliceKeyBuf::new(kpart);
-        self.layout.point_in_block(bytes, handle, user_key, &mut key)
+        self.layout.point_in_block_at(bytes, handle, user_key, &mut key, read_ts)
     }
 
     /// Verifies the checksum of every block the table references (data blocks through the index, and the

@@ -3,36 +3,71 @@
 
 use crate::block::{Block, BlockCursor};
 use crate::error::{Error, Part, Result};
-use crate::key::{split_internal_key, ValueType};
+use crate::key::{split_internal_key, split_timestamp, ValueType};
 use crate::keybuf::DefaultKeyBuf;
 use crate::table::entry::Entry;
 
 /// A range tombstone: user keys in `[start, end)` are deleted at `seqno`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct RangeTombstone<'a> {
-    /// First deleted user key.
+    /// First deleted user key (without its timestamp, in a table with user-defined timestamps).
     pub start: &'a [u8],
-    /// First user key not deleted.
+    /// First user key not deleted (without its timestamp).
     pub end: &'a [u8],
     /// Sequence number (the global seqno for external files).
     pub seqno: u64,
+    /// Its user-defined timestamp (the start key's), in a table whose keys carry them.
+    pub timestamp: Option<u64>,
 }
 
 impl RangeTombstone<'_> {
-    /// True if it covers `user_key`.
+    /// True if it covers `user_key` (without timestamp).
     pub fn covers(&self, user_key: &[u8]) -> bool {
         self.start <= user_key && user_key < self.end
     }
+
+    /// True if a reader at `read_ts` sees it: it has no timestamp, or one ≤ `read_ts`.
+    pub fn visible_at(&self, read_ts: u64) -> bool {
+        self.timestamp.is_none_or(|ts| ts <= read_ts)
+    }
+}
+
+/// The newest range tombstone covering a key: its seqno and, in a table with user-defined timestamps, its
+/// timestamp.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Covering {
+    /// The tombstone's seqno.
+    pub seqno: u64,
+    /// The tombstone's timestamp (tables with user-defined timestamps).
+    pub timestamp: Option<u64>,
 }
 
 /// The newest of a point entry and the newest range tombstone covering the same key (its seqno): the
-/// tombstone wins when it is strictly newer, as in RocksDB. The one place this rule is written.
-/// `user_key` is the key looked up (the entry a tombstone yields carries it).
+/// tombstone wins when it is strictly newer, as in RocksDB. `user_key` is the key looked up (the entry a
+/// tombstone yields carries it). See [`newest_of_covering`] for tombstones with timestamps.
 #[inline] // Was beside its caller in layout.rs; kept inlinable across modules.
 pub fn newest_of<'v>(user_key: &'v [u8], point: Option<Entry<'v>>, tombstone: Option<u64>) -> Option<Entry<'v>> {
-    let deleted = |seqno| Some(Entry { user_key, seqno, kind: ValueType::RangeDeletion, value: &[] });
+    newest_of_covering(user_key, point, tombstone.map(|seqno| Covering { seqno, timestamp: None }))
+}
+
+/// The one place the point-vs-range-tombstone rule is written: the tombstone wins when its seqno is strictly
+/// newer and, when both carry user-defined timestamps, its timestamp is not older than the point entry's (a
+/// tombstone deletes the versions at or below its timestamp).
+#[inline]
+pub fn newest_of_covering<'v>(
+    user_key: &'v [u8],
+    point: Option<Entry<'v>>,
+    tombstone: Option<Covering>,
+) -> Option<Entry<'v>> {
+    let deleted = |t: Covering| {
+        Some(Entry { user_key, timestamp: t.timestamp, seqno: t.seqno, kind: ValueType::RangeDeletion, value: &[] })
+    };
     match (point, tombstone) {
-        (Some(p), Some(t)) if t > p.seqno => deleted(t),
+        (Some(p), Some(t))
+            if t.seqno > p.seqno && !matches!((t.timestamp, p.timestamp), (Some(a), Some(b)) if a < b) =>
+        {
+            deleted(t)
+        }
         (None, Some(t)) => deleted(t),
         (p, _) => p,
     }
@@ -45,6 +80,7 @@ pub struct RangeTombstones<'a> {
     cursor: BlockCursor,
     key: DefaultKeyBuf,
     global_seqno: Option<u64>,
+    timestamps: bool,
     err: Option<Error>,
     started: bool,
 }
@@ -55,21 +91,48 @@ impl<'a> RangeTombstones<'a> {
         let mut cursor = BlockCursor::new();
         let mut key = DefaultKeyBuf::new();
         let err = cursor.seek_to_first(&block, &mut key).err();
-        RangeTombstones { block, cursor, key, global_seqno, err, started: false }
+        RangeTombstones { block, cursor, key, global_seqno, timestamps: false, err, started: false }
+    }
+
+    /// The same tombstones in a table whose user keys end in an 8-byte timestamp (split off each start and
+    /// end key into [`RangeTombstone::timestamp`]).
+    pub fn with_timestamps(mut self, timestamps: bool) -> Self {
+        self.timestamps = timestamps;
+        self
     }
 
     /// Seqno of the newest tombstone covering `user_key`.
     pub fn covering(self, user_key: &[u8]) -> Result<Option<u64>> {
-        self.covering_as_of(user_key, u64::MAX)
+        Ok(self.covering_at(user_key, u64::MAX)?.map(|c| c.seqno))
     }
 
-    /// Seqno of the newest tombstone covering `user_key` that a read at `snapshot` sees (seqno ≤ `snapshot`).
-    pub fn covering_as_of(self, user_key: &[u8], snapshot: u64) -> Result<Option<u64>> {
-        let mut best: Option<u64> = None;
+    /// The newest tombstone covering `user_key` that a reader at `read_ts` sees (with timestamps: those whose
+    /// timestamp is ≤ `read_ts`; the newest by timestamp, then seqno).
+    pub fn covering_at(self, user_key: &[u8], read_ts: u64) -> Result<Option<Covering>> {
+        let mut best: Option<Covering> = None;
+        for t in self {
+            let t = t?;
+            if t.covers(user_key) && t.visible_at(read_ts) {
+                let c = Covering { seqno: t.seqno, timestamp: t.timestamp };
+                if best.is_none_or(|b| (c.timestamp, c.seqno) > (b.timestamp, b.seqno)) {
+                    best = Some(c);
+                }
+            }
+        }
+        Ok(best)
+    }
+
+    /// The newest tombstone covering `user_key` that a read at sequence number `snapshot` sees (seqno ≤
+    /// `snapshot`; with timestamps, the newest by timestamp, then seqno).
+    pub fn covering_as_of(self, user_key: &[u8], snapshot: u64) -> Result<Option<Covering>> {
+        let mut best: Option<Covering> = None;
         for t in self {
             let t = t?;
             if t.covers(user_key) && t.seqno <= snapshot {
-                best = Some(best.map_or(t.seqno, |b| b.max(t.seqno)));
+                let c = Covering { seqno: t.seqno, timestamp: t.timestamp };
+                if best.is_none_or(|b| (c.timestamp, c.seqno) > (b.timestamp, b.seqno)) {
+                    best = Some(c);
+                }
             }
         }
         Ok(best)
@@ -107,11 +170,17 @@ impl<'a> Iterator for RangeTombstones<'a> {
                 at as u64,
                 "range-deletion key is prefix-compressed",
             ))?;
-            Ok(RangeTombstone {
-                start,
-                end: self.cursor.value(&self.block),
-                seqno: self.global_seqno.unwrap_or(trailer >> 8),
-            })
+            let end = self.cursor.value(&self.block);
+            let (start, end, timestamp) = if self.timestamps {
+                let short =
+                    || Error::corrupt(Part::RangeDel, at as u64, "range-deletion key shorter than its timestamp");
+                let (start, ts) = split_timestamp(start).ok_or_else(short)?;
+                let (end, _) = split_timestamp(end).ok_or_else(short)?;
+                (start, end, Some(ts))
+            } else {
+                (start, end, None)
+            };
+            Ok(RangeTombstone { start, end, seqno: self.global_seqno.unwrap_or(trailer >> 8), timestamp })
         })();
         if r.is_err() {
             self.cursor = BlockCursor::new();

@@ -167,8 +167,12 @@ struct GetArgs {
     /// Encoding of KEY.
     #[arg(long, value_enum, default_value_t)]
     key_format: Encoding,
+    /// Read timestamp, for tables with user-defined timestamps (comparator leveldb.BytewiseComparator.u64ts):
+    /// the newest version of KEY (given without its timestamp) whose timestamp is ≤ N. Default: the newest.
+    #[arg(long, value_name = "N")]
+    read_ts: Option<u64>,
     /// Read as of this sequence number: the newest version and range deletion with seqno ≤ SEQNO.
-    #[arg(long, value_name = "SEQNO")]
+    #[arg(long, value_name = "SEQNO", conflicts_with = "read_ts")]
     as_of: Option<u64>,
 }
 
@@ -232,7 +236,7 @@ where
             Command::Build(a) => build::build(a, ui).await,
             Command::Merge(a) => merge::merge(a, ui).await,
             Command::Scan(a) => read::scan(&a.file, (a.from, a.to), a.limit, a.key_format, a.as_of, ui).await,
-            Command::Get(a) => read::get(&a.file, &a.key, a.key_format, a.as_of, ui).await,
+            Command::Get(a) => read::get(&a.file, &a.key, (a.read_ts, a.as_of), a.key_format, ui).await,
             Command::Dump(a) => read::dump(&a.file, a.entries, ui).await,
             Command::Props(a) => read::props(&a.file, ui).await,
             Command::Stats(a) => read::stats(&a.file, ui).await,

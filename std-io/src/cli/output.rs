@@ -70,7 +70,11 @@ pub(crate) fn put_entry(obj: &mut Map<String, Value>, key: &[u8], raw: &[u8], p:
             obj.insert("key".into(), bytes_json(key, utf8));
             let cols: Vec<Value> = e
                 .columns()
-                .map(|c| json!({"name": bytes_json(c.name, utf8), "value": bytes_json(c.value, utf8)}))
+                .map(|c| match c.blob() {
+                    // The value lives in a blob file: where, instead of the blob index bytes.
+                    Some(b) => json!({"name": bytes_json(c.name, utf8), "blob": blob_json(b)}),
+                    None => json!({"name": bytes_json(c.name, utf8), "value": bytes_json(c.value, utf8)}),
+                })
                 .collect();
             obj.insert("columns".into(), Value::Array(cols));
             obj.insert("encoding".into(), json!(if utf8 { "utf8" } else { "hex" }));
@@ -79,20 +83,35 @@ pub(crate) fn put_entry(obj: &mut Map<String, Value>, key: &[u8], raw: &[u8], p:
             put_bytes(obj, &[("key", key), ("value", value)], ui);
             obj.insert("blob".into(), json!({"inlined": true, "expiration": expiration}));
         }
-        Payload::Blob(BlobRef::Blob { expiration, file_number, offset, size, compression }) => {
+        Payload::Blob(b @ BlobRef::Blob { .. }) => {
             put_bytes(obj, &[("key", key)], ui);
-            obj.insert(
-                "blob".into(),
-                json!({"file_number": file_number, "offset": offset, "size": size,
-                       "compression": compression, "expiration": expiration}),
-            );
+            obj.insert("blob".into(), blob_json(Ok(*b)));
         }
+    }
+}
+
+/// A blob reference in a file as JSON (`{file_number, offset, size, compression, expiration}`), or
+/// `{"error": ...}` when an entity column's blob index does not decode.
+fn blob_json(b: sstkit_core::Result<BlobRef<'_>>) -> Value {
+    match b {
+        Ok(BlobRef::Blob { expiration, file_number, offset, size, compression }) => json!({
+            "file_number": file_number, "offset": offset, "size": size,
+            "compression": compression, "expiration": expiration}),
+        Ok(BlobRef::InlinedTtl { expiration, .. }) => json!({"inlined": true, "expiration": expiration}),
+        Err(e) => json!({ "error": e.to_string() }),
     }
 }
 
 /// An entity's columns for a person: `{name=value, ...}` (the default column's name is empty).
 pub(crate) fn columns_text(e: &Entity<'_>, ui: Ui) -> String {
-    let cols: Vec<String> = e.columns().map(|c| format!("{}={}", text(c.name, ui), text(c.value, ui))).collect();
+    let cols: Vec<String> = e
+        .columns()
+        .map(|c| match c.blob() {
+            Some(Ok(b)) => format!("{}=<in {}>", text(c.name, ui), blob_text(&b)),
+            Some(Err(err)) => format!("{}=<bad blob index: {err}>", text(c.name, ui)),
+            None => format!("{}={}", text(c.name, ui), text(c.value, ui)),
+        })
+        .collect();
     format!("{{{}}}", cols.join(", "))
 }
 
@@ -115,30 +134,30 @@ pub(crate) fn blob_text(b: &BlobRef<'_>) -> String {
 
 /// The name of an entry type as printed.
 pub(crate) fn kind_name(kind: ValueType) -> &'static str {
-    match kind {
-        ValueType::Value => "put",
-        ValueType::Deletion => "delete",
-        ValueType::Merge => "merge",
-        ValueType::SingleDeletion => "single_delete",
-        ValueType::RangeDeletion => "range_delete",
-        ValueType::BlobIndex => "blob_index",
-        ValueType::DeletionWithTimestamp => "delete_with_timestamp",
-        ValueType::WideColumnEntity => "wide_column_entity",
-        ValueType::ValuePreferredSeqno => "value_preferred_seqno",
-    }
+    kind.name()
 }
 
 /// One entry, as a line of text or a JSON object, its value decoded by its type (see [`put_entry`]).
-pub(crate) fn entry_line(key: &[u8], seqno: u64, kind: ValueType, value: &[u8], ui: Ui) -> Result<String> {
+/// `ts`: the entry's user-defined timestamp (tables whose comparator carries them), shown as `ts=N` after the
+/// key in text and as `timestamp` in JSON.
+pub(crate) fn entry_line(
+    key: &[u8],
+    ts: Option<u64>,
+    seqno: u64,
+    kind: ValueType,
+    value: &[u8],
+    ui: Ui,
+) -> Result<String> {
     let p = payload(key, kind, value, ui)?;
     if ui.json {
         let mut o = Map::new();
         put_entry(&mut o, key, value, &p, ui);
+        put_timestamp(&mut o, ts);
         o.insert("seqno".into(), json!(seqno));
         o.insert("kind".into(), json!(kind_name(kind)));
         return Ok(Value::Object(o).to_string());
     }
-    let (k, name) = (text(key, ui), kind_name(kind));
+    let (k, name) = (key_text(key, ts, ui), kind_name(kind));
     Ok(match p {
         Payload::Value(v) if kind == ValueType::Value => format!("{k} => {}", text(v, ui)),
         Payload::Value(v) | Payload::Merge(v) => format!("{k} => {} [{name} seq {seqno}]", text(v, ui)),
@@ -172,6 +191,21 @@ pub(crate) fn progress(ui: Ui, len: Option<u64>, what: &str) -> indicatif::Progr
     bar.set_style(style);
     bar.set_message(what.to_string());
     bar
+}
+
+/// A key for a person, with its user-defined timestamp if it has one: `key ts=N`.
+pub(crate) fn key_text(key: &[u8], ts: Option<u64>, ui: Ui) -> String {
+    match ts {
+        Some(t) => format!("{} ts={t}", text(key, ui)),
+        None => text(key, ui),
+    }
+}
+
+/// Adds `"timestamp": N` to a JSON entry that has a user-defined timestamp.
+pub(crate) fn put_timestamp(obj: &mut Map<String, Value>, ts: Option<u64>) {
+    if let Some(t) = ts {
+        obj.insert("timestamp".into(), json!(t));
+    }
 }
 
 #[cfg(test)]

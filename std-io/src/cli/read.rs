@@ -8,7 +8,9 @@ use sstkit_core::key::ValueType;
 
 use sstkit_core::value::Payload;
 
-use super::output::{blob_text, columns_text, entry_line, kind_name, payload, progress, put_bytes, put_entry, text};
+use super::output::{
+    blob_text, columns_text, entry_line, kind_name, payload, progress, put_bytes, put_entry, put_timestamp, text,
+};
 use super::{decode, exit, Encoding, Ui};
 use crate::error::{Error, Result};
 use crate::reader::SstReader;
@@ -43,12 +45,12 @@ pub(crate) async fn scan(
     let mut out = std::io::BufWriter::new(std::io::stdout().lock());
     while limit.is_none_or(|l| n < l) {
         let Some(e) = s.try_next().await? else { break };
-        writeln_or_quit(&mut out, &entry_line(&e.user_key, e.seqno, e.kind, &e.value, ui)?)?;
+        writeln_or_quit(&mut out, &entry_line(&e.user_key, e.timestamp, e.seqno, e.kind, &e.value, ui)?)?;
         n += 1;
     }
     if limit.is_none() || n < limit.unwrap_or(0) {
-        for (start, end, seqno) in r.range_tombstones()?.into_iter().filter(|t| as_of.is_none_or(|s| t.2 <= s)) {
-            let line = entry_line(&start, seqno, ValueType::RangeDeletion, &end, ui)?;
+        for t in r.range_tombstones_at(u64::MAX)?.into_iter().filter(|t| as_of.is_none_or(|s| t.seqno <= s)) {
+            let line = entry_line(&t.start, t.timestamp, t.seqno, ValueType::RangeDeletion, &t.end, ui)?;
             writeln_or_quit(&mut out, &line)?;
         }
     }
@@ -77,12 +79,20 @@ fn flush(out: &mut impl std::io::Write) -> Result<()> {
 /// deletion (point or range), a merge operand (whose value depends on the merge operator) and a blob reference
 /// (the value lives in a blob file, not in the table) are reported with their kind on stderr (exit 1), as is
 /// an absent key. `--json` prints `found`, `kind` and the decoded value (see `put_entry`).
-pub(crate) async fn get(file: &str, key: &str, enc: Encoding, as_of: Option<u64>, ui: Ui) -> Result<i32> {
+/// `read_ts`: in a table with user-defined timestamps, the newest version whose timestamp is ≤ it (`--read-ts`);
+/// `as_of`: the newest version with seqno ≤ it (`--as-of`).
+pub(crate) async fn get(
+    file: &str,
+    key: &str,
+    (read_ts, as_of): (Option<u64>, Option<u64>),
+    enc: Encoding,
+    ui: Ui,
+) -> Result<i32> {
     let r = open(file, ui).await?;
     let k = arg(key, enc, "KEY")?;
     let found = match as_of {
         Some(s) => r.get_as_of(&k, s).await?,
-        None => r.get(&k).await?,
+        None => r.get_at(&k, read_ts.unwrap_or(u64::MAX)).await?,
     };
     let mut out = std::io::stdout().lock();
     let p = match &found {
@@ -92,7 +102,10 @@ pub(crate) async fn get(file: &str, key: &str, enc: Encoding, as_of: Option<u64>
     let value: Option<&[u8]> = match (&found, &p) {
         (Some(f), Some(Payload::Value(v))) if f.kind == ValueType::Value => Some(v),
         (_, Some(Payload::ValuePreferredSeqno { value, .. })) => Some(value),
-        (_, Some(Payload::Entity(e))) => Some(e.default_value().unwrap_or(&[])),
+        // A default column whose value lives in a blob file is not in the table: reported below, like a blob.
+        (_, Some(Payload::Entity(e))) if !e.default_column().is_some_and(|c| c.in_blob) => {
+            Some(e.default_value().unwrap_or(&[]))
+        }
         _ => None,
     };
     let code = if value.is_some() { exit::OK } else { exit::NO };
@@ -109,6 +122,7 @@ pub(crate) async fn get(file: &str, key: &str, enc: Encoding, as_of: Option<u64>
                     o.insert("value".into(), json!(v));
                 }
                 o.insert("kind".into(), json!(kind_name(f.kind)));
+                put_timestamp(&mut o, f.timestamp);
                 o.insert("seqno".into(), json!(f.seqno));
             }
             _ => {
@@ -123,6 +137,9 @@ pub(crate) async fn get(file: &str, key: &str, enc: Encoding, as_of: Option<u64>
         eprintln!("{}: not found", text(&k, ui));
         return Ok(code);
     };
+    if let Some(ts) = f.timestamp {
+        eprintln!("{}: ts={ts} seq {}", text(&k, ui), f.seqno);
+    }
     if let Some(v) = value {
         let v = if ui.hex { hex::encode(v) } else { String::from_utf8_lossy(v).into_owned() };
         writeln_or_quit(&mut out, &v)?;
@@ -150,6 +167,12 @@ pub(crate) async fn get(file: &str, key: &str, enc: Encoding, as_of: Option<u64>
             f.seqno,
             text(v, ui)
         ),
+        Payload::Entity(e) => eprintln!(
+            "{}: a wide-column entity at seq {} whose default column lives in a blob file: {}",
+            text(&k, ui),
+            f.seqno,
+            columns_text(e, ui)
+        ),
         Payload::Blob(b) => eprintln!(
             "{}: the value lives in a blob file, not in this table: a blob reference at seq {} ({})",
             text(&k, ui),
@@ -171,8 +194,20 @@ pub(crate) async fn props(file: &str, ui: Ui) -> Result<i32> {
     let r = open(file, ui).await?;
     let list = r.properties_list()?;
     let mut out = std::io::BufWriter::new(std::io::stdout().lock());
+    // How the keys of a table with user-defined timestamps are read (not a stored property).
+    let cmp = r.layout().comparator;
+    let timestamps = if cmp.keys_have_timestamps() {
+        Some("in every user key (8-byte u64 suffix, split off and shown as ts=N)")
+    } else if cmp.timestamps_stripped() {
+        Some("stripped when written (user.defined.timestamps.persisted = 0): keys read as plain keys")
+    } else {
+        None
+    };
     if ui.json {
         let mut o = Map::new();
+        if let Some(t) = timestamps {
+            o.insert("sstkit.timestamps".into(), json!(t));
+        }
         for (name, raw, num) in &list {
             let v = match (num, std::str::from_utf8(raw)) {
                 (Some(n), _) => json!(n),
@@ -189,6 +224,9 @@ pub(crate) async fn props(file: &str, ui: Ui) -> Result<i32> {
                 None => text(raw, ui),
             };
             writeln_or_quit(&mut out, &format!("{name}: {v}"))?;
+        }
+        if let Some(t) = timestamps {
+            writeln_or_quit(&mut out, &format!("user-defined timestamps: {t}"))?;
         }
     }
     flush(&mut out)?;
@@ -276,7 +314,7 @@ pub(crate) async fn dump(file: &str, entries: bool, ui: Ui) -> Result<i32> {
             }
             last = Some(e.user_key.to_vec());
             if entries {
-                match entry_line(e.user_key, e.seqno, e.kind, e.value, ui) {
+                match entry_line(e.user_key, e.timestamp, e.seqno, e.kind, e.value, ui) {
                     Ok(row) => rows.push(row),
                     Err(err) => {
                         bad.get_or_insert(err);
