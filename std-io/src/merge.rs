@@ -28,7 +28,8 @@
 //! A merge operand over an older version of its key (a value or another operand not deleted in between, or a
 //! point deletion below it when the deletion would have to be kept) needs the merge operator, which a file
 //! does not carry: `Unsupported`, naming the key. A blob reference, a wide-column entity or a value with a
-//! preferred seqno as a key's newest version is `Unsupported` too (the writer writes plain values only).
+//! preferred seqno as a key's newest version is `Unsupported` too (the writer writes plain values only), and so
+//! is an input with user-defined timestamps (comparator `leveldb.BytewiseComparator.u64ts`).
 //!
 //! # Memory
 //! One scan per input ([`ReadOptions::scan_chunk`](crate::reader::ReadOptions::scan_chunk) ×
@@ -186,6 +187,17 @@ impl Merger {
     /// Opens the scans and splits the inputs' range tombstones into fragments.
     async fn start(&mut self) -> Result<()> {
         let mut tombstones = Vec::new();
+        if let Some(r) = self.readers.iter().find(|r| r.layout().comparator.keys_have_timestamps()) {
+            // Versions would be told apart by timestamp first: not what this merge orders by.
+            return Err(Error::Codec {
+                context: format!("merge: {}", r.location()),
+                source: sstkit_core::Error::Unsupported {
+                    part: Part::Properties,
+                    what: "merging tables with user-defined timestamps (comparator u64ts), input",
+                    value: 0,
+                },
+            });
+        }
         for (i, r) in self.readers.iter().enumerate() {
             for (start, end, seqno) in r.range_tombstones()? {
                 if start < end && self.visible(seqno) {
