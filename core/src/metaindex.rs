@@ -15,6 +15,8 @@ pub const COMPRESSION_DICT: &[u8] = b"rocksdb.compression_dict";
 pub const RANGE_DEL: &[u8] = b"rocksdb.range_del";
 /// Name under which we write RocksDB's built-in full filter.
 pub const FULL_FILTER_BLOOM: &[u8] = b"fullfilter.rocksdb.BuiltinBloomFilter";
+/// Name under which we write RocksDB's built-in partitioned filter (its filter-partition index).
+pub const PARTITIONED_FILTER_BLOOM: &[u8] = b"partitionedfilter.rocksdb.BuiltinBloomFilter";
 /// Name of LevelDB's filter block.
 pub const LEVELDB_FILTER: &[u8] = b"filter.leveldb.BuiltinBloomFilter2";
 

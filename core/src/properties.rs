@@ -40,6 +40,8 @@ pub mod names {
     pub const INDEX_KEY_IS_USER_KEY: &str = "rocksdb.index.key.is.user.key";
     pub const INDEX_VALUE_IS_DELTA_ENCODED: &str = "rocksdb.index.value.is.delta.encoded";
     pub const INDEX_TYPE: &str = "rocksdb.block.based.table.index.type";
+    pub const INDEX_PARTITIONS: &str = "rocksdb.index.partitions";
+    pub const TOP_LEVEL_INDEX_SIZE: &str = "rocksdb.top-level.index.size";
     pub const WHOLE_KEY_FILTERING: &str = "rocksdb.block.based.table.whole.key.filtering";
     pub const PREFIX_FILTERING: &str = "rocksdb.block.based.table.prefix.filtering";
     pub const EXTERNAL_SST_VERSION: &str = "rocksdb.external_sst_file.version";
@@ -89,8 +91,12 @@ pub struct Properties<'a> {
     pub index_key_is_user_key: Option<u64>,
     /// Index values are delta-encoded (1).
     pub index_value_is_delta_encoded: Option<u64>,
-    /// Index type (0 binary search, 3 binary search with first key).
+    /// Index type (0 binary search, 2 partitioned, 3 binary search with first key).
     pub index_type: Option<u32>,
+    /// Partitions of a partitioned index.
+    pub index_partitions: Option<u64>,
+    /// Bytes of the top-level index's contents (partitioned index).
+    pub top_level_index_size: Option<u64>,
     /// `rocksdb.external_sst_file.version`.
     pub external_sst_version: Option<u32>,
     /// `rocksdb.external_sst_file.global_seqno`.
@@ -168,6 +174,8 @@ impl<'a> Properties<'a> {
             FILE_CREATION_TIME => self.file_creation_time = num(v)?,
             INDEX_KEY_IS_USER_KEY => self.index_key_is_user_key = num(v)?,
             INDEX_VALUE_IS_DELTA_ENCODED => self.index_value_is_delta_encoded = num(v)?,
+            INDEX_PARTITIONS => self.index_partitions = num(v)?,
+            TOP_LEVEL_INDEX_SIZE => self.top_level_index_size = num(v)?,
             INDEX_TYPE => {
                 self.index_type = Some(read_fixed32(v, 0).filter(|_| v.len() == 4).ok_or(Error::corrupt(
                     Part::Properties,
@@ -355,8 +363,8 @@ pub fn prop_kind(name: &[u8]) -> PropKind {
         | FILE_CREATION_TIME
         | INDEX_KEY_IS_USER_KEY
         | INDEX_VALUE_IS_DELTA_ENCODED => PropKind::Varint,
-        "rocksdb.index.partitions"
-        | "rocksdb.top-level.index.size"
+        INDEX_PARTITIONS
+        | TOP_LEVEL_INDEX_SIZE
         | "rocksdb.original.file.number"
         | "rocksdb.sample_for_compression.slow.data.size"
         | "rocksdb.sample_for_compression.fast.data.size"

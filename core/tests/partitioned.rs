@@ -43,14 +43,7 @@ fn kv(name: &str, e: sstkit_core::table::Entry<'_>) -> (Vec<u8>, Option<Vec<u8>>
 }
 
 fn partitions(t: &Table<'_>) -> usize {
-    let mut n = 0;
-    t.layout()
-        .for_each_index_partition(|_| {
-            n += 1;
-            Ok(true)
-        })
-        .unwrap();
-    n
+    t.layout().index_partition_count().unwrap() as usize
 }
 
 #[test]

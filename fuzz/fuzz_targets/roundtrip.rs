@@ -1,4 +1,5 @@
-//! Fuzzer-chosen entries and options → build → read back equals a `BTreeMap` model.
+//! Fuzzer-chosen entries and options (a partitioned index and filter among them) → build → read back equals a
+//! `BTreeMap` model.
 #![no_main]
 
 use arbitrary::Arbitrary;

@@ -9,7 +9,7 @@ use std::collections::BTreeMap;
 use arbitrary::Arbitrary;
 use sstkit_core::key::MAX_SEQNO;
 use sstkit_core::keybuf::SliceKeyBuf;
-use sstkit_core::table::{Options, ReadOptions, Table};
+use sstkit_core::table::{IndexType, Options, ReadOptions, Table};
 use sstkit_core::{ChecksumType, CompressionType};
 /// Shared with the core tests: which bytes a block checksum covers, and the model a table is checked against.
 pub use sstkit_test_support::model::{build, check_model, Model, Op};
@@ -40,6 +40,8 @@ pub struct OptsSpec {
     pub seqno: Option<u64>,
     /// Build through a fixed `&mut [u8]` workspace instead of a growing `Vec`.
     pub slice_workspace: bool,
+    /// `Some((metadata_block_size, partition_filters))`: a partitioned index (and maybe filter).
+    pub partitioned: Option<(u16, bool)>,
 }
 
 impl OptsSpec {
@@ -57,6 +59,12 @@ impl OptsSpec {
             });
         if let Some(s) = self.seqno {
             o = o.external_file(false).seqno(s & MAX_SEQNO);
+        }
+        if let Some((mbs, pf)) = self.partitioned {
+            o = o
+                .index_type(IndexType::Partitioned)
+                .metadata_block_size(usize::from(mbs % 4096).max(1))
+                .partition_filters(pf);
         }
         o
     }

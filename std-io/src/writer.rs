@@ -26,7 +26,7 @@ use futures::{Stream, StreamExt};
 use object_store::path::Path;
 use object_store::{MultipartUpload, ObjectStore, ObjectStoreExt, PutPayload, PutResult};
 use sstkit_core::checksum::Crc32cDigest;
-use sstkit_core::table::{Options, TableBuilder, TableHandles, TableStats};
+use sstkit_core::table::{IndexType, Options, TableBuilder, TableHandles, TableStats};
 use sstkit_core::{ChecksumType, CompressionType, Sink, TableWriter, WriteError};
 use tokio::task::JoinHandle;
 use tracing::Instrument;
@@ -156,6 +156,9 @@ impl WriterOptions {
         expected_keys: u64,
         seqno: u64,
         external_file: bool,
+        index_type: IndexType,
+        metadata_block_size: usize,
+        partition_filters: bool,
     }
 
     /// Sets the multipart part size.

@@ -17,7 +17,7 @@
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
-use sstkit_core::table::Options;
+use sstkit_core::table::{IndexType, Options};
 use sstkit_core::{ChecksumType, CompressionType, ValueType};
 use sstkit_tests::ours::{get_with, with_table};
 use sstkit_tests::rocksdb10::*;
@@ -285,6 +285,18 @@ fn ours_and_base(seed: u64) -> (Vec<Item>, Vec<KeyValue>) {
     (items, base)
 }
 
+/// The keys a case looks up: every base key, every key of ours, and a key just after each of ours.
+fn probes(base: &[KeyValue], items: &[Item]) -> Vec<Vec<u8>> {
+    let mut probe: Vec<Vec<u8>> = base.iter().map(|(k, _)| k.clone()).collect();
+    for item in items {
+        if let Item::Put(k, _) | Item::Delete(k) | Item::Merge(k, _) = item {
+            probe.push(k.clone());
+            probe.push([k.as_slice(), b"\x00\x01"].concat());
+        }
+    }
+    probe
+}
+
 #[test]
 fn rocksdb_10_ingests_sstkit_files() {
     let Some(python) = rocksdict() else { return };
@@ -316,13 +328,7 @@ fn rocksdb_10_ingests_sstkit_files() {
                         let path = dir.path().join(format!("ours{}.sst", cases.len()));
                         write_table(&path, opts, &items).unwrap_or_else(|e| panic!("{what}: {e}"));
                         let model = ingest_model(&base, &items);
-                        let mut probe: Vec<Vec<u8>> = base.iter().map(|(k, _)| k.clone()).collect();
-                        for item in &items {
-                            if let Item::Put(k, _) | Item::Delete(k) | Item::Merge(k, _) = item {
-                                probe.push(k.clone());
-                                probe.push([k.as_slice(), b"\x00\x01"].concat());
-                            }
-                        }
+                        let probe = probes(&base, &items);
                         tasks.push(ingest_task(
                             &dir.path().join(format!("db{}", cases.len())),
                             &base,
@@ -340,7 +346,17 @@ fn rocksdb_10_ingests_sstkit_files() {
     let started = std::time::Instant::now();
     let results = run_tasks(&python, &tasks).unwrap();
     eprintln!("{} ingestions into RocksDB 10.4.2 in {:?}", tasks.len(), started.elapsed());
-    for ((case, (model, probe)), result) in cases.iter().zip(&models).zip(&results) {
+    check_ingested(&cases, &models, &results);
+    assert_eq!(results.len(), versions.len() * 40);
+}
+
+/// What a case's DB must hold after ingestion, and the keys it looks up.
+type CaseModel = (BTreeMap<Vec<u8>, Vec<u8>>, Vec<Vec<u8>>);
+
+/// Each case's ingestion answers as its model says: RocksDB's full iteration equals the model, every probed key
+/// answers as the model does, and the Bloom statistics show RocksDB consulted our filter (none without one).
+fn check_ingested(cases: &[OurCase], models: &[CaseModel], results: &[serde_json::Value]) {
+    for ((case, (model, probe)), result) in cases.iter().zip(models).zip(results) {
         let what = &case.what;
         let got = parse_ingested(result).unwrap_or_else(|e| panic!("{what}: RocksDB 10.4.2 refused the file: {e}"));
         let want: Vec<KeyValue> = model.iter().map(|(k, v)| (k.clone(), v.clone())).collect();
@@ -364,7 +380,55 @@ fn rocksdb_10_ingests_sstkit_files() {
             assert_eq!((got.bloom_useful, got.bloom_positive), (0, 0), "{what}: filter statistics without a filter");
         }
     }
-    assert_eq!(results.len(), versions.len() * 40);
+}
+
+/// A partitioned index (and partitioned filters) written by sstkit: format_version 4–6 × partition_filters on/off
+/// × index restart interval 1/16, with many partitions (small blocks and a small metadata_block_size), ingested
+/// and checked like [`rocksdb_10_ingests_sstkit_files`].
+#[test]
+fn rocksdb_10_ingests_partitioned_sstkit_files() {
+    let Some(python) = rocksdict() else { return };
+    let dir = tempfile::tempdir().unwrap();
+    let (mut cases, mut tasks, mut models) = (Vec::new(), Vec::new(), Vec::new());
+    for format_version in [4, 5, 6] {
+        for partition_filters in [false, true] {
+            for index_restart in [1, 16] {
+                let n = cases.len();
+                let (items, base) = ours_and_base(n as u64 % 6);
+                let opts = Options::default()
+                    .format_version(format_version)
+                    .index_type(IndexType::Partitioned)
+                    .metadata_block_size(128)
+                    .partition_filters(partition_filters)
+                    .index_restart_interval(index_restart)
+                    .block_size(256);
+                let opts = pin_context_checksum(opts, 0x9a70_0000 + n as u32);
+                let what = format!(
+                    "partitioned fv{format_version} {} index-restart {index_restart}",
+                    if partition_filters { "partitioned filter" } else { "full filter" }
+                );
+                let path = dir.path().join(format!("part{n}.sst"));
+                write_table(&path, opts, &items).unwrap_or_else(|e| panic!("{what}: {e}"));
+                let partitions = with_table(&std::fs::read(&path).unwrap(), |t| Ok(t.properties().index_partitions))
+                    .unwrap()
+                    .unwrap_or(0);
+                assert!(partitions >= 8, "{what}: only {partitions} partitions");
+                let probe = probes(&base, &items);
+                tasks.push(ingest_task(
+                    &dir.path().join(format!("db{n}")),
+                    &base,
+                    std::slice::from_ref(&path),
+                    10,
+                    &probe,
+                ));
+                models.push((ingest_model(&base, &items), probe));
+                cases.push(OurCase { what, bloom: true });
+            }
+        }
+    }
+    let results = run_tasks(&python, &tasks).unwrap();
+    check_ingested(&cases, &models, &results);
+    assert_eq!(results.len(), 12);
 }
 
 /// The data a merge check needs exists: merges over a base value and without one, deletes over a base value,

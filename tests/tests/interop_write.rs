@@ -25,7 +25,7 @@
 
 use std::path::Path;
 
-use sstkit_core::table::Options;
+use sstkit_core::table::{IndexType, Options};
 use sstkit_core::{ChecksumType, CompressionType, ValueType};
 use sstkit_tests::ours::{get, with_table};
 use sstkit_tests::*;
@@ -234,6 +234,34 @@ fn combos(format_version: u32, checksum: ChecksumType) {
         check_file(dir.path(), &format!("{name}-one"), combo.options(), &[Item::Put(key, b"the only value".to_vec())]);
     }
     eprintln!("fv{format_version} {checksum:?}: 4 combinations in {:?}", started.elapsed());
+}
+
+/// Partitioned indexes and filters (format_version 4 and 5, each with partition_filters off and on, index
+/// restart intervals 1 and 16 between them; every 16th item of the large file, small blocks and partitions so there are many): every check of
+/// [`check_file`], and `sst_dump` reports the partitions.
+#[test]
+fn partitioned_index_and_filters() {
+    if rocksdb_tools().is_none() {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let items: Vec<Item> = big_items(45).into_iter().step_by(16).collect();
+    let combos = [(4, false, 16), (4, true, 1), (5, false, 1), (5, true, 16)];
+    for (format_version, partition_filters, index_restart) in combos {
+        let name = format!("partitioned-fv{format_version}-pf{partition_filters}-ir{index_restart}");
+        let opts = Options::default()
+            .format_version(format_version)
+            .checksum(ChecksumType::Xxh3)
+            .block_size(1024)
+            .index_type(IndexType::Partitioned)
+            .metadata_block_size(256)
+            .partition_filters(partition_filters)
+            .index_restart_interval(index_restart);
+        check_file(dir.path(), &name, opts, &items);
+        let props = sst_dump_properties(&dir.path().join(format!("{name}.sst"))).unwrap();
+        let partitions: u64 = props["# index partitions"].parse().unwrap();
+        assert!(partitions > 20, "{name}: {partitions} partitions");
+    }
 }
 
 #[test]

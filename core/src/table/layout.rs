@@ -257,6 +257,16 @@ impl<'r> TableLayout<'r> {
         Ok(())
     }
 
+    /// The number of index partitions, counted in the top-level index (0 when the index is not partitioned).
+    pub fn index_partition_count(&self) -> Result<u64> {
+        let mut n = 0;
+        self.for_each_index_partition(|_| {
+            n += 1;
+            Ok(true)
+        })?;
+        Ok(n)
+    }
+
     /// Calls `f(index key, data-block handle, first key)` for every data-block entry of the index, in order
     /// (through the partitions when the index is partitioned; the first key is present for index type 3).
     pub fn for_each_index_entry(

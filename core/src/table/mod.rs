@@ -29,7 +29,7 @@ pub use index::IndexInfo;
 pub use layout::TableLayout;
 pub use map::{BlockKind, TableBlock};
 pub use meta::{meta_start, meta_start_without_partitions, MetaLayout, MetaNeed, TableFilter};
-pub use options::Options;
+pub use options::{IndexType, Options, DEFAULT_METADATA_BLOCK_SIZE};
 pub use reader::Table;
 pub use tombstones::{newest_of, newest_of_covering, Covering, RangeTombstone, RangeTombstones};
 pub use workspace::Workspace;

@@ -3,6 +3,31 @@
 use crate::error::{Error, Result};
 use crate::trailer::{ChecksumType, CompressionType};
 
+/// RocksDB's default `metadata_block_size`: the target size of an index (and filter) partition.
+pub const DEFAULT_METADATA_BLOCK_SIZE: usize = 4096;
+
+/// The index a table is written with (RocksDB's `BlockBasedTableOptions::index_type`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum IndexType {
+    /// One index block with an entry per data block (`kBinarySearch`, index type 0).
+    #[default]
+    BinarySearch,
+    /// A partitioned index (`kTwoLevelIndexSearch`, index type 2): index partitions of about
+    /// [`Options::metadata_block_size`] bytes, each an ordinary index block, and a top-level index mapping each
+    /// partition's last separator to its handle. A reader keeps only the top level in memory.
+    Partitioned,
+}
+
+impl IndexType {
+    /// The value of the `rocksdb.block.based.table.index.type` property.
+    pub fn property_value(self) -> u32 {
+        match self {
+            IndexType::BinarySearch => 0,
+            IndexType::Partitioned => 2,
+        }
+    }
+}
+
 /// Settings for writing a table. The defaults are RocksDB's `SstFileWriter` defaults, with CRC32C checksums,
 /// no compression and a 10 bits/key Bloom filter.
 #[derive(Debug, Clone, PartialEq)]
@@ -53,6 +78,18 @@ pub struct Options {
     pub column_family_id: u32,
     /// Column family name written in the properties.
     pub column_family_name: &'static str,
+    /// The index type: one index block, or a partitioned index.
+    pub index_type: IndexType,
+    /// Target size of an index partition (and, with [`partition_filters`](Self::partition_filters), of a filter
+    /// partition), in bytes (RocksDB's `metadata_block_size`, default 4096). Used with
+    /// [`IndexType::Partitioned`] only.
+    pub metadata_block_size: usize,
+    /// Partition the filter along with the index (RocksDB's `partition_filters`; needs
+    /// [`IndexType::Partitioned`] and a filter): one full filter per index partition, built as soon as the
+    /// partition is closed, so the builder keeps the 8-byte key hashes of one partition only (plus about
+    /// 1.25 bytes per key at 10 bits/key for the finished partitions). [`expected_keys`](Self::expected_keys) is
+    /// not used then.
+    pub partition_filters: bool,
 }
 
 impl Default for Options {
@@ -73,6 +110,9 @@ impl Default for Options {
             file_creation_time: 0,
             column_family_id: 0,
             column_family_name: "default",
+            index_type: IndexType::BinarySearch,
+            metadata_block_size: DEFAULT_METADATA_BLOCK_SIZE,
+            partition_filters: false,
         }
     }
 }
@@ -134,6 +174,28 @@ impl Options {
         self
     }
 
+    /// Sets the index type.
+    pub fn index_type(mut self, v: IndexType) -> Self {
+        self.index_type = v;
+        self
+    }
+    /// Sets the target size of index (and filter) partitions.
+    pub fn metadata_block_size(mut self, v: usize) -> Self {
+        self.metadata_block_size = v;
+        self
+    }
+    /// Sets whether the filter is partitioned (needs [`IndexType::Partitioned`]).
+    pub fn partition_filters(mut self, v: bool) -> Self {
+        self.partition_filters = v;
+        self
+    }
+
+    /// True when the filter is written as partitions: [`partition_filters`](Self::partition_filters) with a
+    /// filter.
+    pub(crate) fn partitioned_filter(&self) -> bool {
+        self.partition_filters && self.bloom_millibits_per_key != 0
+    }
+
     /// Checks the options for values the writer cannot honour.
     pub fn validate(&self) -> Result<()> {
         let bad = |reason| Err(Error::InvalidArgument { reason });
@@ -159,6 +221,12 @@ impl Options {
         }
         if self.bloom_millibits_per_key != 0 && !(1000..=100_000).contains(&self.bloom_millibits_per_key) {
             return bad("bloom bits per key must be 0 or 1..=100");
+        }
+        if self.metadata_block_size == 0 || self.metadata_block_size > (1 << 30) {
+            return bad("metadata_block_size must be in 1..=1 GiB");
+        }
+        if self.partition_filters && self.index_type != IndexType::Partitioned {
+            return bad("partition_filters needs the partitioned index (IndexType::Partitioned)");
         }
         if self.seqno > crate::key::MAX_SEQNO {
             return bad("seqno exceeds 56 bits");

@@ -198,8 +198,9 @@ impl<'a> Table<'a> {
         self.layout.point_in_block_at(bytes, handle, user_key, &mut key, read_ts)
     }
 
-    /// Verifies the checksum of every block the table references (data blocks through the index, and the
-    /// meta blocks), whatever the read options say. Returns the number of blocks checked.
+    /// Verifies the checksum of every block the table references (data blocks through the index, index and
+    /// filter partitions, and the meta blocks), whatever the read options say. Returns the number of blocks
+    /// checked.
     pub fn verify_all(&self) -> Result<u64> {
         let sum = self.footer().block_checksum();
         let check = |h: BlockHandle, part| verified_block(self.file, 0, h, sum, true, part).map(|_| ());
@@ -235,6 +236,16 @@ impl<'a> Table<'a> {
             n += 1;
             Ok(true)
         })?;
+        if let Some(TableFilter::Partitioned(top)) = self.layout.filter() {
+            let info = self.index_info();
+            let mut key = crate::keybuf::DefaultKeyBuf::new();
+            crate::table::index::for_each_block(top, info, None, &mut key, |h| {
+                check(h, Part::Filter)?;
+                n += 1;
+                Ok(true)
+            })
+            .map_err(|e| e.at(Part::Filter, 0))?;
+        }
         self.layout.for_each_block((Bound::Unbounded, Bound::Unbounded), |extent| {
             check(extent.handle, Part::DataBlock)?;
             n += 1;

@@ -1,9 +1,10 @@
 //! The table-option flags every command that writes tables shares (`build`, `merge`): one flattened clap
 //! struct, [`TableArgs`], and the writer options they make.
 
+use sstkit_core::table::IndexType;
 use sstkit_core::{ChecksumType, CompressionType};
 
-use crate::error::Result;
+use crate::error::{Error, Result};
 use crate::writer::WriterOptions;
 
 /// Compression for writing.
@@ -13,6 +14,15 @@ pub(crate) enum Compression {
     None,
     /// LZ4 (a block stays uncompressed unless that saves 12.5%).
     Lz4,
+}
+
+/// Index type for writing.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub(crate) enum IndexKind {
+    /// One index block (RocksDB's kBinarySearch).
+    BinarySearch,
+    /// Index partitions of about --metadata-block-size bytes under a top-level index (kTwoLevelIndexSearch).
+    Partitioned,
 }
 
 /// Block checksum for writing.
@@ -55,6 +65,18 @@ pub(crate) struct TableArgs {
     /// Footer format_version, 2–7 (5 is read by RocksDB 6.6 through 11.x; 6 by RocksDB ≥ 8.6; 7 by ≥ 10.4).
     #[arg(long, default_value_t = 5, value_parser = clap::value_parser!(u32).range(2..=7))]
     pub(crate) format_version: u32,
+    /// Index type: one index block, or index partitions under a top-level index (a reader then keeps only
+    /// the top level in memory).
+    #[arg(long, value_enum, default_value = "binary-search")]
+    pub(crate) index_type: IndexKind,
+    /// Target size of an index (and filter) partition in bytes, with --index-type partitioned (64 to
+    /// 1073741824; RocksDB's default 4096).
+    #[arg(long, default_value_t = 4096, value_parser = clap::value_parser!(u64).range(64..=1 << 30))]
+    pub(crate) metadata_block_size: u64,
+    /// Partition the Bloom filter along with the index (needs --index-type partitioned): the writer then
+    /// keeps the key hashes of one partition only.
+    #[arg(long)]
+    pub(crate) partition_filters: bool,
     /// Sequence number of every entry (below 2^56); non-zero writes a non-external table (not ingestible by
     /// RocksDB).
     #[arg(long, default_value_t = 0)]
@@ -116,7 +138,16 @@ impl TableArgs {
                 Checksum::Xxh3 => ChecksumType::Xxh3,
             })
             .format_version(self.format_version)
+            .index_type(match self.index_type {
+                IndexKind::BinarySearch => IndexType::BinarySearch,
+                IndexKind::Partitioned => IndexType::Partitioned,
+            })
+            .metadata_block_size(self.metadata_block_size as usize)
+            .partition_filters(self.partition_filters)
             .seqno(self.seqno);
+        if self.partition_filters && self.index_type != IndexKind::Partitioned {
+            return Err(Error::Invalid("--partition-filters needs --index-type partitioned".into()));
+        }
         if self.seqno != 0 {
             o = o.external_file(false);
         }

@@ -106,21 +106,31 @@ impl<W: Workspace> TableBuilder<W> {
         let index_rec =
             if flush || self.pending_index.is_some() { INDEX_RECORD_OVERHEAD + self.last_key_len.max(klen) } else { 0 };
         let first_rec = if self.has_last_key { 0 } else { FIRST_KEY_RECORD_OVERHEAD + klen };
-        let new_hash = if self.bloom.is_some() && !same_user { HASH_LEN } else { 0 };
-        let new_hash_room = if self.filter_region > 0 { 0 } else { new_hash };
-        let need_free = index_rec + first_rec + self.last_key_len + new_hash_room + klen;
+        // Room for a hash even for a repeated user key: it starts a partition if the record closes one.
+        let new_hash_room = if self.bloom.is_some() && self.filter_region == 0 { HASH_LEN } else { 0 };
+        let cut_room = if index_rec > 0 { self.cut_room() } else { 0 };
+        let need_free = index_rec + cut_room + first_rec + self.last_key_len + new_hash_room + klen;
         self.reserve(alone, need_free)?;
 
         if flush {
             self.flush_block()?;
         }
+        let mut partition_closed = false;
         if let Some(handle) = self.pending_index.take() {
             if same_user {
                 // One user key spans two blocks: a user-key index could not tell them apart.
                 self.index_needs_internal_keys = true;
             }
-            self.append_index_record(handle, Some(key))?;
+            let sep_len = self.append_index_record(handle, Some(key))?;
+            partition_closed = self.note_index_entry(sep_len, handle)?;
         }
+        // A user key's hash goes into the filter once; a filter partition starting with a later version of the
+        // previous user key gets it too, so whichever partition a lookup lands on knows the key.
+        let new_hash = if self.bloom.is_some() && (!same_user || (partition_closed && self.opts.partitioned_filter())) {
+            HASH_LEN
+        } else {
+            0
+        };
         if !self.has_last_key {
             self.append_record_with_key(TAG_FIRST_KEY, key)?;
         }

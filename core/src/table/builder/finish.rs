@@ -6,7 +6,7 @@ use super::{Output, Stage, TableBuilder};
 use crate::error::Result;
 use crate::footer::{Footer, FIRST_CONTEXT_CHECKSUM_VERSION, FOOTER_LEN, INDEX_HANDLE_NAME};
 use crate::handle::BlockHandle;
-use crate::metaindex::{build_metaindex, FULL_FILTER_BLOOM, PROPERTIES, RANGE_DEL};
+use crate::metaindex::{build_metaindex, FULL_FILTER_BLOOM, PARTITIONED_FILTER_BLOOM, PROPERTIES, RANGE_DEL};
 use crate::table::workspace::Workspace;
 use crate::trailer::CompressionType;
 use crate::varint::encode_varint64;
@@ -69,13 +69,15 @@ impl<W: Workspace> TableBuilder<W> {
                 self.stage = Stage::Filter;
             }
             Stage::Filter => {
-                self.stage = Stage::Index;
-                self.write_filter()?;
-                self.hashes = 0;
+                if !self.write_filter()? {
+                    self.stage = Stage::Index;
+                    self.hashes = 0;
+                }
             }
             Stage::Index => {
-                self.write_index()?;
-                self.stage = Stage::RangeDel;
+                if !self.write_index()? {
+                    self.stage = Stage::RangeDel;
+                }
             }
             Stage::RangeDel => {
                 self.stage = Stage::Properties;
@@ -101,13 +103,20 @@ impl<W: Workspace> TableBuilder<W> {
     fn write_last_block(&mut self) -> Result<()> {
         // Index record for the last block (keyed by its last key), and the last key kept in the log.
         // The index record and the last-key record (bounded by the larger index record twice).
+        // A partitioned index closes its last partition (with the filter partition) after that record.
         let rec = INDEX_RECORD_OVERHEAD + self.last_key_len;
-        self.reserve(self.block_cap, 2 * rec)?;
+        let cut = self.cut_room();
+        self.reserve(self.block_cap, 2 * rec + cut)?;
         if !self.block.is_empty() {
             self.flush_block()?;
         }
+        let mut closed = false;
         if let Some(h) = self.pending_index.take() {
-            self.append_index_record(h, None)?;
+            let sep_len = self.append_index_record(h, None)?;
+            closed = self.note_index_entry(sep_len, h)?;
+        }
+        if !closed {
+            self.cut_last_partition()?;
         }
         if self.has_last_key {
             let lk_end = self.cap() - self.back_reserved();
@@ -122,6 +131,7 @@ impl<W: Workspace> TableBuilder<W> {
             self.log_end = p;
         }
         self.last_key_len = 0;
+        self.parts_end = self.log_end - 2 * self.block_cap;
         Ok(())
     }
 
@@ -135,7 +145,8 @@ impl<W: Workspace> TableBuilder<W> {
             k += 1;
         }
         if let Some(h) = self.filter_handle {
-            entries[k] = (FULL_FILTER_BLOOM, h);
+            let name = if self.opts.partitioned_filter() { PARTITIONED_FILTER_BLOOM } else { FULL_FILTER_BLOOM };
+            entries[k] = (name, h);
             k += 1;
         }
         if let Some(h) = self.range_del_handle {

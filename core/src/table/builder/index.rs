@@ -1,7 +1,9 @@
 //! The index block: one entry per data block, keyed by separators (user keys unless a user key spans two
 //! blocks), with delta-encoded handles from format_version 4.
 
-use super::log::{Records, TAG_INDEX};
+use super::log::{
+    is_partition_mark, parse_index_record, parse_part_record, Records, PART_RECORD_LEN, TAG_INDEX, TAG_PART,
+};
 use super::TableBuilder;
 use crate::block::{BlockState, ValueFraming};
 use crate::error::Result;
@@ -9,84 +11,223 @@ use crate::handle::{BlockHandle, MAX_HANDLE_LEN};
 use crate::key::split_internal_key;
 use crate::table::workspace::Workspace;
 use crate::trailer::{CompressionType, BLOCK_TRAILER_LEN};
-use crate::varint::{decode_varint64, encode_varint64, zigzag_encode, MAX_VARINT32_LEN};
+use crate::varint::{encode_varint64, zigzag_encode, MAX_VARINT32_LEN};
 
 /// An index entry's header (shared, unshared, value lengths) and its restart point, at most.
 const INDEX_ENTRY_OVERHEAD: usize = 3 * MAX_VARINT32_LEN + 4;
 /// A block's restart count and first restart point.
 const BLOCK_FOOTER_MIN: usize = crate::block::EMPTY_BLOCK_LEN;
 
+/// Writes one index-format block (the index, an index partition, the top-level index or the filter-partition
+/// index): separators in the table's key form, handles whole or (format_version ≥ 4) delta-encoded.
+pub(super) struct IndexBlockWriter {
+    state: BlockState,
+    framing: ValueFraming,
+    user_keys: bool,
+    prev_size: u64,
+}
+
+impl IndexBlockWriter {
+    /// Adds the entry `separator` (an internal key) → `handle` to the block being written in `out`.
+    pub(super) fn add(&mut self, out: &mut [u8], separator: &[u8], handle: BlockHandle) -> Result<()> {
+        let key = if self.user_keys { split_internal_key(separator)?.0 } else { separator };
+        // RocksDB's delta-encoded index stores a bare size delta when the key shares a prefix with the one
+        // before it (the offset follows from the previous block), and the whole handle otherwise.
+        let delta = self.framing == ValueFraming::SelfDelimiting && self.state.shared_with(out, key) != 0;
+        let mut vb = [0u8; MAX_HANDLE_LEN];
+        let vn = if delta {
+            encode_varint64(zigzag_encode(handle.size.wrapping_sub(self.prev_size) as i64), &mut vb)?
+        } else {
+            let (hb, hn) = handle.encode();
+            vb[..hn].copy_from_slice(&hb[..hn]);
+            hn
+        };
+        self.state.add(out, key, &vb[..vn])?;
+        self.prev_size = handle.size;
+        Ok(())
+    }
+
+    /// Ends the block; returns its length.
+    pub(super) fn finish(&mut self, out: &mut [u8]) -> usize {
+        self.state.finish(out)
+    }
+}
+
+/// Room an index block needs for entries whose separators total `keys` bytes, the longest `longest`.
+fn index_block_room(entries: usize, keys: usize, longest: usize) -> usize {
+    BLOCK_FOOTER_MIN + BLOCK_TRAILER_LEN + entries * (INDEX_ENTRY_OVERHEAD + MAX_HANDLE_LEN) + keys + longest
+}
+
 impl<W: Workspace> TableBuilder<W> {
-    /// The index stage: builds and seals the index block.
-    pub(super) fn write_index(&mut self) -> Result<()> {
+    /// The index stage: builds and seals the index block. Returns true when there is more to write (a
+    /// partitioned index writes one partition per call, then the top-level index).
+    pub(super) fn write_index(&mut self) -> Result<bool> {
+        if self.partitioned_index() {
+            return self.write_index_partition();
+        }
         let need = self.index_block_bound();
         self.reserve(self.block_cap, need)?;
         let n = self.build_index()?;
         let h = self.seal(self.log_end, n, CompressionType::None)?;
         self.stats.index_size = n as u64 + BLOCK_TRAILER_LEN as u64;
         self.index_handle = h;
-        Ok(())
+        Ok(false)
     }
 
     pub(super) fn user_key_index(&self) -> bool {
         !self.index_needs_internal_keys
     }
 
-    fn index_framing(&self) -> ValueFraming {
-        if self.opts.format_version >= 4 {
-            ValueFraming::SelfDelimiting
-        } else {
-            ValueFraming::LengthPrefixed
+    /// A writer for an index-format block in this table's key form and entry format.
+    pub(super) fn index_block_writer(&self) -> IndexBlockWriter {
+        let framing =
+            if self.opts.format_version >= 4 { ValueFraming::SelfDelimiting } else { ValueFraming::LengthPrefixed };
+        IndexBlockWriter {
+            state: BlockState::new(self.opts.index_restart_interval, framing),
+            framing,
+            user_keys: self.user_key_index(),
+            prev_size: 0,
         }
     }
 
     fn index_block_bound(&self) -> usize {
-        let mut total = BLOCK_FOOTER_MIN + BLOCK_TRAILER_LEN;
-        let mut longest = 0;
+        let (mut n, mut keys, mut longest) = (0, 0, 0);
         for r in self.records() {
             if let Ok((TAG_INDEX, body)) = r {
-                total += INDEX_ENTRY_OVERHEAD + MAX_HANDLE_LEN + body.len();
+                n += 1;
+                keys += body.len();
                 longest = longest.max(body.len());
             }
         }
-        total + longest
+        index_block_room(n, keys, longest)
     }
 
     fn build_index(&mut self) -> Result<usize> {
         let at = self.log_end;
-        let user_keys = self.user_key_index();
-        let framing = self.index_framing();
-        let mut state = BlockState::new(self.opts.index_restart_interval, framing);
-        let mut prev_size = 0u64;
+        let mut w = self.index_block_writer();
         let (head, out) = self.ws.bytes_mut().split_at_mut(at);
         let room = out.len() - BLOCK_TRAILER_LEN;
         let out = &mut out[..room];
-        let records = Records { ws: head, pos: 2 * self.block_cap, end: at };
-        for r in records {
+        for r in (Records { ws: head, pos: 2 * self.block_cap, end: at }) {
             let (tag, body) = r?;
-            if tag != TAG_INDEX {
-                continue;
+            if tag == TAG_INDEX {
+                let (h, key) = parse_index_record(body)?;
+                w.add(out, key, h)?;
             }
-            let (offset, a) = decode_varint64(body)?;
-            let (size, b) = decode_varint64(&body[a..])?;
-            let (klen, c) = decode_varint64(&body[a + b..])?;
-            let key = &body[a + b + c..a + b + c + klen as usize];
-            let key = if user_keys { split_internal_key(key)?.0 } else { key };
-            // RocksDB's delta-encoded index stores a bare size delta when the key shares a prefix with the one
-            // before it (the offset follows from the previous block), and the whole handle otherwise.
-            let delta = framing == ValueFraming::SelfDelimiting && state.shared_with(out, key) != 0;
-            let mut vb = [0u8; MAX_HANDLE_LEN];
-            let vn = if delta {
-                encode_varint64(zigzag_encode(size.wrapping_sub(prev_size) as i64), &mut vb)?
-            } else {
-                let (hb, hn) = BlockHandle::new(offset, size).encode();
-                vb[..hn].copy_from_slice(&hb[..hn]);
-                hn
-            };
-            state.add(out, key, &vb[..vn])?;
-            prev_size = size;
         }
-        Ok(state.finish(out))
+        Ok(w.finish(out))
+    }
+
+    /// One step of a partitioned index: logs the handle of the partition written last, then writes the next
+    /// partition (its index records up to the next partition mark) or, when none is left, the top-level index.
+    fn write_index_partition(&mut self) -> Result<bool> {
+        if let Some(h) = self.written_partition.take() {
+            self.reserve(self.block_cap, PART_RECORD_LEN)?;
+            self.append_part_record(h)?;
+        }
+        // The next partition: the index records from `scan` to the next mark.
+        let base = 2 * self.block_cap;
+        let (mut n, mut keys, mut longest, mut end, mut after) = (0, 0, 0, self.parts_end, self.parts_end);
+        let mut recs = self.records_between(self.scan, self.parts_end);
+        loop {
+            let pos = recs.pos;
+            let Some(r) = recs.next() else { break };
+            let (tag, body) = r?;
+            if tag == TAG_INDEX {
+                n += 1;
+                keys += body.len();
+                longest = longest.max(body.len());
+            } else if is_partition_mark(tag) {
+                (end, after) = (pos - base, recs.pos - base);
+                break;
+            }
+        }
+        if n == 0 {
+            return self.write_top_level_index().map(|()| false);
+        }
+        self.reserve(self.block_cap, index_block_room(n, keys, longest))?;
+        let at = self.log_end;
+        let base = 2 * self.block_cap;
+        let mut w = self.index_block_writer();
+        let (head, out) = self.ws.bytes_mut().split_at_mut(at);
+        let room = out.len() - BLOCK_TRAILER_LEN;
+        let out = &mut out[..room];
+        for r in (Records { ws: head, pos: base + self.scan, end: base + end }) {
+            let (tag, body) = r?;
+            if tag == TAG_INDEX {
+                let (h, key) = parse_index_record(body)?;
+                w.add(out, key, h)?;
+            }
+        }
+        let len = w.finish(out);
+        self.scan = after;
+        let h = self.seal(at, len, CompressionType::None)?;
+        self.stats.index_size += len as u64;
+        self.stats.index_partitions += 1;
+        self.written_partition = Some(h);
+        Ok(true)
+    }
+
+    /// Room for an index-format block with one entry per partition, keyed by its last separator (the
+    /// top-level index, the filter-partition index).
+    pub(super) fn partition_index_room(&self) -> Result<usize> {
+        let (mut n, mut keys, mut longest, mut last) = (0, 0, 0, 0);
+        for r in self.records_between(0, self.parts_end) {
+            let (tag, body) = r?;
+            if tag == TAG_INDEX {
+                last = body.len();
+            } else if is_partition_mark(tag) {
+                n += 1;
+                keys += last;
+                longest = longest.max(last);
+            }
+        }
+        Ok(index_block_room(n, keys, longest))
+    }
+
+    /// The top-level index of a partitioned index: each partition's last separator → the partition's handle
+    /// (logged in partition order after `parts_end`).
+    fn write_top_level_index(&mut self) -> Result<()> {
+        self.reserve(self.block_cap, self.partition_index_room()?)?;
+        let at = self.log_end;
+        let base = 2 * self.block_cap;
+        let parts_end = self.parts_end;
+        let mut w = self.index_block_writer();
+        let (head, out) = self.ws.bytes_mut().split_at_mut(at);
+        let room = out.len() - BLOCK_TRAILER_LEN;
+        let out = &mut out[..room];
+        let mut handles = Records { ws: head, pos: base + parts_end, end: at };
+        let mut last: &[u8] = &[];
+        for r in (Records { ws: head, pos: base, end: base + parts_end }) {
+            let (tag, body) = r?;
+            if tag == TAG_INDEX {
+                last = body;
+            } else if is_partition_mark(tag) {
+                let h = loop {
+                    match handles.next() {
+                        Some(Ok((TAG_PART, b))) => break parse_part_record(b)?,
+                        Some(Ok(_)) => {}
+                        Some(Err(e)) => return Err(e),
+                        None => {
+                            return Err(crate::error::Error::corrupt(
+                                crate::error::Part::Table,
+                                0,
+                                "builder record log lost a partition handle",
+                            ))
+                        }
+                    }
+                };
+                let (_, key) = parse_index_record(last)?;
+                w.add(out, key, h)?;
+            }
+        }
+        let len = w.finish(out);
+        let h = self.seal(at, len, CompressionType::None)?;
+        self.stats.top_level_index_size = len as u64;
+        self.stats.index_size += (len + BLOCK_TRAILER_LEN) as u64;
+        self.index_handle = h;
+        self.scan = 0;
+        Ok(())
     }
 }
 

@@ -1,5 +1,7 @@
 //! The record log after the block regions: the first and last keys, one index record per data block (handle
-//! and separator) and the range tombstones, in the order they came.
+//! and separator), the range tombstones and, for a partitioned index, a partition mark after each partition's
+//! last index record (a bare cut, or the finished filter partition), in the order they came; while finishing,
+//! the handles of the index partitions written.
 
 use super::separator::{separator_len, VALUE_TYPE_FOR_SEEK};
 use super::TableBuilder;
@@ -17,6 +19,20 @@ pub(super) const TAG_TOMBSTONE: u8 = 2;
 pub(super) const TAG_FIRST_KEY: u8 = 3;
 /// The last internal key added (logged when finishing starts).
 pub(super) const TAG_LAST_KEY: u8 = 4;
+/// End of an index partition (partitioned index without partitioned filters): no body.
+pub(super) const TAG_CUT: u8 = 5;
+/// End of an index partition with its finished filter partition (the full filter's bytes) as body.
+pub(super) const TAG_FILTER: u8 = 6;
+/// The handle of an index partition once written (while finishing): offset, size.
+pub(super) const TAG_PART: u8 = 7;
+/// Bytes a partition-handle record takes: tag and two varint64s.
+pub(super) const PART_RECORD_LEN: usize = 1 + MAX_HANDLE_LEN;
+
+/// True for the records that end an index partition.
+pub(super) fn is_partition_mark(tag: u8) -> bool {
+    tag == TAG_CUT || tag == TAG_FILTER
+}
+
 /// Bytes an index record takes besides its key: tag, handle, key length.
 pub(super) const INDEX_RECORD_OVERHEAD: usize = 1 + MAX_HANDLE_LEN + MAX_VARINT32_LEN;
 /// Bytes a first- or last-key record takes besides its key: tag, key length.
@@ -42,9 +58,27 @@ impl<W: Workspace> TableBuilder<W> {
         parse_tombstone(self.ws.bytes(), at)
     }
 
+    /// The records from `from` to `to` (offsets relative to the log's start).
+    pub(super) fn records_between(&self, from: usize, to: usize) -> Records<'_> {
+        let base = 2 * self.block_cap;
+        Records { ws: self.ws.bytes(), pos: base + from, end: base + to }
+    }
+
+    /// Appends a partition-handle record. Space was reserved by the caller.
+    pub(super) fn append_part_record(&mut self, h: BlockHandle) -> Result<()> {
+        let ws = self.ws.bytes_mut();
+        let mut p = self.log_end;
+        ws[p] = TAG_PART;
+        p += 1;
+        p += encode_varint64(h.offset, &mut ws[p..])?;
+        p += encode_varint64(h.size, &mut ws[p..])?;
+        self.log_end = p;
+        Ok(())
+    }
+
     /// Appends an index record for `handle`, with a separator between the last key and `next` (or the last key
-    /// itself for the last block). Space was reserved by the caller.
-    pub(super) fn append_index_record(&mut self, handle: BlockHandle, next: Option<InternalKey<'_>>) -> Result<()> {
+    /// itself for the last block), and returns the separator's length. Space was reserved by the caller.
+    pub(super) fn append_index_record(&mut self, handle: BlockHandle, next: Option<InternalKey<'_>>) -> Result<usize> {
         let last_end = self.cap() - self.back_reserved();
         let last_start = last_end - self.last_key_len;
         let (head, tail) = self.ws.bytes_mut().split_at_mut(last_start);
@@ -57,6 +91,7 @@ impl<W: Workspace> TableBuilder<W> {
         p += encode_varint64(handle.size, &mut head[p..])?;
         // Shorten only when the user keys differ; a shorter user key gets the max seqno so it still sorts after
         // every version of the last key.
+        let key_at;
         let short_len = match next {
             Some(n) if n.user_key != last_user => separator_len(last_user, n.user_key),
             _ => last_user.len(),
@@ -64,6 +99,7 @@ impl<W: Workspace> TableBuilder<W> {
         if short_len < last_user.len() {
             let sep_len = short_len + INTERNAL_KEY_TRAILER_LEN;
             p += encode_varint64(sep_len as u64, &mut head[p..])?;
+            key_at = p;
             let next_user = next.map(|n| n.user_key).unwrap_or(&[]);
             let n = crate::key::shortest_separator(last_user, next_user, &mut head[p..p + last_user.len()]);
             debug_assert_eq!(n, short_len);
@@ -73,11 +109,12 @@ impl<W: Workspace> TableBuilder<W> {
             p += INTERNAL_KEY_TRAILER_LEN;
         } else {
             p += encode_varint64(last.len() as u64, &mut head[p..])?;
+            key_at = p;
             head[p..p + last.len()].copy_from_slice(last);
             p += last.len();
         }
         self.log_end = p;
-        Ok(())
+        Ok(p - key_at)
     }
 
     pub(super) fn append_record_with_key(&mut self, tag: u8, key: InternalKey<'_>) -> Result<()> {
@@ -115,7 +152,14 @@ pub(super) fn read_record(ws: &[u8], at: usize) -> Result<(u8, &[u8], usize)> {
             let end = p + c + e as usize;
             Ok((tag, ws.get(at + 1..end).ok_or_else(bad)?, end))
         }
-        TAG_FIRST_KEY | TAG_LAST_KEY => {
+        TAG_CUT => Ok((tag, &ws[p..p], p)),
+        TAG_PART => {
+            let (_, a) = decode_varint64(ws.get(p..).ok_or_else(bad)?)?;
+            let (_, b) = decode_varint64(ws.get(p + a..).ok_or_else(bad)?)?;
+            let end = p + a + b;
+            Ok((tag, ws.get(p..end).ok_or_else(bad)?, end))
+        }
+        TAG_FIRST_KEY | TAG_LAST_KEY | TAG_FILTER => {
             let (k, a) = decode_varint64(&ws[p..])?;
             p += a;
             let end = p + k as usize;
@@ -123,6 +167,26 @@ pub(super) fn read_record(ws: &[u8], at: usize) -> Result<(u8, &[u8], usize)> {
         }
         _ => Err(bad()),
     }
+}
+
+/// The data-block handle and separator (an internal key) of an index record's body.
+pub(super) fn parse_index_record(body: &[u8]) -> Result<(BlockHandle, &[u8])> {
+    let (offset, a) = decode_varint64(body)?;
+    let (size, b) = decode_varint64(&body[a..])?;
+    let (klen, c) = decode_varint64(&body[a + b..])?;
+    let key = body.get(a + b + c..a + b + c + klen as usize).ok_or(Error::corrupt(
+        crate::error::Part::Table,
+        0,
+        "builder record log damaged",
+    ))?;
+    Ok((BlockHandle::new(offset, size), key))
+}
+
+/// The handle of a partition-handle record's body.
+pub(super) fn parse_part_record(body: &[u8]) -> Result<BlockHandle> {
+    let (offset, a) = decode_varint64(body)?;
+    let (size, _) = decode_varint64(&body[a..])?;
+    Ok(BlockHandle::new(offset, size))
 }
 
 /// The `(seqno, start, end)` of the tombstone record at `at`.

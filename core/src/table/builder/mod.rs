@@ -14,10 +14,16 @@
 //! At finish the filter, index, range-deletion, properties and metaindex blocks and the footer are built one
 //! at a time in the free space after the log.
 //!
+//! A partitioned index (and filter) is built from the same log: while building, a partition mark follows the
+//! last index record of each partition (with partitioned filters, the mark holds the partition's finished
+//! filter, and the hashes kept for it are dropped). At finish the filter partitions, the filter-partition
+//! index, the index partitions and the top-level index come out one block per step, in that order (RocksDB's).
+//!
 //! One file per concern: `add` (the entry path), `flush` (when a data block is cut, sealing blocks),
 //! `space` (workspace regions and growth), `log` (the record log), `separator` (index separators),
-//! `filter`, `index`, `range_del`, `properties` (the meta blocks), `finish` (the finishing state
-//! machine), `stats` (counts and handles it reports).
+//! `partition` (closing index/filter partitions while building), `filter`, `index`, `range_del`,
+//! `properties` (the meta blocks), `finish` (the finishing state machine), `stats` (counts and handles it
+//! reports).
 
 mod add;
 mod filter;
@@ -25,6 +31,7 @@ mod finish;
 mod flush;
 mod index;
 mod log;
+mod partition;
 mod properties;
 mod range_del;
 mod separator;
@@ -144,6 +151,18 @@ pub struct TableBuilder<W: Workspace> {
     sum: BlockChecksum,
     /// Some data block went out compressed (for the `rocksdb.compression` property).
     compression_used: bool,
+    /// The open index partition (partitioned index).
+    part: partition::OpenPartition,
+    /// While finishing a partitioned index or filter: where the next partition's records start, relative to
+    /// the log's start.
+    scan: usize,
+    /// While finishing: the end of the records logged while building, relative to the log's start.
+    parts_end: usize,
+    /// The index partition handed out last, to be logged before the next step.
+    written_partition: Option<BlockHandle>,
+    /// Filter partitions handed out, and the offset of the first.
+    filter_partitions: u64,
+    first_filter_partition: u64,
 }
 
 impl<W: Workspace> TableBuilder<W> {
@@ -163,6 +182,8 @@ impl<W: Workspace> TableBuilder<W> {
         }
         let block = BlockState::new(opts.restart_interval, ValueFraming::LengthPrefixed);
         let filter_bits = match (bloom, opts.expected_keys) {
+            // Partitioned filters keep the hashes of one partition only; the filter is built per partition.
+            _ if opts.partitioned_filter() => 0,
             (Some(b), Some(n)) => b.bits_len(usize::try_from(n).unwrap_or(usize::MAX).max(1)),
             _ => 0,
         };
@@ -203,6 +224,12 @@ impl<W: Workspace> TableBuilder<W> {
                 if opts.format_version >= FIRST_CONTEXT_CHECKSUM_VERSION { opts.base_context_checksum } else { 0 },
             ),
             compression_used: false,
+            part: partition::OpenPartition::default(),
+            scan: 0,
+            parts_end: 0,
+            written_partition: None,
+            filter_partitions: 0,
+            first_filter_partition: 0,
             opts,
         })
     }
@@ -212,10 +239,15 @@ impl<W: Workspace> TableBuilder<W> {
         let block_cap = block_region_len(opts.block_size);
         let blocks = num_keys.saturating_mul(avg_key_len + ENTRY_ESTIMATE) / opts.block_size.max(1) + 1;
         let index = blocks.saturating_mul(avg_key_len + INTERNAL_KEY_TRAILER_LEN + INDEX_ENTRY_ESTIMATE);
+        let filter_per_key = (opts.bloom_millibits_per_key as usize).div_ceil(8000) + 1;
         let filter = if opts.bloom_millibits_per_key == 0 {
             0
+        } else if opts.partitioned_filter() {
+            // Finished partitions, plus the hashes of one partition (about metadata_block_size of filter).
+            let per_partition = opts.metadata_block_size.saturating_mul(8000) / opts.bloom_millibits_per_key as usize;
+            num_keys.saturating_mul(filter_per_key) + num_keys.min(2 * per_partition + 1024).saturating_mul(HASH_LEN)
         } else {
-            num_keys.saturating_mul(HASH_LEN + (opts.bloom_millibits_per_key as usize).div_ceil(8000) + 1)
+            num_keys.saturating_mul(HASH_LEN + filter_per_key)
         };
         2 * block_cap + index.saturating_mul(2) + filter + 2 * avg_key_len + PROPERTIES_SLACK + HINT_SLACK
     }

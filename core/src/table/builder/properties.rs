@@ -84,7 +84,7 @@ enabled=0; max_dict_buffer_bytes=0; use_zstd_dict_trainer=1; ",
             (names::DB_HOST_ID, PropValue::Bytes(b"sstkit")),
             (names::INDEX_KEY_IS_USER_KEY, PropValue::Num(user_keys)),
             (names::INDEX_VALUE_IS_DELTA_ENCODED, PropValue::Num(delta)),
-            (names::INDEX_TYPE, PropValue::Fixed32(0)),
+            (names::INDEX_TYPE, PropValue::Fixed32(o.index_type.property_value())),
             (names::WHOLE_KEY_FILTERING, PropValue::Bytes(b"1")),
             (names::PREFIX_FILTERING, PropValue::Bytes(b"0")),
         ];
@@ -94,6 +94,10 @@ enabled=0; max_dict_buffer_bytes=0; use_zstd_dict_trainer=1; ",
         }
         if self.bloom.is_some() && self.filter_handle.is_some() {
             props.push((names::FILTER_POLICY, PropValue::Bytes(b"bloomfilter"))).map_err(full)?;
+        }
+        if self.partitioned_index() {
+            props.push((names::INDEX_PARTITIONS, PropValue::Num(s.index_partitions))).map_err(full)?;
+            props.push((names::TOP_LEVEL_INDEX_SIZE, PropValue::Num(s.top_level_index_size))).map_err(full)?;
         }
         if o.external_file {
             props.push((names::EXTERNAL_SST_VERSION, PropValue::Fixed32(2))).map_err(full)?;

@@ -24,9 +24,15 @@ pub struct TableStats {
     pub num_data_blocks: u64,
     /// Bytes of data blocks including trailers.
     pub data_size: u64,
-    /// Bytes of the index block including its trailer.
+    /// Bytes of the index block including its trailer; for a partitioned index, the contents of every
+    /// partition and of the top-level index plus one trailer (as RocksDB counts `rocksdb.index.size`).
     pub index_size: u64,
-    /// Bytes of the filter block contents.
+    /// Index partitions written (partitioned index).
+    pub index_partitions: u64,
+    /// Bytes of the top-level index's contents (partitioned index).
+    pub top_level_index_size: u64,
+    /// Bytes of the filter block contents (for a partitioned filter, of every partition and of the
+    /// filter-partition index).
     pub filter_size: u64,
     /// Keys added to the filter.
     pub num_filter_entries: u64,
@@ -55,9 +61,9 @@ impl TableStats {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct TableHandles {
-    /// The index block.
+    /// The index block (the top-level index of a partitioned index).
     pub index: BlockHandle,
-    /// The full filter block, if one was written.
+    /// The full filter block (the filter-partition index of a partitioned filter), if one was written.
     pub filter: Option<BlockHandle>,
     /// The range-deletion block, if one was written.
     pub range_del: Option<BlockHandle>,
