@@ -91,6 +91,13 @@ impl FileWriter {
         self.drv_mut()?.write(op.as_slices())
     }
 
+    /// Adds one op at its own `seqno`: several versions of a user key may follow each other, newest (largest
+    /// seqno) first, and range deletions must come with strictly increasing starts. The table must not be an
+    /// external file (`WriterOptions::external_file(false)`), whose entries all have seqno 0.
+    pub fn write_at<B: AsRef<[u8]>>(&mut self, op: WriteOp<B>, seqno: u64) -> Result<()> {
+        self.drv_mut()?.write_at(op.as_slices(), seqno)
+    }
+
     fn drv_mut(&mut self) -> Result<&mut Driver<StdIo<BufWriter<File>>>> {
         let path = &self.path;
         self.drv.as_mut().ok_or_else(|| Error::Invalid(format!("{}: the writer is closed", path.display())))

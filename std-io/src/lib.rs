@@ -24,10 +24,12 @@ pub mod file_writer;
 mod intervals;
 pub mod location;
 pub mod manifest;
+pub mod merge;
 pub mod reader;
 pub mod rolling;
 #[cfg(feature = "aws")]
 pub mod s3_uploads;
+pub mod sort;
 mod source;
 pub mod verified;
 pub mod writer;

@@ -13,7 +13,9 @@ use sstkit_core::handle::BlockHandle;
 use sstkit_core::key::ValueType;
 use sstkit_core::keybuf::DefaultKeyBuf;
 use sstkit_core::properties::Properties;
-use sstkit_core::table::{meta_start_without_partitions, BlockBytes, BlockExtent, MetaLayout, MetaNeed, TableLayout};
+use sstkit_core::table::{
+    meta_start_without_partitions, BlockBytes, BlockExtent, MetaLayout, MetaNeed, TableLayout, VersionLookup,
+};
 use sstkit_core::{Error as CoreError, Part};
 use tracing::Instrument;
 
@@ -406,6 +408,56 @@ impl SstReader {
         .await
     }
 
+    /// The newest entry for `user_key` that a read at sequence number `snapshot` sees (versions and range
+    /// tombstones with seqno ≤ `snapshot`, as core's [`Table::get_as_of`](sstkit_core::table::Table::get_as_of)):
+    /// the filter first, then the data blocks that may hold the key's versions, in order, until one holds a
+    /// visible version or a larger key (usually one block).
+    pub async fn get_as_of(&self, user_key: &[u8], snapshot: u64) -> Result<Option<OwnedEntry>> {
+        let mut point = None;
+        let filter_part = self.table()?.filter_partition_for(user_key);
+        if self.filter_partition_may_match(&self.table()?, filter_part, user_key).await?
+            && self.table()?.may_contain(user_key)
+        {
+            let range = (Bound::Included(user_key), Bound::Included(user_key));
+            for extent in self.block_extents(range).await? {
+                let table = self.table()?;
+                let block = self.fetch_block(&table, extent).await?;
+                let mut key = DefaultKeyBuf::new();
+                match table
+                    .point_in_block_as_of(&block, extent.handle, user_key, snapshot, &mut key)
+                    .context(self.context("get"))?
+                {
+                    VersionLookup::Found { seqno, timestamp, kind, value } => {
+                        let value = if value.is_empty() { Bytes::new() } else { block.slice(value) };
+                        point = Some((seqno, timestamp, kind, value));
+                        break;
+                    }
+                    VersionLookup::Absent => break,
+                    VersionLookup::ReadOn => {}
+                }
+            }
+        }
+        let table = self.table()?;
+        let entry = point.as_ref().map(|(seqno, timestamp, kind, value)| sstkit_core::table::Entry {
+            user_key,
+            timestamp: *timestamp,
+            seqno: *seqno,
+            kind: *kind,
+            value,
+        });
+        let hit = table.apply_tombstones_as_of(user_key, entry, snapshot).context(self.context("get"))?;
+        Ok(hit.map(|h| OwnedEntry {
+            user_key: Bytes::copy_from_slice(user_key),
+            timestamp: h.timestamp,
+            seqno: h.seqno,
+            kind: h.kind,
+            value: match &point {
+                Some((_, _, _, v)) if h.kind != ValueType::RangeDeletion => v.clone(),
+                _ => Bytes::new(),
+            },
+        }))
+    }
+
     /// A view that skips the checksum of the block at `handle`, when this table verified it already
     /// ([`Verify::Once`]); `None` when it must be checked (then [`VerifiedBlocks::passed`] once it passes).
     fn trusted_view<'r>(&self, table: &TableLayout<'r>, handle: BlockHandle) -> Option<TableLayout<'r>> {
@@ -669,6 +721,17 @@ impl SstReader {
                 stream::iter(entries)
             })
             .try_flatten()
+    }
+
+    /// [`scan`](Self::scan) as a read at sequence number `snapshot` sees it: the versions with seqno ≤
+    /// `snapshot` (every version of a key is streamed, newest first, as by `scan`; the range tombstones a
+    /// read at `snapshot` sees are those of [`range_tombstones`](Self::range_tombstones) with seqno ≤ `snapshot`).
+    pub fn scan_as_of(
+        &self,
+        range: (Bound<Vec<u8>>, Bound<Vec<u8>>),
+        snapshot: u64,
+    ) -> impl Stream<Item = Result<OwnedEntry>> + Send + 'static {
+        self.scan(range).try_filter(move |e| futures::future::ready(e.seqno <= snapshot))
     }
 
     /// Fetches a run of contiguous blocks with one GET and decodes each (verified once).

@@ -333,6 +333,24 @@ where
         r
     }
 
+    /// Adds one op at its own `seqno` (a non-external table: see
+    /// [`FileWriter::write_at`](crate::file_writer::FileWriter::write_at)).
+    pub(crate) fn write_at(&mut self, op: WriteOp<&[u8]>, seqno: u64) -> Result<()> {
+        self.check_open()?;
+        let key = |k, kind| sstkit_core::InternalKey::new(k, seqno, kind);
+        let r = match op {
+            WriteOp::Put(k, v) => self.w.add(key(k, sstkit_core::ValueType::Value), v),
+            WriteOp::Delete(k) => self.w.add(key(k, sstkit_core::ValueType::Deletion), &[]),
+            WriteOp::Merge(k, v) => self.w.add(key(k, sstkit_core::ValueType::Merge), v),
+            WriteOp::DeleteRange(s, e) => self.w.delete_range_at(s, e, seqno),
+        };
+        let r = self.lift(r, op.name());
+        if r.is_ok() {
+            self.entries += 1;
+        }
+        r
+    }
+
     /// Ends the table and writes at most one more chunk; `false` once every byte is in the sink.
     pub(crate) fn finish_step(&mut self) -> Result<bool> {
         self.check_open()?;

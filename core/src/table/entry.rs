@@ -28,6 +28,12 @@ impl Entry<'_> {
     pub fn is_deleted(&self) -> bool {
         self.kind.is_deletion()
     }
+
+    /// True if a read at `snapshot` sees this entry (its seqno is ≤ `snapshot`). Cursors and scans yield every
+    /// version of a key; a scan at a snapshot skips the entries for which this is false.
+    pub fn visible_at(&self, snapshot: u64) -> bool {
+        self.seqno <= snapshot
+    }
 }
 
 impl<'e> Entry<'e> {
@@ -117,6 +123,56 @@ pub fn block_lookup<'b>(
         return Ok(None);
     }
     Ok(Some(Entry { user_key, value: cur.value(&block), ..e }))
+}
+
+/// What one data block says about the newest version of a user key a read at a snapshot sees
+/// ([`block_lookup_as_of`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum VersionLookup {
+    /// Found: its seqno, type and where its value lies in the block's bytes.
+    Found {
+        /// The version's seqno.
+        seqno: u64,
+        /// Its user-defined timestamp, in a table whose keys carry them.
+        timestamp: Option<u64>,
+        /// Its type.
+        kind: ValueType,
+        /// Its value: a range of the block's bytes.
+        value: core::ops::Range<usize>,
+    },
+    /// The table holds no visible version: the block reached a larger user key (or holds none of this one).
+    Absent,
+    /// Every version of the key in this block is newer than the snapshot and the block ends on the key: older
+    /// versions may follow in the next block.
+    ReadOn,
+}
+
+/// Looks `user_key` up in one uncompressed data block as a read at `snapshot` sees it: the newest version with
+/// seqno ≤ `snapshot` (versions are stored newest first, so the walk stops at the first visible one).
+pub fn block_lookup_as_of(
+    block_bytes: &[u8],
+    user_key: &[u8],
+    snapshot: u64,
+    key: &mut impl KeyBuf,
+    form: impl Into<EntryForm>,
+) -> Result<VersionLookup> {
+    let form = form.into();
+    let block = Block::parse(block_bytes)?;
+    let mut cur = BlockCursor::new();
+    cur.seek(&block, key, user_key, form.order())?;
+    while cur.valid() {
+        let e = decode_entry(key.as_slice(), cur.value(&block), form)?;
+        if e.user_key != user_key {
+            return Ok(VersionLookup::Absent);
+        }
+        if e.visible_at(snapshot) {
+            let (start, len) = cur.value_range();
+            let (seqno, timestamp, kind) = (e.seqno, e.timestamp, e.kind);
+            return Ok(VersionLookup::Found { seqno, timestamp, kind, value: start..start + len });
+        }
+        cur.next(&block, key)?;
+    }
+    Ok(VersionLookup::ReadOn)
 }
 
 /// Calls `f` with every entry of one uncompressed data block from the first with user key ≥ `start`, until

@@ -18,7 +18,7 @@ use crate::keybuf::{DefaultKeyBuf, KeyBuf};
 use crate::table::blocks::{
     verified_block, BlockBytes, BlockContents, BlockExtent, DecodedBlock, ReadBuf, ReadOptions,
 };
-use crate::table::entry::{block_lookup, decode_entry, Entry, EntryForm};
+use crate::table::entry::{block_lookup, block_lookup_as_of, decode_entry, Entry, EntryForm, VersionLookup};
 use crate::table::index::{for_each_index_entry, IndexInfo};
 use crate::table::meta::{MetaLayout, TableFilter};
 use crate::table::tombstones::{newest_of_covering, RangeTombstones};
@@ -527,6 +527,35 @@ impl<'r> TableLayout<'r> {
         key: &mut impl KeyBuf,
     ) -> Result<Option<Entry<'b>>> {
         self.point_in_block_at(block, handle, user_key, key, u64::MAX)
+    }
+
+    /// The newest version of `user_key` in `block` (the uncompressed data block at `handle`) that a read at
+    /// `snapshot` sees; range tombstones not applied. The blocks to ask, in order, are those
+    /// [`for_each_block`](Self::for_each_block) lists for the range `[user_key, user_key]`, until one answers
+    /// other than [`VersionLookup::ReadOn`].
+    pub fn point_in_block_as_of(
+        &self,
+        block: &[u8],
+        handle: BlockHandle,
+        user_key: &[u8],
+        snapshot: u64,
+        key: &mut impl KeyBuf,
+    ) -> Result<VersionLookup> {
+        block_lookup_as_of(block, user_key, snapshot, key, self.entry_form())
+            .map_err(|e| e.at(Part::DataBlock, handle.offset))
+    }
+
+    /// Applies the range tombstones a read at `snapshot` sees to a point lookup's result for `user_key`
+    /// ([`newest_of_covering`]); `point` must itself be visible at `snapshot`.
+    pub fn apply_tombstones_as_of<'v>(
+        &self,
+        user_key: &'v [u8],
+        point: Option<Entry<'v>>,
+        snapshot: u64,
+    ) -> Result<Option<Entry<'v>>> {
+        let tomb =
+            if self.range_del.is_some() { self.range_tombstones().covering_as_of(user_key, snapshot)? } else { None };
+        Ok(newest_of_covering(user_key, point, tomb))
     }
 
     /// [`point_in_block`](Self::point_in_block) for a read at `read_ts` (the block

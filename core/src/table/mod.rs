@@ -24,7 +24,7 @@ pub mod writer;
 pub use blocks::{verified_block, BlockBytes, BlockContents, BlockExtent, DecodedBlock, ReadBuf, ReadOptions};
 pub use builder::{TableBuilder, TableHandles, TableStats};
 pub use cursor::TableCursor;
-pub use entry::{Entry, EntryForm};
+pub use entry::{Entry, EntryForm, VersionLookup};
 pub use index::IndexInfo;
 pub use layout::TableLayout;
 pub use map::{BlockKind, TableBlock};

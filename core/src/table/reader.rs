@@ -7,10 +7,11 @@ use crate::block::Block;
 use crate::error::{Error, Part, Result};
 use crate::footer::Footer;
 use crate::handle::BlockHandle;
+use crate::keybuf::DefaultKeyBuf;
 use crate::metaindex::Metaindex;
 use crate::properties::Properties;
 use crate::table::blocks::{verified_block, BlockBytes, BlockContents, ReadBuf, ReadOptions};
-use crate::table::entry::Entry;
+use crate::table::entry::{Entry, VersionLookup};
 use crate::table::index::IndexInfo;
 use crate::table::layout::TableLayout;
 use crate::table::meta::{read_properties_block, MetaLayout, TableFilter};
@@ -117,6 +118,54 @@ impl<'a> Table<'a> {
     ) -> Result<Option<Entry<'r>>> {
         let point = self.get_point_at(user_key, read_ts, buf)?;
         self.layout.apply_tombstones_at(user_key, point, read_ts)
+    }
+
+    /// The newest entry for `user_key` that a read at sequence number `snapshot` sees: point versions and range
+    /// tombstones with seqno ≤ `snapshot` (a table's global seqno, when it has one, is every entry's seqno).
+    /// `buf` as for [`get`](Self::get); keys are rebuilt in a [`DefaultKeyBuf`]. When the newer versions of the
+    /// key fill a block, the following blocks are read in turn.
+    pub fn get_as_of<'r>(
+        &'r self,
+        user_key: &'r [u8],
+        snapshot: u64,
+        buf: &'r mut impl ReadBuf,
+    ) -> Result<Option<Entry<'r>>> {
+        // The visible version's lookup, and its block's bytes when they are the file's (else the first `n` bytes
+        // of `buf`).
+        let mut found: Option<(VersionLookup, Option<&'a [u8]>, usize)> = None;
+        if self.layout.may_contain(user_key) {
+            let mut key = DefaultKeyBuf::new();
+            let range = (Bound::Included(user_key), Bound::Included(user_key));
+            self.layout.for_each_block(range, |extent| {
+                let handle = extent.handle;
+                let decoded = self.layout.decode_block(self.file, 0, handle, &mut *buf)?;
+                let (stored, n) = match decoded.bytes {
+                    BlockBytes::Fetched(body) => (Some(body), 0),
+                    BlockBytes::Buffer(n) => (None, n),
+                };
+                let bytes = stored.unwrap_or(buf.bytes().get(..n).unwrap_or(&[]));
+                match self.layout.point_in_block_as_of(bytes, handle, user_key, snapshot, &mut key)? {
+                    VersionLookup::ReadOn => Ok(true),
+                    VersionLookup::Absent => Ok(false),
+                    hit => {
+                        found = Some((hit, stored, n));
+                        Ok(false)
+                    }
+                }
+            })?;
+        }
+        let point = match found {
+            Some((VersionLookup::Found { seqno, timestamp, kind, value }, stored, n)) => {
+                let bytes: &'r [u8] = match stored {
+                    Some(body) => body,
+                    None => buf.bytes().get(..n).unwrap_or(&[]),
+                };
+                let value = bytes.get(value).ok_or(Error::corrupt(Part::DataBlock, 0, "value outside its block"))?;
+                Some(Entry { user_key, timestamp, seqno, kind, value })
+            }
+            _ => None,
+        };
+        self.layout.apply_tombstones_as_of(user_key, point, snapshot)
     }
 
     /// The newest point entry for `user_key` (range tombstones not applied).

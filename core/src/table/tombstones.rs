@@ -121,6 +121,22 @@ impl<'a> RangeTombstones<'a> {
         }
         Ok(best)
     }
+
+    /// The newest tombstone covering `user_key` that a read at sequence number `snapshot` sees (seqno ≤
+    /// `snapshot`; with timestamps, the newest by timestamp, then seqno).
+    pub fn covering_as_of(self, user_key: &[u8], snapshot: u64) -> Result<Option<Covering>> {
+        let mut best: Option<Covering> = None;
+        for t in self {
+            let t = t?;
+            if t.covers(user_key) && t.seqno <= snapshot {
+                let c = Covering { seqno: t.seqno, timestamp: t.timestamp };
+                if best.is_none_or(|b| (c.timestamp, c.seqno) > (b.timestamp, b.seqno)) {
+                    best = Some(c);
+                }
+            }
+        }
+        Ok(best)
+    }
 }
 
 impl<'a> Iterator for RangeTombstones<'a> {

@@ -5,58 +5,26 @@ use std::sync::Arc;
 
 use object_store::{ObjectStore, ObjectStoreExt};
 use serde_json::json;
-use sstkit_core::table::IndexType;
-use sstkit_core::{ChecksumType, CompressionType};
 
 use super::input::{BadLines, Batch, Format, Limits, Parser};
 use super::output::{progress, put_bytes, text};
+use super::sort::{send_sorted, SortArgs};
+use super::table_args::{parse_size, TableArgs, MIN_TARGET_SIZE};
 use super::target::{self, check_url, is_local};
 use super::{exit, Encoding, Ui};
 use crate::error::{Error, Result};
 use crate::file_writer::FileWriter;
 use crate::rolling::{RollingOptions, RollingWriter};
-use crate::writer::{SstMetadata, SstWriter, WriterOptions};
-
-/// Compression for writing.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
-pub(crate) enum Compression {
-    /// Store blocks as they are.
-    None,
-    /// LZ4 (a block stays uncompressed unless that saves 12.5%).
-    Lz4,
-}
-
-/// Index type for writing.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
-pub(crate) enum IndexKind {
-    /// One index block (RocksDB's kBinarySearch).
-    BinarySearch,
-    /// Index partitions of about --metadata-block-size bytes under a top-level index (kTwoLevelIndexSearch).
-    Partitioned,
-}
-
-/// Block checksum for writing.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
-pub(crate) enum Checksum {
-    /// No checksum.
-    None,
-    /// CRC32C (masked), RocksDB's classic.
-    Crc32c,
-    /// xxHash32.
-    Xxhash,
-    /// xxHash64 (low 32 bits).
-    Xxhash64,
-    /// XXH3 (RocksDB 7.x's default).
-    Xxh3,
-}
+use crate::sort::ExternalSort;
+use crate::writer::{SstMetadata, SstWriter, WriteOp, WriterOptions};
 
 /// Arguments of `build`.
 ///
 /// Input records: a put (key and value), a deletion (only by the format's explicit marker), or with an op
 /// column / JSON "op" a merge or a range deletion. Parsing is strict: a line that does not follow the format is
 /// an error naming it (see --skip-bad-lines). Keys must be sorted (bytewise, strictly ascending) unless --sort
-/// is given; --sort reads the whole input into memory, so use it only for inputs that fit (for equal keys the
-/// last record wins).
+/// is given; --sort sorts any input in bounded memory (--memory, spilling to --tmp-dir), and --duplicates
+/// says whether a key given twice is an error or the last record wins.
 ///
 /// Deletion markers: ldb `KEY =/=>`; TSV `KEY<TAB><TAB>delete`; CSV `KEY,,delete`; JSON lines
 /// `{"key": K, "delete": true}` or `"op": "delete"`.
@@ -95,54 +63,12 @@ pub(crate) struct BuildArgs {
     /// the earlier output set in the directory or prefix first.
     #[arg(long)]
     force: bool,
-    /// Sort the input in memory first (it must fit).
-    #[arg(long)]
-    sort: bool,
-    /// Data block size in bytes (256 to 1073741824).
-    #[arg(long, default_value_t = 4096, value_parser = clap::value_parser!(u64).range(256..=1 << 30))]
-    block_size: u64,
-    /// Restart interval of data blocks (1 to 65536).
-    #[arg(long, default_value_t = 16, value_parser = clap::value_parser!(u64).range(1..=65536))]
-    restart_interval: u64,
-    /// Restart interval of the index block (1 to 65536; 1, RocksDB's default, stores every index key whole;
-    /// larger values make the index smaller).
-    #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u64).range(1..=65536))]
-    index_restart_interval: u64,
-    /// Index type: one index block, or index partitions under a top-level index (a reader then keeps only
-    /// the top level in memory).
-    #[arg(long, value_enum, default_value = "binary-search")]
-    index_type: IndexKind,
-    /// Target size of an index (and filter) partition in bytes, with --index-type partitioned (64 to
-    /// 1073741824; RocksDB's default 4096).
-    #[arg(long, default_value_t = 4096, value_parser = clap::value_parser!(u64).range(64..=1 << 30))]
-    metadata_block_size: u64,
-    /// Partition the Bloom filter along with the index (needs --index-type partitioned): the writer then
-    /// keeps the key hashes of one partition only.
-    #[arg(long)]
-    partition_filters: bool,
-    /// Block compression.
-    #[arg(long, value_enum, default_value = "none")]
-    compression: Compression,
-    /// Bloom filter bits per key (0 = no filter, at most 100).
-    #[arg(long, default_value_t = 10, value_parser = clap::value_parser!(u32).range(0..=100))]
-    bloom_bits: u32,
-    /// Block checksum.
-    #[arg(long, value_enum, default_value = "crc32c")]
-    checksum: Checksum,
-    /// Footer format_version, 2–7 (5 is read by RocksDB 6.6 through 11.x; 6 by RocksDB ≥ 8.6; 7 by ≥ 10.4).
-    #[arg(long, default_value_t = 5, value_parser = clap::value_parser!(u32).range(2..=7))]
-    format_version: u32,
-    /// Sequence number of every entry (below 2^56); non-zero writes a non-external table (not ingestible by
-    /// RocksDB).
-    #[arg(long, default_value_t = 0)]
-    seqno: u64,
-    /// Cut the output into files of about this many bytes (K, M, G suffixes; 64K to 1024G), named
-    /// OUTPUT/<level>/<id>.sst.
-    #[arg(long, value_parser = parse_target_size)]
-    target_size: Option<u64>,
-    /// Level written into rolled file names (0 to 63).
-    #[arg(long, default_value_t = 0, value_parser = clap::value_parser!(u32).range(0..=63))]
-    level: u32,
+    /// The external sort.
+    #[command(flatten)]
+    sort: SortArgs,
+    /// How the output is written.
+    #[command(flatten)]
+    pub(crate) table: TableArgs,
     /// Continue a rolling build that was killed: read the manifest under OUTPUT, remove what was unfinished
     /// (and, on S3, abort the incomplete multipart uploads under OUTPUT), re-read the input from the start,
     /// skip what the finished files hold and write the rest. The input and every option must be those of the
@@ -151,35 +77,8 @@ pub(crate) struct BuildArgs {
     resume: bool,
 }
 
-fn parse_size(s: &str) -> Result<u64, String> {
-    let t = s.trim();
-    let (num, mult) = match t.chars().last().map(|c| c.to_ascii_uppercase()) {
-        Some('K') => (&t[..t.len() - 1], 1u64 << 10),
-        Some('M') => (&t[..t.len() - 1], 1 << 20),
-        Some('G') => (&t[..t.len() - 1], 1 << 30),
-        _ => (t, 1),
-    };
-    let n: u64 = num.trim().parse().map_err(|_| format!("bad size {s:?} (a number with an optional K, M or G)"))?;
-    n.checked_mul(mult).ok_or_else(|| format!("size {s:?} is too large"))
-}
-
-/// The smallest `--target-size`: below it a large input makes an absurd number of files.
-const MIN_TARGET_SIZE: u64 = 64 << 10;
-/// The largest `--target-size`.
-const MAX_TARGET_SIZE: u64 = 1 << 40;
 /// The largest `--max-key-size` / `--max-value-size`.
 const MAX_LIMIT: u64 = 1 << 30;
-
-fn parse_target_size(s: &str) -> Result<u64, String> {
-    match parse_size(s)? {
-        n if n < MIN_TARGET_SIZE => Err(format!(
-            "{n} bytes is too small: at least 64K ({MIN_TARGET_SIZE} bytes), or a large input makes a huge number of \
-             files"
-        )),
-        n if n > MAX_TARGET_SIZE => Err(format!("{n} bytes is too large: at most 1024G")),
-        n => Ok(n),
-    }
-}
 
 fn parse_limit(s: &str) -> Result<u64, String> {
     match parse_size(s)? {
@@ -189,45 +88,8 @@ fn parse_limit(s: &str) -> Result<u64, String> {
     }
 }
 
-impl BuildArgs {
-    fn writer_options(&self) -> Result<WriterOptions> {
-        let mut o = WriterOptions::default()
-            .block_size(self.block_size as usize)
-            .restart_interval(self.restart_interval as usize)
-            .index_restart_interval(self.index_restart_interval as usize)
-            .compression(match self.compression {
-                Compression::None => CompressionType::None,
-                Compression::Lz4 => CompressionType::Lz4,
-            })
-            .bloom_bits_per_key(self.bloom_bits)
-            .checksum(match self.checksum {
-                Checksum::None => ChecksumType::None,
-                Checksum::Crc32c => ChecksumType::Crc32c,
-                Checksum::Xxhash => ChecksumType::XxHash,
-                Checksum::Xxhash64 => ChecksumType::XxHash64,
-                Checksum::Xxh3 => ChecksumType::Xxh3,
-            })
-            .format_version(self.format_version)
-            .index_type(match self.index_type {
-                IndexKind::BinarySearch => IndexType::BinarySearch,
-                IndexKind::Partitioned => IndexType::Partitioned,
-            })
-            .metadata_block_size(self.metadata_block_size as usize)
-            .partition_filters(self.partition_filters)
-            .seqno(self.seqno);
-        if self.partition_filters && self.index_type != IndexKind::Partitioned {
-            return Err(Error::Invalid("--partition-filters needs --index-type partitioned".into()));
-        }
-        if self.seqno != 0 {
-            o = o.external_file(false);
-        }
-        o.core_options()?;
-        Ok(o)
-    }
-}
-
 /// Where records go.
-enum Sink {
+pub(crate) enum Sink {
     File(Box<FileWriter>),
     Object(Box<SstWriter>),
     Rolling(Box<RollingWriter>),
@@ -257,8 +119,17 @@ impl Sink {
         Ok(())
     }
 
+    /// Writes one op.
+    pub(crate) async fn write(&mut self, op: WriteOp<&[u8]>) -> Result<()> {
+        match self {
+            Sink::File(w) => w.write(op),
+            Sink::Object(w) => w.write(op).await,
+            Sink::Rolling(w) => w.write(op).await,
+        }
+    }
+
     /// Removes everything written; a cleanup that fails is printed with what it leaves behind. True if clean.
-    async fn abort(self, output: &str) -> bool {
+    pub(crate) async fn abort(self, output: &str) -> bool {
         let (r, rolling) = match self {
             Sink::File(w) => {
                 (*w).abort();
@@ -273,7 +144,7 @@ impl Sink {
         false
     }
 
-    async fn close(self) -> Result<Vec<SstMetadata>> {
+    pub(crate) async fn close(self) -> Result<Vec<SstMetadata>> {
         Ok(match self {
             Sink::File(w) => vec![(*w).close()?],
             Sink::Object(w) => vec![(*w).close().await?],
@@ -363,7 +234,7 @@ impl OrderCheck {
 
 /// SIGINT and SIGTERM, caught: from the moment this is created the signals no longer end the process, the
 /// build sees them and cleans up.
-struct Interrupts {
+pub(crate) struct Interrupts {
     #[cfg(unix)]
     int: tokio::signal::unix::Signal,
     #[cfg(unix)]
@@ -371,7 +242,7 @@ struct Interrupts {
 }
 
 impl Interrupts {
-    fn new() -> Result<Self> {
+    pub(crate) fn new() -> Result<Self> {
         #[cfg(unix)]
         {
             use tokio::signal::unix::{signal, SignalKind};
@@ -385,8 +256,42 @@ impl Interrupts {
         Ok(Interrupts {})
     }
 
+    /// Runs `write` to its end even if a signal arrives (recorded in `stopped`, to stop after it): a write
+    /// cancelled half-way could complete on its own after the cleanup and be left behind. A write can wait long
+    /// on a store that stopped answering: a second signal quits at once.
+    pub(crate) async fn guard<T>(
+        &mut self,
+        write: impl std::future::Future<Output = T>,
+        stopped: &mut Option<(i32, &'static str)>,
+        output: &str,
+    ) -> T {
+        let mut write = std::pin::pin!(write);
+        loop {
+            tokio::select! {
+                biased;
+                r = &mut write => break r,
+                sig = self.next() => {
+                    if stopped.is_some() {
+                        eprintln!(
+                            "sstkit: {} again: quitting at once; {output} may keep a temporary file or an incomplete \
+                             multipart upload",
+                            sig.1
+                        );
+                        std::process::exit(sig.0);
+                    }
+                    eprintln!(
+                        "sstkit: {}: finishing the current write, then removing the output (send it again to quit \
+                         at once)",
+                        sig.1
+                    );
+                    *stopped = Some(sig);
+                }
+            }
+        }
+    }
+
     /// The next signal: its exit status and name. Cancel-safe.
-    async fn next(&mut self) -> (i32, &'static str) {
+    pub(crate) async fn next(&mut self) -> (i32, &'static str) {
         #[cfg(unix)]
         {
             tokio::select! {
@@ -403,7 +308,7 @@ impl Interrupts {
 }
 
 /// Where the output goes, checked before any work.
-enum Plan {
+pub(crate) enum Plan {
     /// A local file at this path (a symbolic link's target with --force).
     File(std::path::PathBuf),
     /// One object.
@@ -412,21 +317,30 @@ enum Plan {
     Rolling(Arc<dyn ObjectStore>, object_store::path::Path),
 }
 
-async fn plan(args: &BuildArgs, ui: Ui) -> Result<(Plan, Vec<std::path::PathBuf>)> {
-    let out = &args.output;
-    if args.target_size.is_some() {
+/// Checks the output before any work (see [`Plan`]); `inputs` are the command's inputs (a local output must
+/// not be one of them); `resume`: a rolling build continues in its directory or prefix. Returns the plan and
+/// the directories it created.
+pub(crate) async fn plan(
+    inputs: &[&str],
+    out: &str,
+    (force, resume): (bool, bool),
+    table: &TableArgs,
+    ui: Ui,
+) -> Result<(Plan, Vec<std::path::PathBuf>)> {
+    let out = &out.to_string();
+    if table.target_size.is_some() {
         if !is_local(out) {
             check_url(out, false, ui)?;
             let (store, prefix) = crate::location::resolve(out)?;
-            if !args.resume {
-                target::store_rolling_prefix(out, &store, &prefix, args.force).await?;
+            if !resume {
+                target::store_rolling_prefix(out, &store, &prefix, force).await?;
             }
             return Ok((Plan::Rolling(store, prefix), Vec::new()));
         }
-        let created = if args.resume {
+        let created = if resume {
             target::create_dirs(&target::local_path(out))?
         } else {
-            target::local_rolling_dir(out, args.force)?
+            target::local_rolling_dir(out, force)?
         };
         let dir = target::local_path(out);
         let store = object_store::local::LocalFileSystem::new_with_prefix(&dir)
@@ -438,7 +352,7 @@ async fn plan(args: &BuildArgs, ui: Ui) -> Result<(Plan, Vec<std::path::PathBuf>
         check_url(out, true, ui)?;
         let (store, path) = crate::location::resolve(out)?;
         match store.head(&path).await {
-            Ok(_) if !args.force => {
+            Ok(_) if !force => {
                 return Err(Error::Invalid(format!("{out}: exists; use --force to replace it")));
             }
             Ok(_) | Err(object_store::Error::NotFound { .. }) => {}
@@ -446,7 +360,10 @@ async fn plan(args: &BuildArgs, ui: Ui) -> Result<(Plan, Vec<std::path::PathBuf>
         }
         return Ok((Plan::Object(store, path), Vec::new()));
     }
-    let path = target::local_output(&args.input, out, args.force)?;
+    let mut path = target::local_output(inputs.first().copied().unwrap_or("-"), out, force)?;
+    for input in inputs.iter().skip(1) {
+        path = target::local_output(input, out, force)?;
+    }
     let created = match path.parent().filter(|d| !d.as_os_str().is_empty()) {
         Some(dir) => target::create_dirs(dir)?,
         None => Vec::new(),
@@ -476,7 +393,7 @@ fn open_input(input: &str) -> Result<(Box<dyn Read + Send>, Option<u64>)> {
 }
 
 pub(crate) async fn build(args: BuildArgs, ui: Ui) -> Result<i32> {
-    let opts = args.writer_options()?;
+    let opts = args.table.writer_options()?;
     if args.resume && args.input == "-" {
         return Err(Error::Invalid(
             "--resume re-reads the input from the start: give an input file, not standard input".into(),
@@ -484,10 +401,20 @@ pub(crate) async fn build(args: BuildArgs, ui: Ui) -> Result<i32> {
     }
     let format = args.input_format.resolve(&args.input);
     let (reader, total) = open_input(&args.input)?;
-    let (plan, created) = plan(&args, ui).await?;
+    let (plan, created) = plan(&[&args.input], &args.output, (args.force, args.resume), &args.table, ui).await?;
     // Catch the signals before anything exists that they could leave behind.
     let mut interrupts = Interrupts::new()?;
-    let mut sink = match open_sink(&args, format, plan, opts).await {
+    let sorter = match args.sort.sorter() {
+        Ok(s) => s,
+        Err(e) => {
+            target::remove_dirs(&created);
+            return Err(e);
+        }
+    };
+    // The parser thread owns the sorter, and may be left running on an interrupt: remove its files here too.
+    let sort_dir = TempFiles(sorter.as_ref().map(|s| s.dir().to_path_buf()));
+    let manifest = Manifest { input_id: input_id(&args, format)?, resume: args.resume, output: &args.output };
+    let mut sink = match open_sink(&args.table, plan, opts, Some(manifest)).await {
         Ok(s) => s,
         Err(e) => {
             target::remove_dirs(&created);
@@ -495,18 +422,19 @@ pub(crate) async fn build(args: BuildArgs, ui: Ui) -> Result<i32> {
         }
     };
     let bar = progress(ui, total, "building");
-    let outcome = feed(&args, format, reader, &mut sink, &bar, ui, &mut interrupts).await;
+    let outcome = feed(&args, reader, &mut sink, &bar, ui, &mut interrupts, sorter).await;
     bar.finish_and_clear();
+    drop(sort_dir);
     let fed = match outcome {
         Ok(FeedEnd::Done(fed)) => fed,
         Err(e) => {
             sink.abort(&args.output).await;
-            cleanup_dirs(&args, &created);
+            cleanup_dirs(&args.output, &args.table, &created);
             return Err(e);
         }
         Ok(FeedEnd::Interrupted(code, name)) => {
             let clean = sink.abort(&args.output).await;
-            cleanup_dirs(&args, &created);
+            cleanup_dirs(&args.output, &args.table, &created);
             if clean {
                 eprintln!("sstkit: interrupted by {name}; removed the partial output");
             } else {
@@ -518,7 +446,7 @@ pub(crate) async fn build(args: BuildArgs, ui: Ui) -> Result<i32> {
     report_bad_lines(&fed.bad);
     if fed.records == 0 && fed.bad.count > 0 {
         sink.abort(&args.output).await;
-        cleanup_dirs(&args, &created);
+        cleanup_dirs(&args.output, &args.table, &created);
         return Err(Error::Invalid(format!(
             "{}: no line parsed ({} bad lines); the first: {}",
             args.input,
@@ -529,7 +457,7 @@ pub(crate) async fn build(args: BuildArgs, ui: Ui) -> Result<i32> {
     let files = match sink.close().await {
         Ok(f) => f,
         Err(e) => {
-            cleanup_dirs(&args, &created);
+            cleanup_dirs(&args.output, &args.table, &created);
             return Err(e);
         }
     };
@@ -538,9 +466,9 @@ pub(crate) async fn build(args: BuildArgs, ui: Ui) -> Result<i32> {
 }
 
 /// Removes the directories a failed build made (a rolling build's level directory too), if empty.
-fn cleanup_dirs(args: &BuildArgs, created: &[std::path::PathBuf]) {
-    if args.target_size.is_some() && is_local(&args.output) {
-        let _ = std::fs::remove_dir(target::local_path(&args.output).join(args.level.to_string()));
+pub(crate) fn cleanup_dirs(output: &str, table: &TableArgs, created: &[std::path::PathBuf]) {
+    if table.target_size.is_some() && is_local(output) {
+        let _ = std::fs::remove_dir(target::local_path(output).join(table.level.to_string()));
     }
     target::remove_dirs(created);
 }
@@ -555,25 +483,49 @@ fn report_bad_lines(bad: &BadLines) {
     }
 }
 
-async fn open_sink(args: &BuildArgs, format: Format, plan: Plan, opts: WriterOptions) -> Result<Sink> {
+/// How a rolling build records its progress (a manifest beside its files), and whether it resumes.
+pub(crate) struct Manifest<'a> {
+    /// What identifies the input ([`input_id`]).
+    pub input_id: String,
+    /// Continue after the files the manifest lists.
+    pub resume: bool,
+    /// The output (for the leftovers removed before a resume).
+    pub output: &'a str,
+}
+
+/// Opens the writer the plan names; a rolling writer keeps a manifest when `manifest` says so.
+pub(crate) async fn open_sink(
+    table: &TableArgs,
+    plan: Plan,
+    opts: WriterOptions,
+    manifest: Option<Manifest<'_>>,
+) -> Result<Sink> {
     Ok(match plan {
         Plan::Rolling(store, prefix) => {
-            let target = args.target_size.unwrap_or(MIN_TARGET_SIZE);
-            let ro = RollingOptions::new(prefix)
-                .level(args.level)
-                .target_file_size(target)
-                .writer(opts)
-                .manifest(true)
-                .input_id(input_id(args, format)?);
-            if !args.resume {
+            let target = table.target_size.unwrap_or(MIN_TARGET_SIZE);
+            let ro = RollingOptions::new(prefix).level(table.level).target_file_size(target).writer(opts);
+            let Some(m) = manifest else { return Ok(Sink::Rolling(Box::new(RollingWriter::new(store, ro)?))) };
+            let ro = ro.manifest(true).input_id(m.input_id);
+            if !m.resume {
                 return Ok(Sink::Rolling(Box::new(RollingWriter::new(store, ro)?)));
             }
-            remove_leftovers_before_resume(&args.output).await?;
+            remove_leftovers_before_resume(m.output).await?;
             Sink::Rolling(Box::new(RollingWriter::resume(store, ro).await?))
         }
         Plan::Object(store, path) => Sink::Object(Box::new(SstWriter::new(store, path, opts)?)),
         Plan::File(path) => Sink::File(Box::new(FileWriter::create(path, opts)?)),
     })
+}
+
+/// The sort's temporary directory, removed when dropped (whoever comes first, this or the sorter).
+struct TempFiles(Option<std::path::PathBuf>);
+
+impl Drop for TempFiles {
+    fn drop(&mut self) {
+        if let Some(d) = &self.0 {
+            let _ = std::fs::remove_dir_all(d);
+        }
+    }
 }
 
 /// What identifies the input of a rolling build in its manifest: the file, its size and modification time,
@@ -592,7 +544,7 @@ fn input_id(args: &BuildArgs, format: Format) -> Result<String> {
         args.input,
         args.key_format,
         args.value_format,
-        args.sort,
+        args.sort.sort,
         args.skip_bad_lines,
         args.max_key_size,
         args.max_value_size
@@ -646,18 +598,23 @@ const IN_FLIGHT: usize = 4;
 
 async fn feed(
     args: &BuildArgs,
-    format: Format,
     reader: Box<dyn Read + Send>,
     sink: &mut Sink,
     bar: &indicatif::ProgressBar,
     ui: Ui,
     interrupts: &mut Interrupts,
+    sorter: Option<ExternalSort>,
 ) -> Result<FeedEnd> {
     // Parse on a blocking thread, write here (object stores are async); a bounded channel keeps memory flat, and
     // the writer hands emptied batches back for reuse.
     let (tx, mut rx) = tokio::sync::mpsc::channel::<Result<Batch>>(IN_FLIGHT);
     let (recycle, reuse) = std::sync::mpsc::channel::<Batch>();
-    let (sort, key_enc, value_enc, input) = (args.sort, args.key_format, args.value_format, args.input.clone());
+    // Sorting, the parser keeps reusing its own batch.
+    let recycle_own = recycle.clone();
+    let format = args.input_format.resolve(&args.input);
+    let (sort, key_enc, value_enc, input) = (sorter.is_some(), args.key_format, args.value_format, args.input.clone());
+    let mut sorter = sorter;
+    let rt = tokio::runtime::Handle::current();
     let limits = Limits {
         max_key: usize::try_from(args.max_key_size).unwrap_or(usize::MAX),
         max_value: usize::try_from(args.max_value_size).unwrap_or(usize::MAX),
@@ -667,7 +624,6 @@ async fn feed(
     let parser = tokio::task::spawn_blocking(move || {
         let mut parser = Parser::new(reader, format, key_enc, value_enc, limits);
         let mut order = OrderCheck::default();
-        let mut all: Vec<Batch> = Vec::new();
         loop {
             let mut batch = reuse.try_recv().unwrap_or_default();
             let filled = parser.fill(&mut batch);
@@ -686,8 +642,13 @@ async fn feed(
                     return parser.bad_lines().clone();
                 }
             };
-            if sort {
-                all.push(batch);
+            if let Some(s) = &mut sorter {
+                if let Err(e) = batch.iter().try_for_each(|(line, op)| s.add_at(op, line)) {
+                    let _ = tx.blocking_send(Err(e));
+                    return parser.bad_lines().clone();
+                }
+                batch.clear();
+                let _ = recycle_own.send(batch);
             } else if !batch.is_empty() && tx.blocking_send(Ok(batch)).is_err() {
                 // The writer stopped (it failed): stop parsing too.
                 return parser.bad_lines().clone();
@@ -696,8 +657,8 @@ async fn feed(
                 break;
             }
         }
-        if sort {
-            send_sorted(&all, &tx);
+        if let Some(s) = sorter {
+            send_sorted(s, &rt, &tx, &reuse);
         }
         parser.bad_lines().clone()
     });
@@ -723,32 +684,7 @@ async fn feed(
                 break;
             }
         };
-        let written = {
-            // A write can wait long on a store that stopped answering: a second signal quits at once.
-            let mut write = std::pin::pin!(sink.write_batch(&b));
-            loop {
-                tokio::select! {
-                    biased;
-                    r = &mut write => break r,
-                    sig = interrupts.next() => {
-                        if stopped.is_some() {
-                            eprintln!(
-                                "sstkit: {} again: quitting at once; {} may keep a temporary file or an incomplete \
-                                 multipart upload",
-                                sig.1, args.output
-                            );
-                            std::process::exit(sig.0);
-                        }
-                        eprintln!(
-                            "sstkit: {}: finishing the current write, then removing the output (send it again to \
-                             quit at once)",
-                            sig.1
-                        );
-                        stopped = Some(sig);
-                    }
-                }
-            }
-        };
+        let written = interrupts.guard(sink.write_batch(&b), &mut stopped, &args.output).await;
         if let Err((line, e)) = written {
             result = Err(match e {
                 Error::Codec { source, .. } => Error::Invalid(format!("{}: line {line}: {source}", args.input)),
@@ -771,38 +707,8 @@ async fn feed(
     result.map(|()| FeedEnd::Done(Fed { records, bad }))
 }
 
-/// Sorts the records of `all` by key (stable: for equal keys the last record wins) and sends them in batches.
-fn send_sorted(all: &[Batch], tx: &tokio::sync::mpsc::Sender<Result<Batch>>) {
-    let mut order: Vec<(u32, u32)> = Vec::with_capacity(all.iter().map(Batch::len).sum());
-    for (b, batch) in all.iter().enumerate() {
-        order.extend((0..batch.len()).map(|i| (b as u32, i as u32)));
-    }
-    let at = |&(b, i): &(u32, u32)| (&all[b as usize], i as usize);
-    order.sort_by(|x, y| {
-        let ((bx, ix), (by, iy)) = (at(x), at(y));
-        bx.key(ix).cmp(by.key(iy)).then(bx.line(ix).cmp(&by.line(iy)))
-    });
-    let mut deduped: Vec<(u32, u32)> = Vec::with_capacity(order.len());
-    for r in order {
-        let (b, i) = at(&r);
-        if deduped.last().map(at).is_some_and(|(lb, li)| lb.key(li) == b.key(i) && lb.is_range(li) == b.is_range(i)) {
-            deduped.pop();
-        }
-        deduped.push(r);
-    }
-    let mut batch = Batch::default();
-    for r in &deduped {
-        let (b, i) = at(r);
-        let (line, op) = b.get(i);
-        batch.push(line, op);
-        if batch.is_full() && tx.blocking_send(Ok(std::mem::take(&mut batch))).is_err() {
-            return;
-        }
-    }
-    let _ = tx.blocking_send(Ok(batch));
-}
-
-fn report(output: &str, files: &[SstMetadata], bad: &BadLines, ui: Ui) {
+/// Prints what was written: one line (or JSON object) per file, and a total for several.
+pub(crate) fn report(output: &str, files: &[SstMetadata], bad: &BadLines, ui: Ui) {
     if ui.json {
         for m in files {
             let mut o = serde_json::Map::new();
@@ -850,18 +756,7 @@ fn report(output: &str, files: &[SstMetadata], bad: &BadLines, ui: Ui) {
 
 #[cfg(test)]
 mod tests {
-    use super::{left_behind, parse_size, parse_target_size, upload_id};
-
-    #[test]
-    fn sizes() {
-        assert_eq!(parse_size("64M"), Ok(64 << 20));
-        assert_eq!(parse_size("10k"), Ok(10 << 10));
-        assert_eq!(parse_size("123"), Ok(123));
-        assert!(parse_size("x").is_err());
-        assert!(parse_target_size("1K").unwrap_err().contains("at least 64K"));
-        assert_eq!(parse_target_size("64K"), Ok(64 << 10));
-        assert!(parse_target_size("2000G").unwrap_err().contains("at most"));
-    }
+    use super::{left_behind, upload_id};
 
     #[test]
     fn upload_ids_in_store_errors() {

@@ -4,8 +4,11 @@
 mod build;
 mod clean;
 mod input;
+mod merge;
 mod output;
 mod read;
+mod sort;
+mod table_args;
 mod target;
 
 use std::ffi::OsString;
@@ -47,12 +50,14 @@ Exit status (every command):
   0    success (get: the key has a value; for an entity, its default column)
   1    the negative answer: get: the key is absent, deleted, a merge operand or a blob reference (the value
        lives in a blob file); verify: corruption found
-  2    usage error: bad arguments, an input line that does not parse, unsorted input, an output that
-       exists (without --force) or is not a regular file, a missing credential variable
+  2    usage error: bad arguments, an input line that does not parse, unsorted input, a duplicate key
+       with --duplicates error, an output that exists (without --force) or is not a regular file, a
+       missing credential variable
   3    corrupt bytes met by any command but verify (not an SST file, checksum mismatch, ...)
-  4    a valid table using a feature this build does not support (verify prints UNSUPPORTED: <what>)
+  4    a valid table using a feature this build does not support (verify prints UNSUPPORTED: <what>);
+       merge: a merge operand over an older version (needs the merge operator)
   5    I/O or object-store error (a missing file, permissions, network)
-  130  interrupted by SIGINT (Ctrl-C); 143: by SIGTERM. A build removes everything it wrote first.";
+  130  interrupted by SIGINT (Ctrl-C); 143: by SIGTERM. A build or merge removes everything it wrote first.";
 
 /// Exit statuses (see [`EXIT_CODES`]).
 pub(crate) mod exit {
@@ -92,6 +97,9 @@ pub(crate) fn exit_code(e: &Error) -> i32 {
 enum Command {
     /// Build an SST from `key ==> value` lines (ldb's format), TSV, CSV or JSON lines.
     Build(build::BuildArgs),
+    /// Merge SST files (newest version per key wins, range deletions apply) into one file or, with
+    /// --target-size, non-overlapping files: a compaction as a tool.
+    Merge(merge::MergeArgs),
     /// Print entries, optionally in a key range.
     Scan(ScanArgs),
     /// Look one key up: prints the value (exit 0; an entity's default column, its columns on stderr); a
@@ -145,6 +153,9 @@ struct ScanArgs {
     /// Encoding of --from and --to.
     #[arg(long, value_enum, default_value_t)]
     key_format: Encoding,
+    /// Print only what a read at this sequence number sees: entries and range deletions with seqno ≤ SEQNO.
+    #[arg(long, value_name = "SEQNO")]
+    as_of: Option<u64>,
 }
 
 #[derive(Debug, Args)]
@@ -160,6 +171,9 @@ struct GetArgs {
     /// the newest version of KEY (given without its timestamp) whose timestamp is ≤ N. Default: the newest.
     #[arg(long, value_name = "N")]
     read_ts: Option<u64>,
+    /// Read as of this sequence number: the newest version and range deletion with seqno ≤ SEQNO.
+    #[arg(long, value_name = "SEQNO", conflicts_with = "read_ts")]
+    as_of: Option<u64>,
 }
 
 #[derive(Debug, Args)]
@@ -220,8 +234,9 @@ where
     let result = rt.block_on(async {
         match cli.command {
             Command::Build(a) => build::build(a, ui).await,
-            Command::Scan(a) => read::scan(&a.file, a.from, a.to, a.limit, a.key_format, ui).await,
-            Command::Get(a) => read::get(&a.file, &a.key, a.read_ts, a.key_format, ui).await,
+            Command::Merge(a) => merge::merge(a, ui).await,
+            Command::Scan(a) => read::scan(&a.file, (a.from, a.to), a.limit, a.key_format, a.as_of, ui).await,
+            Command::Get(a) => read::get(&a.file, &a.key, (a.read_ts, a.as_of), a.key_format, ui).await,
             Command::Dump(a) => read::dump(&a.file, a.entries, ui).await,
             Command::Props(a) => read::props(&a.file, ui).await,
             Command::Stats(a) => read::stats(&a.file, ui).await,

@@ -25,10 +25,10 @@ fn arg(text: &str, enc: Encoding, what: &str) -> Result<Vec<u8>> {
 
 pub(crate) async fn scan(
     file: &str,
-    from: Option<String>,
-    to: Option<String>,
+    (from, to): (Option<String>, Option<String>),
     limit: Option<u64>,
     enc: Encoding,
+    as_of: Option<u64>,
     ui: Ui,
 ) -> Result<i32> {
     let r = open(file, ui).await?;
@@ -40,7 +40,7 @@ pub(crate) async fn scan(
         Some(k) => Bound::Excluded(arg(&k, enc, "--to")?),
         None => Bound::Unbounded,
     };
-    let mut s = std::pin::pin!(r.scan((start, end)));
+    let mut s = std::pin::pin!(r.scan_as_of((start, end), as_of.unwrap_or(u64::MAX)));
     let mut n = 0u64;
     let mut out = std::io::BufWriter::new(std::io::stdout().lock());
     while limit.is_none_or(|l| n < l) {
@@ -49,7 +49,7 @@ pub(crate) async fn scan(
         n += 1;
     }
     if limit.is_none() || n < limit.unwrap_or(0) {
-        for t in r.range_tombstones_at(u64::MAX)? {
+        for t in r.range_tombstones_at(u64::MAX)?.into_iter().filter(|t| as_of.is_none_or(|s| t.seqno <= s)) {
             let line = entry_line(&t.start, t.timestamp, t.seqno, ValueType::RangeDeletion, &t.end, ui)?;
             writeln_or_quit(&mut out, &line)?;
         }
@@ -79,11 +79,21 @@ fn flush(out: &mut impl std::io::Write) -> Result<()> {
 /// deletion (point or range), a merge operand (whose value depends on the merge operator) and a blob reference
 /// (the value lives in a blob file, not in the table) are reported with their kind on stderr (exit 1), as is
 /// an absent key. `--json` prints `found`, `kind` and the decoded value (see `put_entry`).
-/// `read_ts`: in a table with user-defined timestamps, the newest version whose timestamp is ≤ it (`--read-ts`).
-pub(crate) async fn get(file: &str, key: &str, read_ts: Option<u64>, enc: Encoding, ui: Ui) -> Result<i32> {
+/// `read_ts`: in a table with user-defined timestamps, the newest version whose timestamp is ≤ it (`--read-ts`);
+/// `as_of`: the newest version with seqno ≤ it (`--as-of`).
+pub(crate) async fn get(
+    file: &str,
+    key: &str,
+    (read_ts, as_of): (Option<u64>, Option<u64>),
+    enc: Encoding,
+    ui: Ui,
+) -> Result<i32> {
     let r = open(file, ui).await?;
     let k = arg(key, enc, "KEY")?;
-    let found = r.get_at(&k, read_ts.unwrap_or(u64::MAX)).await?;
+    let found = match as_of {
+        Some(s) => r.get_as_of(&k, s).await?,
+        None => r.get_at(&k, read_ts.unwrap_or(u64::MAX)).await?,
+    };
     let mut out = std::io::stdout().lock();
     let p = match &found {
         Some(f) => Some(payload(&k, f.kind, &f.value, ui)?),

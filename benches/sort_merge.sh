@@ -1,0 +1,53 @@
+#!/usr/bin/env bash
+# External sort + build against `LC_ALL=C sort -S 256M | sstkit build -`, and merge against scanning the inputs
+# once (BENCHMARKS.md, "External sort and merge").
+#
+# Usage: benches/sort_merge.sh [LINES]      (default 8 500 000 lines of ~126 bytes: about 1 GiB)
+# Environment: WORK=dir for the input, temporary files and outputs (default: a new directory under /tmp, removed
+# at the end). Peak RSS comes from `/usr/bin/time -v` ("Maximum resident set size").
+set -euo pipefail
+cd "$(dirname "$0")/.."
+lines="${1:-8500000}"
+cargo build --release -q -p sstkit --bin sstkit --example merge_throughput
+sstkit="$PWD/target/release/sstkit"
+if [ -n "${WORK:-}" ]; then work="$WORK"; mkdir -p "$work"; keep=1; else work="$(mktemp -d /tmp/sstkit-sort-bench.XXXXXX)"; keep=0; fi
+cleanup() { [ "$keep" = 1 ] || rm -rf "$work"; }
+trap cleanup EXIT
+
+# Input: `KEY ==> VALUE`, 16 hex digits of key in a scrambled order (unique: the low half is the line number),
+# a 100-byte value.
+python3 - "$lines" "$work/input.txt" <<'PY'
+import sys
+n, path = int(sys.argv[1]), sys.argv[2]
+pad = "v" * 91
+with open(path, "w", buffering=1 << 22) as f:
+    for start in range(0, n, 100000):
+        f.write("".join("%08x%08x ==> %09d%s\n" % ((i * 0x9E3779B1) & 0xFFFFFFFF, i, i, pad)
+                        for i in range(start, min(n, start + 100000))))
+PY
+ls -l "$work/input.txt"
+rss() { grep -E "Maximum resident|Elapsed" "$1" | sed 's/^\s*/    /'; }
+
+echo "== sstkit build --sort --memory 256M"
+/usr/bin/time -v "$sstkit" build -q --sort --memory 256M --tmp-dir "$work" "$work/input.txt" "$work/a.sst" 2>"$work/t1" >/dev/null
+rss "$work/t1"
+echo "== LC_ALL=C sort -S 256M | sstkit build -"
+start=$(date +%s.%N)
+LC_ALL=C /usr/bin/time -v -o "$work/t2" sort -S 256M -T "$work" "$work/input.txt" \
+  | /usr/bin/time -v -o "$work/t3" "$sstkit" build -q - "$work/b.sst" >/dev/null
+echo "    pipeline wall: $(echo "$(date +%s.%N) - $start" | bc) s"
+echo "  sort:"; rss "$work/t2"; echo "  sstkit build -:"; rss "$work/t3"
+cmp <("$sstkit" scan "$work/a.sst" | md5sum) <("$sstkit" scan "$work/b.sst" | md5sum) && echo "    same entries"
+
+echo "== merge: 4 inputs (every 4th line each, built with --sort), then scan-once vs merge"
+for k in 0 1 2 3; do
+  awk -v k=$k 'NR % 4 == k' "$work/input.txt" > "$work/part$k.txt"
+  "$sstkit" build -q --sort --memory 256M --tmp-dir "$work" "$work/part$k.txt" "$work/part$k.sst" >/dev/null
+  rm "$work/part$k.txt"
+done
+rm "$work/input.txt"
+/usr/bin/time -v -o "$work/t4" target/release/examples/merge_throughput "$work/merged" "$work"/part?.sst
+rss "$work/t4"
+echo "== sstkit merge (CLI) of the 4 inputs"
+/usr/bin/time -v -o "$work/t5" "$sstkit" merge -q "$work"/part?.sst "$work/m.sst" >/dev/null
+rss "$work/t5"

@@ -1,0 +1,301 @@
+//! [`ExternalSort`]: sorts a stream of ops larger than memory. Ops are buffered up to a memory budget, each
+//! full buffer is sorted and spilled as a temporary SST (a *run*), and [`ExternalSort::finish`] k-way merges
+//! the runs ([`crate::merge`]) into one sorted stream of ops for a writer.
+//!
+//! # Order and duplicates
+//! Every op gets a version number: its position in the input (1, 2, ... for [`add`](ExternalSort::add); the
+//! input line for the CLI). A run stores each point op at its version as its seqno, so the runs are ordinary
+//! non-external tables holding every version, and the merge's "newest seqno wins" is "the later record wins".
+//! With [`Duplicates::Error`] a user key given twice is an error naming both versions. Range deletions are
+//! written at seqno 0, below every point op, so (as when all ops of one table share a seqno) they never delete
+//! a point op of the same input; overlapping ones are joined.
+//!
+//! # Memory
+//! The buffer is [`SortOptions::memory`] bytes, allocated once: ¾ for the ops' bytes, ¼ for a
+//! 24-byte record per op. The merge then holds one scan per run, each reading chunks of
+//! `memory / (3 × runs)` bytes (64 KiB to 4 MiB) with one chunk ahead; the buffer is freed first. Peak memory
+//! is therefore about `memory` plus the writer's own (its block and index, its upload parts) plus a constant
+//! for the runtime and the runs' metadata (see BENCHMARKS.md for a measurement). An op larger than the buffer
+//! grows it for that op alone.
+//!
+//! # Temporary files
+//! Runs go in a fresh directory `sstkit-sort-<pid>-<n>` under [`SortOptions::tmp_dir`], removed when the
+//! sorter, or the stream [`finish`](ExternalSort::finish) returns, is dropped: on success, on an error and on
+//! a cancelled build alike (a process killed outright leaves it; its name says which process made it).
+
+use std::path::{Path, PathBuf};
+
+use bytes::Bytes;
+use futures::{Stream, StreamExt};
+
+use crate::cache::BlockCache;
+use crate::error::{Error, Result};
+use crate::file_writer::FileWriter;
+use crate::merge::{merged, Duplicates, MergeOptions};
+use crate::reader::{ReadOptions, SstReader};
+use crate::writer::{WriteOp, WriterOptions};
+
+/// The smallest memory budget accepted.
+pub const MIN_MEMORY: usize = 1 << 20;
+
+/// Settings of an [`ExternalSort`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct SortOptions {
+    /// Bytes of ops buffered before a run is spilled (at least [`MIN_MEMORY`]; default 256 MiB).
+    pub memory: usize,
+    /// Where the directory of runs is made (default: the system's temporary directory).
+    pub tmp_dir: PathBuf,
+    /// What a user key given more than once is: the later op wins, or an error.
+    pub duplicates: Duplicates,
+}
+
+impl Default for SortOptions {
+    fn default() -> Self {
+        SortOptions { memory: 256 << 20, tmp_dir: std::env::temp_dir(), duplicates: Duplicates::Newest }
+    }
+}
+
+impl SortOptions {
+    /// Sets [`memory`](Self::memory).
+    pub fn memory(mut self, v: usize) -> Self {
+        self.memory = v;
+        self
+    }
+    /// Sets [`tmp_dir`](Self::tmp_dir).
+    pub fn tmp_dir(mut self, v: impl Into<PathBuf>) -> Self {
+        self.tmp_dir = v.into();
+        self
+    }
+    /// Sets [`duplicates`](Self::duplicates).
+    pub fn duplicates(mut self, v: Duplicates) -> Self {
+        self.duplicates = v;
+        self
+    }
+}
+
+/// The buffered ops: their bytes, and one record per op.
+#[derive(Debug, Clone, Copy)]
+struct Rec {
+    /// Where the key starts in the arena; the value (a range deletion's end) follows it.
+    at: u64,
+    klen: u32,
+    vlen: u32,
+    /// The op's version, with its kind in the low 2 bits.
+    version_kind: u64,
+}
+
+const PUT: u64 = 0;
+const DELETE: u64 = 1;
+const MERGE: u64 = 2;
+const RANGE: u64 = 3;
+
+/// A directory removed (with what it holds) when dropped.
+#[derive(Debug)]
+struct TempDir(PathBuf);
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        if let Err(e) = std::fs::remove_dir_all(&self.0) {
+            if e.kind() != std::io::ErrorKind::NotFound {
+                tracing::warn!(dir = %self.0.display(), error = %e, "removing the sort's temporary directory failed");
+            }
+        }
+    }
+}
+
+/// Sorts ops larger than memory (see the module docs).
+///
+/// ```
+/// # #[tokio::main(flavor = "multi_thread", worker_threads = 2)]
+/// # async fn main() -> sstkit::Result<()> {
+/// use futures::TryStreamExt;
+/// use sstkit::sort::{ExternalSort, SortOptions};
+/// use sstkit::writer::WriteOp;
+///
+/// let tmp = tempfile::tempdir().unwrap();
+/// let mut s = ExternalSort::new(SortOptions::default().memory(1 << 20).tmp_dir(tmp.path()))?;
+/// for i in (0..50_000u32).rev() {
+///     s.add(WriteOp::Put(format!("key{i:06}").as_bytes(), &b"value"[..]))?;
+/// }
+/// s.add(WriteOp::Put(&b"key000007"[..], &b"newer"[..]))?;
+/// assert!(s.runs() > 0);
+/// let ops: Vec<_> = s.finish().await?.try_collect().await?;
+/// assert_eq!(ops.len(), 50_000);
+/// assert_eq!(ops[7], WriteOp::Put("key000007".into(), "newer".into()));
+/// assert_eq!(std::fs::read_dir(tmp.path()).unwrap().count(), 0);
+/// # Ok(())
+/// # }
+/// ```
+#[derive(Debug)]
+pub struct ExternalSort {
+    opts: SortOptions,
+    dir: TempDir,
+    arena: Vec<u8>,
+    recs: Vec<Rec>,
+    runs: Vec<PathBuf>,
+    last_version: u64,
+}
+
+/// A record's bytes in the buffer.
+const REC_LEN: usize = std::mem::size_of::<Rec>();
+
+impl ExternalSort {
+    /// A sorter whose runs go in a new directory under `opts.tmp_dir`.
+    pub fn new(opts: SortOptions) -> Result<Self> {
+        if opts.memory < MIN_MEMORY {
+            return Err(Error::Invalid(format!(
+                "sort memory {} bytes is too small: at least {MIN_MEMORY} bytes (1M)",
+                opts.memory
+            )));
+        }
+        static NEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+        let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let path = opts.tmp_dir.join(format!("sstkit-sort-{}-{n}", std::process::id()));
+        std::fs::create_dir(&path).map_err(|e| Error::Io {
+            context: format!("{}: creating the sort's temporary directory (see --tmp-dir)", path.display()),
+            source: e,
+        })?;
+        let dir = TempDir(path);
+        let arena = Vec::with_capacity(opts.memory / 4 * 3);
+        let recs = Vec::with_capacity(opts.memory / 4 / REC_LEN);
+        Ok(ExternalSort { opts, dir, arena, recs, runs: Vec::new(), last_version: 0 })
+    }
+
+    /// The directory the runs go in.
+    pub fn dir(&self) -> &Path {
+        &self.dir.0
+    }
+
+    /// Runs spilled so far.
+    pub fn runs(&self) -> usize {
+        self.runs.len()
+    }
+
+    /// Adds an op, later than every op before it.
+    pub fn add<B: AsRef<[u8]>>(&mut self, op: WriteOp<B>) -> Result<()> {
+        self.add_at(op, self.last_version + 1)
+    }
+
+    /// Adds an op with its version (an input line, say): versions must increase, from 1, below 2^54.
+    pub fn add_at<B: AsRef<[u8]>>(&mut self, op: WriteOp<B>, version: u64) -> Result<()> {
+        if version <= self.last_version || version >= 1 << 54 {
+            return Err(Error::Invalid(format!(
+                "sort: version {version} is not after {} (or too large)",
+                self.last_version
+            )));
+        }
+        let (key, value, kind) = match op.as_slices() {
+            WriteOp::Put(k, v) => (k, v, PUT),
+            WriteOp::Delete(k) => (k, &[][..], DELETE),
+            WriteOp::Merge(k, v) => (k, v, MERGE),
+            WriteOp::DeleteRange(s, e) => (s, e, RANGE),
+        };
+        let (klen, vlen) = match (u32::try_from(key.len()), u32::try_from(value.len())) {
+            (Ok(k), Ok(v)) => (k, v),
+            _ => return Err(Error::Invalid("sort: a key or value of 4 GiB or more".into())),
+        };
+        let need = key.len() + value.len();
+        if self.arena.len() + need > self.arena.capacity() || self.recs.len() == self.recs.capacity() {
+            self.spill()?;
+        }
+        self.arena.extend_from_slice(key);
+        self.arena.extend_from_slice(value);
+        self.recs.push(Rec { at: (self.arena.len() - need) as u64, klen, vlen, version_kind: version << 2 | kind });
+        self.last_version = version;
+        if self.arena.len() > self.opts.memory / 4 * 3 {
+            // One op bigger than the buffer made it grow: write it now and give the memory back.
+            self.spill()?;
+            self.arena.shrink_to(self.opts.memory / 4 * 3);
+        }
+        Ok(())
+    }
+
+    fn key(&self, r: &Rec) -> &[u8] {
+        let at = r.at as usize;
+        &self.arena[at..at + r.klen as usize]
+    }
+
+    fn value(&self, r: &Rec) -> &[u8] {
+        let at = r.at as usize + r.klen as usize;
+        &self.arena[at..at + r.vlen as usize]
+    }
+
+    /// Sorts the buffer and writes it as a run.
+    fn spill(&mut self) -> Result<()> {
+        if self.recs.is_empty() {
+            return Ok(());
+        }
+        let mut recs = std::mem::take(&mut self.recs);
+        // Points by key, newest first; range deletions by start (their order among points does not matter).
+        recs.sort_unstable_by(|a, b| {
+            let range = |r: &Rec| r.version_kind & 3 == RANGE;
+            range(a).cmp(&range(b)).then_with(|| self.key(a).cmp(self.key(b))).then(b.version_kind.cmp(&a.version_kind))
+        });
+        let path = self.dir.0.join(format!("run-{:06}.sst", self.runs.len() + 1));
+        let opts = WriterOptions::default()
+            .external_file(false)
+            .bloom_bits_per_key(0)
+            .block_size(64 << 10)
+            .file_creation_time(Some(0));
+        let mut w = FileWriter::create(&path, opts)?;
+        let mut range: Option<(&[u8], &[u8])> = None;
+        for r in &recs {
+            let (k, v, version, kind) = (self.key(r), self.value(r), r.version_kind >> 2, r.version_kind & 3);
+            let op = match kind {
+                PUT => WriteOp::Put(k, v),
+                DELETE => WriteOp::Delete(k),
+                MERGE => WriteOp::Merge(k, v),
+                _ => {
+                    // Join overlapping or touching range deletions: starts must strictly increase in a table.
+                    match &mut range {
+                        Some((_, end)) if k <= *end => *end = v.max(*end),
+                        _ => {
+                            if let Some((s, e)) = range.replace((k, v)) {
+                                w.write_at(WriteOp::DeleteRange(s, e), 0)?;
+                            }
+                        }
+                    }
+                    continue;
+                }
+            };
+            w.write_at(op, version)?;
+        }
+        if let Some((s, e)) = range {
+            w.write_at(WriteOp::DeleteRange(s, e), 0)?;
+        }
+        w.close()?;
+        self.runs.push(path);
+        recs.clear();
+        self.recs = recs;
+        self.arena.clear();
+        Ok(())
+    }
+
+    /// Spills what is buffered, frees the buffer and returns the merged, sorted ops. The temporary directory
+    /// goes when the stream is dropped.
+    pub async fn finish(mut self) -> Result<impl Stream<Item = Result<WriteOp<Bytes>>> + Send> {
+        self.spill()?;
+        let (arena, recs) = (std::mem::take(&mut self.arena), std::mem::take(&mut self.recs));
+        drop((arena, recs));
+        let runs = self.runs.len().max(1) as u64;
+        let chunk = (self.opts.memory as u64 / (3 * runs)).clamp(64 << 10, 4 << 20);
+        let cache = BlockCache::new(1 << 20);
+        let mut readers = Vec::with_capacity(self.runs.len());
+        for p in &self.runs {
+            let mut ro = ReadOptions::default().cache(cache.clone());
+            ro.scan_chunk = chunk;
+            ro.scan_read_ahead = 1;
+            // Positioned reads on the run, kept open.
+            readers.push(SstReader::open_file(p, ro).await?);
+        }
+        let mut mopts = MergeOptions::default().duplicates(self.opts.duplicates);
+        mopts.records = true;
+        let dir = self.dir;
+        // The stream owns the directory: it goes when the stream does.
+        Ok(merged(readers, mopts).map(move |op| {
+            let _keep = &dir;
+            op
+        }))
+    }
+}

@@ -1,0 +1,184 @@
+//! `ExternalSort`: ops in random order with repeated keys, sorted through several runs, against a `BTreeMap`
+//! model (the later op wins; range deletions joined); duplicates as errors; the temporary directory goes on
+//! success, on error and when the sorter is dropped.
+
+use std::collections::BTreeMap;
+
+use bytes::Bytes;
+use futures::TryStreamExt;
+use proptest::prelude::*;
+use sstkit::merge::Duplicates;
+use sstkit::sort::{ExternalSort, SortOptions};
+use sstkit::writer::WriteOp;
+
+fn key(i: u32) -> Vec<u8> {
+    format!("key{i:08}").into_bytes()
+}
+
+/// A range deletion's start and end.
+type Range = (Vec<u8>, Vec<u8>);
+
+/// What the sorted stream must be: the last point op per key, and the union of the range deletions (touching
+/// ones joined), in key order.
+fn model(ops: &[WriteOp]) -> (BTreeMap<Vec<u8>, WriteOp>, Vec<Range>) {
+    let mut points = BTreeMap::new();
+    let mut ranges: Vec<Range> = Vec::new();
+    for op in ops {
+        match op {
+            WriteOp::DeleteRange(s, e) => ranges.push((s.clone(), e.clone())),
+            _ => {
+                points.insert(op.key().to_vec(), op.clone());
+            }
+        }
+    }
+    ranges.sort();
+    let mut joined: Vec<Range> = Vec::new();
+    for (s, e) in ranges {
+        match joined.last_mut() {
+            Some((_, end)) if s <= *end => *end = e.max(end.clone()),
+            _ => joined.push((s, e)),
+        }
+    }
+    (points, joined)
+}
+
+fn owned(op: &WriteOp<Bytes>) -> WriteOp {
+    match op {
+        WriteOp::Put(k, v) => WriteOp::Put(k.to_vec(), v.to_vec()),
+        WriteOp::Delete(k) => WriteOp::Delete(k.to_vec()),
+        WriteOp::Merge(k, v) => WriteOp::Merge(k.to_vec(), v.to_vec()),
+        WriteOp::DeleteRange(s, e) => WriteOp::DeleteRange(s.to_vec(), e.to_vec()),
+    }
+}
+
+fn rt() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap()
+}
+
+async fn sort_all(ops: &[WriteOp], opts: SortOptions) -> (usize, sstkit::Result<Vec<WriteOp<Bytes>>>) {
+    let mut s = ExternalSort::new(opts).unwrap();
+    for op in ops {
+        if let Err(e) = s.add(op.as_slices()) {
+            return (s.runs(), Err(e));
+        }
+    }
+    let runs = s.runs();
+    match s.finish().await {
+        Ok(stream) => (runs, stream.try_collect().await),
+        Err(e) => (runs, Err(e)),
+    }
+}
+
+fn op_strategy() -> impl Strategy<Value = WriteOp> {
+    let k = 0u32..3000;
+    // Values from a seed (drawing each byte through a strategy is slow in debug builds).
+    let v = (200usize..400, any::<u64>()).prop_map(|(len, seed)| {
+        (0..len as u64).map(|i| b'a' + (seed.wrapping_mul(i + 1).rotate_left(17) % 26) as u8).collect::<Vec<u8>>()
+    });
+    prop_oneof![
+        8 => (k.clone(), v.clone()).prop_map(|(k, v)| WriteOp::Put(key(k), v)),
+        2 => k.clone().prop_map(|k| WriteOp::Delete(key(k))),
+        1 => (k.clone(), v).prop_map(|(k, v)| WriteOp::Merge(key(k), v)),
+        1 => (k, 1u32..40).prop_map(|(k, n)| WriteOp::DeleteRange(key(k), key(k + n))),
+    ]
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 4, ..ProptestConfig::default() })]
+
+    /// Several runs (1 MiB of buffer for a few MiB of ops), merged: the model's ops in key order.
+    #[test]
+    fn sorted_through_runs_as_the_model_says(ops in proptest::collection::vec(op_strategy(), 4000..5000)) {
+        let tmp = tempfile::tempdir().unwrap();
+        let (runs, got) = rt().block_on(sort_all(&ops, SortOptions::default().memory(1 << 20).tmp_dir(tmp.path())));
+        let got: Vec<WriteOp> = got.unwrap().iter().map(owned).collect();
+        // Spilled before the end (the end spills once more).
+        prop_assert!(runs >= 1, "runs: {}", runs);
+        let (points, ranges) = model(&ops);
+        let got_points: Vec<WriteOp> = got.iter().filter(|o| !matches!(o, WriteOp::DeleteRange(..))).cloned().collect();
+        let want_points: Vec<WriteOp> = points.into_values().collect();
+        let brief = |ops: &[WriteOp]| ops.iter().map(|o| format!("{} {}", o.name(), String::from_utf8_lossy(o.key()))).collect::<Vec<_>>();
+        prop_assert_eq!(brief(&got_points), brief(&want_points));
+        prop_assert!(got_points == want_points, "values differ");
+        let got_ranges: Vec<(Vec<u8>, Vec<u8>)> = got
+            .iter()
+            .filter_map(|o| match o { WriteOp::DeleteRange(s, e) => Some((s.clone(), e.clone())), _ => None })
+            .collect();
+        prop_assert_eq!(got_ranges, ranges);
+        let keys: Vec<&[u8]> = got.iter().map(|o| o.key()).collect();
+        prop_assert!(keys.windows(2).all(|w| w[0] <= w[1]));
+        prop_assert_eq!(std::fs::read_dir(tmp.path()).unwrap().count(), 0, "temporary files left");
+    }
+}
+
+#[test]
+fn duplicates_as_an_error_name_both_versions() {
+    let tmp = tempfile::tempdir().unwrap();
+    let mut ops: Vec<WriteOp> = (0..20_000u32).rev().map(|i| WriteOp::Put(key(i), vec![b'v'; 64])).collect();
+    // A repeat in another run than the first.
+    ops.push(WriteOp::Delete(key(17)));
+    let opts = SortOptions::default().memory(1 << 20).tmp_dir(tmp.path()).duplicates(Duplicates::Error);
+    let (runs, got) = rt().block_on(sort_all(&ops, opts));
+    assert!(runs >= 1);
+    let e = got.unwrap_err().to_string();
+    assert!(e.contains("duplicate key \"key00000017\": at line 19983 and line 20001"), "{e}");
+    assert_eq!(std::fs::read_dir(tmp.path()).unwrap().count(), 0, "temporary files left after an error");
+    // A repeat inside one run is found too.
+    let ops = vec![WriteOp::Put(key(1), b"a".to_vec()), WriteOp::Put(key(1), b"b".to_vec())];
+    let opts = SortOptions::default().tmp_dir(tmp.path()).duplicates(Duplicates::Error);
+    let e = rt().block_on(sort_all(&ops, opts)).1.unwrap_err().to_string();
+    assert!(e.contains("at line 1 and line 2"), "{e}");
+}
+
+#[test]
+fn a_dropped_sorter_removes_its_runs() {
+    let tmp = tempfile::tempdir().unwrap();
+    let mut s = ExternalSort::new(SortOptions::default().memory(1 << 20).tmp_dir(tmp.path())).unwrap();
+    for i in 0..30_000u32 {
+        s.add(WriteOp::Put(key(i), vec![b'v'; 64])).unwrap();
+    }
+    assert!(s.runs() >= 2);
+    assert!(std::fs::read_dir(s.dir()).unwrap().count() >= 2);
+    drop(s);
+    assert_eq!(std::fs::read_dir(tmp.path()).unwrap().count(), 0);
+    // A stream dropped half-way too.
+    let rt = rt();
+    let mut s = ExternalSort::new(SortOptions::default().memory(1 << 20).tmp_dir(tmp.path())).unwrap();
+    for i in 0..30_000u32 {
+        s.add(WriteOp::Put(key(i), vec![b'v'; 64])).unwrap();
+    }
+    rt.block_on(async {
+        let stream = s.finish().await.unwrap();
+        let mut stream = std::pin::pin!(stream);
+        assert!(stream.try_next().await.unwrap().is_some());
+    });
+    assert_eq!(std::fs::read_dir(tmp.path()).unwrap().count(), 0);
+}
+
+#[test]
+fn bad_settings_and_versions_are_errors() {
+    let tmp = tempfile::tempdir().unwrap();
+    assert!(ExternalSort::new(SortOptions::default().memory(1000)).unwrap_err().to_string().contains("too small"));
+    let missing = tmp.path().join("no/such/dir");
+    let e = ExternalSort::new(SortOptions::default().tmp_dir(&missing)).unwrap_err();
+    assert!(e.to_string().contains("--tmp-dir"), "{e}");
+    let mut s = ExternalSort::new(SortOptions::default().tmp_dir(tmp.path())).unwrap();
+    s.add_at(WriteOp::Put(&b"a"[..], &b""[..]), 5).unwrap();
+    assert!(s.add_at(WriteOp::Put(&b"b"[..], &b""[..]), 5).is_err());
+}
+
+/// An op larger than the buffer is taken (the buffer grows for it alone).
+#[test]
+fn an_op_larger_than_the_buffer() {
+    let tmp = tempfile::tempdir().unwrap();
+    let ops = vec![
+        WriteOp::Put(key(2), b"small".to_vec()),
+        WriteOp::Put(key(1), vec![b'x'; 3 << 20]),
+        WriteOp::Put(key(0), b"small".to_vec()),
+    ];
+    let (_, got) = rt().block_on(sort_all(&ops, SortOptions::default().memory(1 << 20).tmp_dir(tmp.path())));
+    let got: Vec<WriteOp> = got.unwrap().iter().map(owned).collect();
+    let mut want = ops.clone();
+    want.reverse();
+    assert_eq!(got, want);
+}
