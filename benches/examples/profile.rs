@@ -54,10 +54,16 @@ fn main() {
 
 #[inline(never)]
 fn run_build(data: &Dataset, len: usize) -> usize {
-    let mut out = Vec::with_capacity(len);
-    // SSTKIT_HINT=1: tell the builder the key count (`expected_keys`).
-    data.build_sstkit(std::env::var_os("SSTKIT_HINT").is_some(), &mut out).expect("build");
-    out.len()
+    // SSTKIT_REPEAT=n: build n times (a fresh output buffer each time), so the build dominates a perf profile.
+    let repeat: usize = std::env::var("SSTKIT_REPEAT").ok().and_then(|s| s.parse().ok()).unwrap_or(1);
+    let mut total = 0;
+    for _ in 0..repeat {
+        let mut out = Vec::with_capacity(len);
+        // SSTKIT_HINT=1: tell the builder the key count (`expected_keys`).
+        data.build_sstkit(std::env::var_os("SSTKIT_HINT").is_some(), &mut out).expect("build");
+        total += out.len();
+    }
+    total
 }
 
 #[inline(never)]
