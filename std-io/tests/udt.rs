@@ -108,5 +108,7 @@ fn the_cli_shows_timestamps_and_reads_at_one() {
     let s = s.to_str().unwrap();
     let (props, _) = run(&["props", s], 0);
     assert!(props.contains("user-defined timestamps: stripped"), "{props}");
+    // A number, as RocksDB stores it (a varint), not the raw byte.
+    assert!(props.contains("rocksdb.user.defined.timestamps.persisted: 0\n"), "{props}");
     assert_eq!(run(&["scan", s, "--limit", "2"], 0).0, "s00 => v0\ns01 => v1\n");
 }
