@@ -485,6 +485,11 @@ pub(crate) async fn verify(file: &str, ui: Ui) -> Result<i32> {
             })
         })
         .await;
+    // The filter partitions of a partitioned filter: no data-block read passes through them.
+    let res = match res {
+        Ok(()) => r.verify_filter_partitions().await.map(|n| blocks += n),
+        Err(e) => Err(e),
+    };
     bar.finish_and_clear();
     if let Err(e) = res.and(bad_value.map_or(Ok(()), Err)) {
         return report_corruption(file, e, ui);
