@@ -291,6 +291,8 @@ impl PyReader {
                         }
                     })
                 }))?;
+                // The filter partitions of a partitioned filter: no data-block read passes through them.
+                blocks += runtime_block_on(r.verify_filter_partitions())?;
                 match bad {
                     Some(e) => Err(e),
                     None => Ok((blocks, entries)),
