@@ -362,7 +362,8 @@ pub fn prop_kind(name: &[u8]) -> PropKind {
         | OLDEST_KEY_TIME
         | FILE_CREATION_TIME
         | INDEX_KEY_IS_USER_KEY
-        | INDEX_VALUE_IS_DELTA_ENCODED => PropKind::Varint,
+        | INDEX_VALUE_IS_DELTA_ENCODED
+        | USER_DEFINED_TIMESTAMPS_PERSISTED => PropKind::Varint,
         INDEX_PARTITIONS
         | TOP_LEVEL_INDEX_SIZE
         | "rocksdb.original.file.number"
@@ -473,6 +474,16 @@ mod tests {
         assert_eq!(p.get(names::NUM_ENTRIES).unwrap(), Some(&[0xac, 0x02][..]));
         let off = p.global_seqno_value_offset.unwrap();
         assert_eq!(&out[off..off + 8], &[0; 8]);
+    }
+
+    #[test]
+    fn the_numbers_parse_reads_are_numbers_to_prop_number() {
+        // `props` and the inspector show a property through `prop_number`: a number `Properties::parse` reads as
+        // a varint must not come out as raw bytes there.
+        for name in [names::INDEX_PARTITIONS, names::TOP_LEVEL_INDEX_SIZE, names::USER_DEFINED_TIMESTAMPS_PERSISTED] {
+            assert_eq!(prop_kind(name.as_bytes()), PropKind::Varint, "{name}");
+            assert_eq!(prop_number(name.as_bytes(), &[0]).unwrap(), Some(0), "{name}");
+        }
     }
 
     #[test]

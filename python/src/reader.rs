@@ -12,7 +12,7 @@ use object_store::ObjectStoreExt;
 use pyo3::prelude::*;
 use pyo3::types::{PyBytes, PyDict, PyString, PyTuple};
 use sstkit::core::handle::BlockHandle;
-use sstkit::core::key::ValueType;
+use sstkit::core::key::{split_internal_key, split_timestamp, ValueType};
 use sstkit::core::table::BlockExtent;
 use sstkit::core::value::Payload;
 use sstkit::core::Part;
@@ -122,17 +122,23 @@ impl PyReader {
             let r = self.r.clone();
             let blocks = py.allow_threads(|| -> sstkit::Result<Vec<(BlockHandle, Vec<u8>)>> {
                 let user_keys = r.layout().index_info.user_keys;
+                let timestamps = r.layout().comparator.keys_have_timestamps();
                 let idx = runtime().map_err(|e| Error::Invalid(e.to_string()))?.block_on(r.index_entries())?;
-                Ok(idx
-                    .into_iter()
+                idx.into_iter()
                     .map(|e| {
-                        let mut k = e.key;
-                        if !user_keys {
-                            k.truncate(k.len().saturating_sub(8));
-                        }
-                        (e.handle, k)
+                        // The separator's user key, as the entries' keys are: without the internal-key trailer and,
+                        // in a table with user-defined timestamps, without the timestamp (core splits both).
+                        let k = if user_keys {
+                            &e.key[..]
+                        } else {
+                            split_internal_key(&e.key)
+                                .map_err(|source| Error::Codec { context: r.location().to_string(), source })?
+                                .0
+                        };
+                        let k = if timestamps { split_timestamp(k).map_or(k, |(u, _)| u) } else { k };
+                        Ok((e.handle, k.to_vec()))
                     })
-                    .collect())
+                    .collect()
             });
             Source::Rev { r: self.r.clone(), blocks: blocks.py_err()?, range }
         } else if matches!(range, (Edge::Unbounded, Edge::Unbounded)) {
@@ -285,6 +291,8 @@ impl PyReader {
                         }
                     })
                 }))?;
+                // The filter partitions of a partitioned filter: no data-block read passes through them.
+                blocks += runtime_block_on(r.verify_filter_partitions())?;
                 match bad {
                     Some(e) => Err(e),
                     None => Ok((blocks, entries)),

@@ -155,6 +155,22 @@ def test_corrupt_files(tmp_path):
         sstkit.SstReader(path, verify_checksums="sometimes")
 
 
+# RocksDB 10.4.2's table with a partitioned filter (core/tests/data/partitioned): its first filter partition
+# starts right after the last data block (@39150+85, then the 5-byte trailer), at offset 39240.
+PFILTER = os.path.join(os.path.dirname(__file__), "..", "..", "core", "tests", "data", "partitioned", "fv6_pfilter.sst")
+
+
+def test_verify_checks_the_filter_partitions(tmp_path):
+    data = bytearray(open(PFILTER, "rb").read())
+    # 156 data blocks and 37 filter partitions.
+    assert sstkit.SstReader(PFILTER).verify() == {"blocks": 156 + 37, "entries": 1200}
+    data[39240 + 10] ^= 0x01
+    path = tmp_path / "bad_filter.sst"
+    path.write_bytes(bytes(data))
+    with pytest.raises(sstkit.CorruptionError, match="filter"):
+        sstkit.SstReader(path).verify()
+
+
 def test_exceptions_form_a_hierarchy():
     for e in (sstkit.OutOfOrderError, sstkit.CorruptionError, sstkit.UnsupportedError,
               sstkit.InvalidArgumentError, sstkit.StoreError):

@@ -163,3 +163,16 @@ def test_an_exception_from_the_iterable_leaves_no_file(tmp_path):
     w.put(b"c", b"3")
     assert w.close()["entries"] == 2
     assert list(sstkit.SstReader(tmp_path / "u.sst")) == [(b"a", b"1"), (b"c", b"3")]
+
+
+# A table RocksDB wrote with user-defined timestamps (core/tests/data/udt): the versions of k08 (ts 30, 20 | 10)
+# span two data blocks, and the index separators end in a timestamp.
+UDT = os.path.join(os.path.dirname(__file__), "..", "..", "core", "tests", "data", "udt", "udt.sst")
+
+
+def test_a_reverse_seek_keeps_every_version_of_its_key_in_a_table_with_timestamps():
+    r = sstkit.SstReader(UDT)
+    forward = [e for e in r.items(kinds=True) if e[0] == b"k08"]
+    assert len(forward) == 3, forward
+    backward = [e for e in r.seek(b"k08", reverse=True, kinds=True) if e[0] == b"k08"]
+    assert backward == forward[::-1]

@@ -182,3 +182,27 @@ fn an_op_larger_than_the_buffer() {
     want.reverse();
     assert_eq!(got, want);
 }
+
+/// A range deletion whose start is not below its end is an error when it is added, as the writers make it,
+/// not silently swallowed by an overlapping range deletion (or an error at spill time that names no record).
+#[test]
+fn an_inverted_or_empty_range_deletion_is_an_error_when_added() {
+    let tmp = tempfile::tempdir().unwrap();
+    let mut s = ExternalSort::new(SortOptions::default().tmp_dir(tmp.path())).unwrap();
+    s.add(WriteOp::DeleteRange(&b"a"[..], &b"m"[..])).unwrap();
+    let e = s.add(WriteOp::DeleteRange(&b"c"[..], &b"b"[..])).unwrap_err();
+    assert!(e.to_string().contains("start < end"), "{e}");
+    let e = s.add_at(WriteOp::DeleteRange(&b"k"[..], &b"k"[..]), 7).unwrap_err();
+    assert!(e.to_string().contains("start < end") && e.to_string().contains('7'), "{e}");
+    // The sorter is still usable, and the bad ops left nothing behind.
+    s.add(WriteOp::Put(&b"z"[..], &b"1"[..])).unwrap();
+    let got: Vec<WriteOp> = rt()
+        .block_on(async { s.finish().await.unwrap().try_collect::<Vec<_>>().await.unwrap() })
+        .iter()
+        .map(owned)
+        .collect();
+    assert_eq!(
+        got,
+        vec![WriteOp::DeleteRange(b"a".to_vec(), b"m".to_vec()), WriteOp::Put(b"z".to_vec(), b"1".to_vec())]
+    );
+}

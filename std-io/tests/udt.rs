@@ -108,5 +108,29 @@ fn the_cli_shows_timestamps_and_reads_at_one() {
     let s = s.to_str().unwrap();
     let (props, _) = run(&["props", s], 0);
     assert!(props.contains("user-defined timestamps: stripped"), "{props}");
+    // A number, as RocksDB stores it (a varint), not the raw byte.
+    assert!(props.contains("rocksdb.user.defined.timestamps.persisted: 0\n"), "{props}");
     assert_eq!(run(&["scan", s, "--limit", "2"], 0).0, "s00 => v0\ns01 => v1\n");
+}
+
+/// `verify` on a valid table ordered by a comparator sstkit does not read: UNSUPPORTED (exit 4), not CORRUPT.
+#[test]
+fn verify_reports_another_comparator_as_unsupported() {
+    let mut file = std::fs::read(fixture("udt_stripped.sst")).unwrap();
+    let (sum, h) = {
+        let t = sstkit::core::table::Table::open(&file).unwrap();
+        let metaindex = t.layout().meta().metaindex(t.layout().region()).unwrap();
+        (t.footer().block_checksum(), metaindex.find(sstkit::core::metaindex::PROPERTIES).unwrap().unwrap())
+    };
+    // The same table claiming RocksDB's reverse comparator (same length), its properties block re-sealed.
+    let at = file.windows(32).position(|w| w == b"leveldb.BytewiseComparator.u64ts").unwrap();
+    file[at..at + 32].copy_from_slice(b"rocksdb.ReverseBytewiseComparato");
+    let (start, end) = (h.offset as usize, (h.offset + h.size) as usize);
+    let stored = sum.stored(&file[start..end], file[end], h.offset);
+    file[end + 1..end + 5].copy_from_slice(&stored.to_le_bytes());
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("reverse.sst");
+    std::fs::write(&path, &file).unwrap();
+    let (_, err) = run(&["verify", path.to_str().unwrap()], 4);
+    assert!(err.contains("UNSUPPORTED") && err.contains("rocksdb.ReverseBytewiseComparato"), "{err}");
 }

@@ -164,7 +164,9 @@ test('tables RocksDB wrote: plain with a Bloom filter, partitioned index and fil
 });
 
 const LEVELDB = path.join(OUT, 'leveldb.ldb');
-test('a table LevelDB wrote: Snappy blocks, its per-block filter in the lookup', { skip: !fs.existsSync(LEVELDB) && 'no python3-plyvel' }, async () => {
+// Without python3-plyvel (no table) the case is skipped on a developer machine; under CI=true it runs and fails.
+const SKIP_LEVELDB = process.env.CI !== 'true' && !fs.existsSync(LEVELDB) && 'no python3-plyvel';
+test('a table LevelDB wrote: Snappy blocks, its per-block filter in the lookup', { skip: SKIP_LEVELDB }, async () => {
   assert.equal(await open(LEVELDB), null);
   assert.match(await page.textContent('#facts'), /LevelDB \(legacy footer\)/);
   assert.match(await page.textContent('#facts'), /LevelDB filter block/);

@@ -257,6 +257,26 @@ impl<'r> TableLayout<'r> {
         Ok(())
     }
 
+    /// Calls `f` with the handle of every filter partition of a partitioned filter, in order, until it returns
+    /// false (none for other filters). The partitions are named by the filter's top-level index, not read.
+    pub fn for_each_filter_partition(&self, mut f: impl FnMut(BlockHandle) -> Result<bool>) -> Result<()> {
+        let Some(TableFilter::Partitioned(top)) = &self.filter else { return Ok(()) };
+        // Offsets in errors about the top-level index are the file's.
+        let base = self.meta.metaindex(self.region)?.filter()?.map_or(0, |(_, h)| h.offset);
+        let err = |e: Error| e.at(Part::Filter, base);
+        let mut key = DefaultKeyBuf::new();
+        let mut cur = BlockCursor::new();
+        cur.seek_to_first(top, &mut key).map_err(err)?;
+        while cur.valid() {
+            let h = self.meta.index_info.handle(&cur, cur.value(top)).map_err(err)?;
+            if !f(h)? {
+                break;
+            }
+            cur.next(top, &mut key).map_err(err)?;
+        }
+        Ok(())
+    }
+
     /// The number of index partitions, counted in the top-level index (0 when the index is not partitioned).
     pub fn index_partition_count(&self) -> Result<u64> {
         let mut n = 0;

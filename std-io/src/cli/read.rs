@@ -485,6 +485,11 @@ pub(crate) async fn verify(file: &str, ui: Ui) -> Result<i32> {
             })
         })
         .await;
+    // The filter partitions of a partitioned filter: no data-block read passes through them.
+    let res = match res {
+        Ok(()) => r.verify_filter_partitions().await.map(|n| blocks += n),
+        Err(e) => Err(e),
+    };
     bar.finish_and_clear();
     if let Err(e) = res.and(bad_value.map_or(Ok(()), Err)) {
         return report_corruption(file, e, ui);
@@ -502,11 +507,16 @@ pub(crate) async fn verify(file: &str, ui: Ui) -> Result<i32> {
 /// Verify's answer for an error: corruption is the negative answer (exit 1, with the offset and block), an
 /// unsupported feature is `UNSUPPORTED: <what>` (exit 4); anything else (I/O, a missing file) is an error.
 fn report_corruption(file: &str, e: Error, ui: Ui) -> Result<i32> {
-    let unsupported = matches!(e.codec(), Some(sstkit_core::Error::Unsupported { .. }));
+    // Every unsupported feature, an unsupported comparator included: a valid table, not a corrupt one.
+    let unsupported = e.codec().is_some_and(sstkit_core::Error::is_unsupported);
     let (offset, block) = match e.codec() {
         Some(sstkit_core::Error::ChecksumMismatch { part, offset, .. })
         | Some(sstkit_core::Error::Corruption { part, offset, .. }) => (Some(*offset), Some(part.to_string())),
         Some(sstkit_core::Error::Unsupported { part, .. }) => (None, Some(part.to_string())),
+        // The comparator is named by the properties.
+        Some(sstkit_core::Error::UnsupportedComparator { .. }) => {
+            (None, Some(sstkit_core::Part::Properties.to_string()))
+        }
         _ => (None, None),
     };
     if e.codec().is_none() || super::exit_code(&e) == exit::USAGE {
