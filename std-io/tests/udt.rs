@@ -111,6 +111,15 @@ fn the_cli_shows_timestamps_and_reads_at_one() {
     // A number, as RocksDB stores it (a varint), not the raw byte.
     assert!(props.contains("rocksdb.user.defined.timestamps.persisted: 0\n"), "{props}");
     assert_eq!(run(&["scan", s, "--limit", "2"], 0).0, "s00 => v0\ns01 => v1\n");
+
+    // A read timestamp on a table without timestamps would mean nothing: a usage error, not a silent newest.
+    let plain = fixture("../rocksdb10/fv6_crc32c.sst");
+    let plain = plain.to_str().unwrap();
+    let key = run(&["scan", plain, "--limit", "1", "--json"], 0).0;
+    let key: serde_json::Value = serde_json::from_str(key.lines().next().unwrap()).unwrap();
+    let key = key["key"].as_str().unwrap().to_string();
+    let (_, err) = run(&["get", plain, &key, "--read-ts", "5"], 2);
+    assert!(err.contains("--read-ts") && err.contains("no user-defined timestamps"), "{err}");
 }
 
 /// `verify` on a valid table ordered by a comparator sstkit does not read: UNSUPPORTED (exit 4), not CORRUPT.

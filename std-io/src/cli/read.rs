@@ -90,6 +90,14 @@ pub(crate) async fn get(
 ) -> Result<i32> {
     let r = open(file, ui).await?;
     let k = arg(key, enc, "KEY")?;
+    let comparator = r.layout().comparator;
+    if read_ts.is_some() && comparator == sstkit_core::comparator::Comparator::Bytewise {
+        // A read timestamp would silently mean nothing here: say so instead.
+        return Err(Error::Invalid(format!(
+            "--read-ts: {file} has no user-defined timestamps (comparator {})",
+            comparator.name()
+        )));
+    }
     let found = match as_of {
         Some(s) => r.get_as_of(&k, s).await?,
         None => r.get_at(&k, read_ts.unwrap_or(u64::MAX)).await?,
