@@ -14,9 +14,11 @@
 //! The buffer is [`SortOptions::memory`] bytes, allocated once: ¾ for the ops' bytes, ¼ for a
 //! 24-byte record per op. The merge then holds one scan per run, each reading chunks of
 //! `memory / (3 × runs)` bytes (64 KiB to 4 MiB) with one chunk ahead; the buffer is freed first. Peak memory
-//! is therefore about `memory` plus the writer's own (its block and index, its upload parts) plus a constant
-//! for the runtime and the runs' metadata (see BENCHMARKS.md for a measurement). An op larger than the buffer
-//! grows it for that op alone.
+//! is therefore the larger of `memory` and, while merging, about ⅔ of `memory` plus the writer's own plus a
+//! few MiB for the runtime and the runs' metadata. The writer's own is not constant: it holds the output
+//! file's filter and index until the file is finished (with [`writer_options`](ExternalSort::writer_options),
+//! about 1.25 bytes per key at 10 bits/key and ~20–30 bytes per data block; BENCHMARKS.md measures 481–524 MiB
+//! for a 10 GiB input with 256 MiB). An op larger than the buffer grows it for that op alone.
 //!
 //! # Temporary files
 //! Runs go in a fresh directory `sstkit-sort-<pid>-<n>` under [`SortOptions::tmp_dir`], removed when the
