@@ -4,14 +4,16 @@
 #
 # Usage: benches/sort_merge.sh [LINES]      (default 8 500 000 lines of ~126 bytes: about 1 GiB)
 # Environment: WORK=dir for the input, temporary files and outputs (default: a new directory under /tmp, removed
-# at the end). Peak RSS comes from `/usr/bin/time -v` ("Maximum resident set size").
+# at the end; a 10 GiB input needs ~55 GB there); SORT_ONLY=1 skips the merge part. Peak RSS comes from
+# `/usr/bin/time -v` ("Maximum resident set size"). The 10 GiB run of BENCHMARKS.md:
+#   WORK=/big/dir SORT_ONLY=1 nice -n 5 benches/sort_merge.sh 85000000
 set -euo pipefail
 cd "$(dirname "$0")/.."
 lines="${1:-8500000}"
 cargo build --release -q -p sstkit --bin sstkit --example merge_throughput
 sstkit="$PWD/target/release/sstkit"
 if [ -n "${WORK:-}" ]; then work="$WORK"; mkdir -p "$work"; keep=1; else work="$(mktemp -d /tmp/sstkit-sort-bench.XXXXXX)"; keep=0; fi
-cleanup() { [ "$keep" = 1 ] || rm -rf "$work"; }
+cleanup() { if [ "$keep" = 1 ]; then rm -rf "$work"/input.txt "$work"/*.sst "$work"/t? "$work"/merged; else rm -rf "$work"; fi; }
 trap cleanup EXIT
 
 # Input: `KEY ==> VALUE`, 16 hex digits of key in a scrambled order (unique: the low half is the line number),
@@ -27,17 +29,27 @@ with open(path, "w", buffering=1 << 22) as f:
 PY
 ls -l "$work/input.txt"
 rss() { grep -E "Maximum resident|Elapsed" "$1" | sed 's/^\s*/    /'; }
+# When (UTC) and how loaded the machine was: wall times depend on it, RSS does not.
+stamp() { echo "    $(date -u +%FT%TZ), load average $(cut -d' ' -f1-3 /proc/loadavg)"; }
 
-echo "== sstkit build --sort --memory 256M"
+echo "== sstkit build --sort --memory 256M"; stamp
 /usr/bin/time -v "$sstkit" build -q --sort --memory 256M --tmp-dir "$work" "$work/input.txt" "$work/a.sst" 2>"$work/t1" >/dev/null
-rss "$work/t1"
+rss "$work/t1"; stamp
+echo "== sstkit build --sort --memory 256M --index-type partitioned --partition-filters"
+/usr/bin/time -v "$sstkit" build -q --sort --memory 256M --tmp-dir "$work" --index-type partitioned \
+  --partition-filters "$work/input.txt" "$work/p.sst" 2>"$work/t6" >/dev/null
+rss "$work/t6"; stamp
 echo "== LC_ALL=C sort -S 256M | sstkit build -"
 start=$(date +%s.%N)
 LC_ALL=C /usr/bin/time -v -o "$work/t2" sort -S 256M -T "$work" "$work/input.txt" \
   | /usr/bin/time -v -o "$work/t3" "$sstkit" build -q - "$work/b.sst" >/dev/null
-echo "    pipeline wall: $(echo "$(date +%s.%N) - $start" | bc) s"
+echo "    pipeline wall: $(echo "$(date +%s.%N) - $start" | bc) s"; stamp
 echo "  sort:"; rss "$work/t2"; echo "  sstkit build -:"; rss "$work/t3"
-cmp <("$sstkit" scan "$work/a.sst" | md5sum) <("$sstkit" scan "$work/b.sst" | md5sum) && echo "    same entries"
+sum=$("$sstkit" scan "$work/a.sst" | md5sum)
+for f in p b; do [ "$("$sstkit" scan "$work/$f.sst" | md5sum)" = "$sum" ] || { echo "$f.sst differs from a.sst"; exit 1; }; done
+echo "    same entries in all three"
+rm "$work"/p.sst "$work"/b.sst
+if [ -n "${SORT_ONLY:-}" ]; then exit 0; fi
 
 echo "== merge: 4 inputs (every 4th line each, built with --sort), then scan-once vs merge"
 for k in 0 1 2 3; do

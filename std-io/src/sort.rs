@@ -14,9 +14,11 @@
 //! The buffer is [`SortOptions::memory`] bytes, allocated once: ¾ for the ops' bytes, ¼ for a
 //! 24-byte record per op. The merge then holds one scan per run, each reading chunks of
 //! `memory / (3 × runs)` bytes (64 KiB to 4 MiB) with one chunk ahead; the buffer is freed first. Peak memory
-//! is therefore about `memory` plus the writer's own (its block and index, its upload parts) plus a constant
-//! for the runtime and the runs' metadata (see BENCHMARKS.md for a measurement). An op larger than the buffer
-//! grows it for that op alone.
+//! is therefore the larger of `memory` and, while merging, about ⅔ of `memory` plus the writer's own plus a
+//! few MiB for the runtime and the runs' metadata. The writer's own is not constant: it holds the output
+//! file's filter and index until the file is finished (with [`writer_options`](ExternalSort::writer_options),
+//! about 1.25 bytes per key at 10 bits/key and ~20–30 bytes per data block; BENCHMARKS.md measures 481–524 MiB
+//! for a 10 GiB input with 256 MiB). An op larger than the buffer grows it for that op alone.
 //!
 //! # Temporary files
 //! Runs go in a fresh directory `sstkit-sort-<pid>-<n>` under [`SortOptions::tmp_dir`], removed when the
@@ -135,6 +137,7 @@ pub struct ExternalSort {
     recs: Vec<Rec>,
     runs: Vec<PathBuf>,
     last_version: u64,
+    points: u64,
 }
 
 /// A record's bytes in the buffer.
@@ -159,7 +162,7 @@ impl ExternalSort {
         let dir = TempDir(path);
         let arena = Vec::with_capacity(opts.memory / 4 * 3);
         let recs = Vec::with_capacity(opts.memory / 4 / REC_LEN);
-        Ok(ExternalSort { opts, dir, arena, recs, runs: Vec::new(), last_version: 0 })
+        Ok(ExternalSort { opts, dir, arena, recs, runs: Vec::new(), last_version: 0, points: 0 })
     }
 
     /// The directory the runs go in.
@@ -170,6 +173,26 @@ impl ExternalSort {
     /// Runs spilled so far.
     pub fn runs(&self) -> usize {
         self.runs.len()
+    }
+
+    /// Point ops (puts, deletions, merges) added so far: an upper bound of the distinct user keys of the
+    /// merged stream (a key given twice counts twice).
+    pub fn point_ops(&self) -> u64 {
+        self.points
+    }
+
+    /// `opts` for the writer of the merged stream, with [`expected_keys`](sstkit_core::table::Options::expected_keys)
+    /// set to [`point_ops`](Self::point_ops), so the writer sets filter bits as keys arrive (about 1.25 bytes
+    /// per key at 10 bits/key) instead of keeping 8 bytes of hash per key until it finishes. Call it once
+    /// every op is added. `opts` is returned as is when it already has a key count, writes no filter or
+    /// partitions the filter (which does not use the count). Fewer keys than expected (duplicates) leave a
+    /// filter sized for more keys: correct, a little larger, with a lower false-positive rate.
+    pub fn writer_options(&self, opts: WriterOptions) -> WriterOptions {
+        let t = &opts.table;
+        if t.expected_keys.is_some() || t.bloom_millibits_per_key == 0 || t.partition_filters || self.points == 0 {
+            return opts;
+        }
+        opts.expected_keys(self.points)
     }
 
     /// Adds an op, later than every op before it.
@@ -207,6 +230,7 @@ impl ExternalSort {
         self.arena.extend_from_slice(value);
         self.recs.push(Rec { at: (self.arena.len() - need) as u64, klen, vlen, version_kind: version << 2 | kind });
         self.last_version = version;
+        self.points += u64::from(kind != RANGE);
         if self.arena.len() > self.opts.memory / 4 * 3 {
             // One op bigger than the buffer made it grow: write it now and give the memory back.
             self.spill()?;

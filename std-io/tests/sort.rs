@@ -206,3 +206,62 @@ fn an_inverted_or_empty_range_deletion_is_an_error_when_added() {
         vec![WriteOp::DeleteRange(b"a".to_vec(), b"m".to_vec()), WriteOp::Put(b"z".to_vec(), b"1".to_vec())]
     );
 }
+
+/// The writer of the sorted stream gets the point-op count as its key count: with keys given twice (and a
+/// range deletion, not counted) the filter is sized for more keys than arrive, and is still a correct filter
+/// holding every key. Options that write no filter, partition it or already carry a count are left alone.
+#[test]
+fn the_writer_is_sized_by_the_point_ops_and_duplicates_keep_the_filter_correct() {
+    use sstkit::file_writer::FileWriter;
+    use sstkit::writer::WriterOptions;
+    use sstkit_core::filter::fast_bloom::FastLocalBloom;
+    use sstkit_core::table::{IndexType, Table};
+
+    let tmp = tempfile::tempdir().unwrap();
+    let mut s = ExternalSort::new(SortOptions::default().memory(1 << 20).tmp_dir(tmp.path())).unwrap();
+    // 10 000 keys, each put twice (the second wins), in a scrambled order over several runs.
+    for round in 0..2u32 {
+        for i in 0..10_000u32 {
+            s.add(WriteOp::Put(key(i * 7919 % 10_000), format!("{round}-{:0100}", i).into_bytes())).unwrap();
+        }
+    }
+    s.add(WriteOp::DeleteRange(b"zz".to_vec(), b"zzz".to_vec())).unwrap();
+    assert!(s.runs() >= 2);
+    assert_eq!(s.point_ops(), 20_000);
+    let base = WriterOptions::default().file_creation_time(Some(0));
+    let opts = s.writer_options(base.clone());
+    assert_eq!(opts.table.expected_keys, Some(20_000));
+    for kept in [
+        base.clone().bloom_bits_per_key(0),
+        base.clone().index_type(IndexType::Partitioned).partition_filters(true),
+        base.clone().expected_keys(5),
+    ] {
+        assert_eq!(s.writer_options(kept.clone()), kept);
+    }
+    let path = tmp.path().join("out.sst");
+    let rt = rt();
+    rt.block_on(async {
+        let mut w = FileWriter::create(&path, opts).unwrap();
+        let stream = s.finish().await.unwrap();
+        let mut stream = std::pin::pin!(stream);
+        while let Some(op) = stream.try_next().await.unwrap() {
+            w.write(op).unwrap();
+        }
+        w.close().unwrap();
+    });
+    let bytes = std::fs::read(&path).unwrap();
+    let t = Table::open(&bytes).unwrap();
+    let p = t.properties();
+    assert_eq!(p.num_entries, Some(10_000 + 1));
+    assert_eq!(p.num_filter_entries, Some(10_000));
+    // Sized for 20 000 keys (the bits, 5 bytes of metadata), not for the 10 000 that came.
+    let bloom = FastLocalBloom::with_millibits(10_000).unwrap();
+    assert_eq!(p.filter_size, Some(bloom.bits_len(20_000) as u64 + 5));
+    for i in 0..10_000u32 {
+        assert!(t.may_contain(&key(i)), "key {i} missed by the filter");
+    }
+    // A filter sized for twice the keys: well under the 1% false positives of 10 bits/key.
+    let fp = (10_000..110_000u32).filter(|&i| t.may_contain(&key(i))).count();
+    assert!(fp < 1000, "{fp} false positives in 100000");
+    assert_eq!(std::fs::read_dir(tmp.path()).unwrap().count(), 1, "only the output is left");
+}

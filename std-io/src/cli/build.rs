@@ -414,26 +414,31 @@ pub(crate) async fn build(args: BuildArgs, ui: Ui) -> Result<i32> {
     // The parser thread owns the sorter, and may be left running on an interrupt: remove its files here too.
     let sort_dir = TempFiles(sorter.as_ref().map(|s| s.dir().to_path_buf()));
     let manifest = Manifest { input_id: input_id(&args, format)?, resume: args.resume, output: &args.output };
-    let mut sink = match open_sink(&args.table, plan, opts, Some(manifest)).await {
-        Ok(s) => s,
-        Err(e) => {
-            target::remove_dirs(&created);
-            return Err(e);
+    let mut out = if sorter.is_some() && !matches!(plan, Plan::Rolling(..)) {
+        // One sorted file: opened once the sort knows how many keys it holds (see `Output`).
+        Output { sink: None, later: Some((plan, opts)) }
+    } else {
+        match open_sink(&args.table, plan, opts, Some(manifest)).await {
+            Ok(s) => Output { sink: Some(s), later: None },
+            Err(e) => {
+                target::remove_dirs(&created);
+                return Err(e);
+            }
         }
     };
     let bar = progress(ui, total, "building");
-    let outcome = feed(&args, reader, &mut sink, &bar, ui, &mut interrupts, sorter).await;
+    let outcome = feed(&args, reader, &mut out, &bar, ui, &mut interrupts, sorter).await;
     bar.finish_and_clear();
     drop(sort_dir);
     let fed = match outcome {
         Ok(FeedEnd::Done(fed)) => fed,
         Err(e) => {
-            sink.abort(&args.output).await;
+            out.abort(&args.output).await;
             cleanup_dirs(&args.output, &args.table, &created);
             return Err(e);
         }
         Ok(FeedEnd::Interrupted(code, name)) => {
-            let clean = sink.abort(&args.output).await;
+            let clean = out.abort(&args.output).await;
             cleanup_dirs(&args.output, &args.table, &created);
             if clean {
                 eprintln!("sstkit: interrupted by {name}; removed the partial output");
@@ -445,7 +450,7 @@ pub(crate) async fn build(args: BuildArgs, ui: Ui) -> Result<i32> {
     };
     report_bad_lines(&fed.bad);
     if fed.records == 0 && fed.bad.count > 0 {
-        sink.abort(&args.output).await;
+        out.abort(&args.output).await;
         cleanup_dirs(&args.output, &args.table, &created);
         return Err(Error::Invalid(format!(
             "{}: no line parsed ({} bad lines); the first: {}",
@@ -454,7 +459,7 @@ pub(crate) async fn build(args: BuildArgs, ui: Ui) -> Result<i32> {
             fed.bad.first.first().map_or("", String::as_str)
         )));
     }
-    let files = match sink.close().await {
+    let files = match out.close(&args.table).await {
         Ok(f) => f,
         Err(e) => {
             cleanup_dirs(&args.output, &args.table, &created);
@@ -515,6 +520,44 @@ pub(crate) async fn open_sink(
         Plan::Object(store, path) => Sink::Object(Box::new(SstWriter::new(store, path, opts)?)),
         Plan::File(path) => Sink::File(Box::new(FileWriter::create(path, opts)?)),
     })
+}
+
+/// The writer of a build: opened up front, or, sorting into one file, when the first sorted batch comes. The
+/// sort then knows how many point ops it holds and gives the writer that key count
+/// ([`ExternalSort::writer_options`]): the filter bits are set as keys arrive instead of 8 bytes of hash per key
+/// being kept until the file is finished.
+pub(crate) struct Output {
+    sink: Option<Sink>,
+    /// The plan and options of a writer not opened yet.
+    later: Option<(Plan, WriterOptions)>,
+}
+
+impl Output {
+    /// The writer, opened now if it was not (with `opts` from the sort, if it sent them).
+    async fn sink(&mut self, table: &TableArgs, opts: Option<WriterOptions>) -> Result<&mut Sink> {
+        if let Some((plan, planned)) = self.later.take() {
+            self.sink = Some(open_sink(table, plan, opts.unwrap_or(planned), None).await?);
+        }
+        self.sink.as_mut().ok_or_else(|| Error::Invalid("build: the writer is gone".into()))
+    }
+
+    /// Finishes the writer (opening it first if no batch came).
+    async fn close(mut self, table: &TableArgs) -> Result<Vec<SstMetadata>> {
+        self.sink(table, None).await?;
+        match self.sink {
+            Some(s) => s.close().await,
+            None => Err(Error::Invalid("build: the writer is gone".into())),
+        }
+    }
+
+    /// Removes everything written (nothing if the writer was never opened). True if clean.
+    async fn abort(&mut self, output: &str) -> bool {
+        self.later = None;
+        match self.sink.take() {
+            Some(s) => s.abort(output).await,
+            None => true,
+        }
+    }
 }
 
 /// The sort's temporary directory, removed when dropped (whoever comes first, this or the sorter).
@@ -599,7 +642,7 @@ const IN_FLIGHT: usize = 4;
 async fn feed(
     args: &BuildArgs,
     reader: Box<dyn Read + Send>,
-    sink: &mut Sink,
+    out: &mut Output,
     bar: &indicatif::ProgressBar,
     ui: Ui,
     interrupts: &mut Interrupts,
@@ -614,6 +657,9 @@ async fn feed(
     let format = args.input_format.resolve(&args.input);
     let (sort, key_enc, value_enc, input) = (sorter.is_some(), args.key_format, args.value_format, args.input.clone());
     let mut sorter = sorter;
+    // A writer opened late gets its options, with the sort's key count, before the first sorted batch.
+    let planned = out.later.as_ref().map(|(_, o)| o.clone());
+    let (sized_tx, mut sized_rx) = tokio::sync::oneshot::channel::<WriterOptions>();
     let rt = tokio::runtime::Handle::current();
     let limits = Limits {
         max_key: usize::try_from(args.max_key_size).unwrap_or(usize::MAX),
@@ -658,6 +704,9 @@ async fn feed(
             }
         }
         if let Some(s) = sorter {
+            if let Some(o) = planned {
+                let _ = sized_tx.send(s.writer_options(o));
+            }
             send_sorted(s, &rt, &tx, &reuse);
         }
         parser.bad_lines().clone()
@@ -679,6 +728,13 @@ async fn feed(
         let Some(b) = next else { break };
         let b = match b {
             Ok(b) => b,
+            Err(e) => {
+                result = Err(e);
+                break;
+            }
+        };
+        let sink = match out.sink(&args.table, sized_rx.try_recv().ok()).await {
+            Ok(s) => s,
             Err(e) => {
                 result = Err(e);
                 break;
