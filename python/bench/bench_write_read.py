@@ -6,7 +6,10 @@ filter. Each measurement runs REPEAT times (alternating the two libraries) and t
 time and CPU time (user + sys of this process, every thread) are both printed, since the machine may be
 shared with other work.
 
-    python bench/bench_write_read.py [--entries N] [--repeat R] [--dir /tmp/...]
+    python bench/bench_write_read.py [--entries N] [--repeat R] [--dir /tmp/...] [--overwrite]
+
+Each write makes a new file (the previous run's is removed first, outside the timing); --overwrite writes over
+it instead, as the first version of this script did.
 """
 
 import argparse
@@ -37,6 +40,9 @@ def main():
     p.add_argument("--entries", type=int, default=1_000_000)
     p.add_argument("--repeat", type=int, default=3)
     p.add_argument("--dir", default=None)
+    p.add_argument("--overwrite", action="store_true",
+                   help="write over the previous run's file instead of removing it first (the replaced file's "
+                        "page cache is then freed inside the timing)")
     a = p.parse_args()
     root = tempfile.mkdtemp(prefix="sstkit-bench-", dir=a.dir)
     n = a.entries
@@ -107,7 +113,7 @@ def main():
     def fresh(path):
         # Each write makes a new file: the old one is removed first, outside the timing (replacing a 116 MB file
         # frees its page cache, which would be charged to whichever writer replaces it).
-        if os.path.exists(path):
+        if not a.overwrite and os.path.exists(path):
             os.remove(path)
         return path
 
