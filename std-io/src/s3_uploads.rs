@@ -201,7 +201,12 @@ fn parse_list(xml: &str) -> Result<Page, String> {
             initiated: one(u, "Initiated")?.unwrap_or_default(),
         });
     }
-    let truncated = one(xml, "IsTruncated")?.is_some_and(|t| t == "true");
+    // A value we do not know must not quietly end the listing (uploads would go unlisted).
+    let truncated = match one(xml, "IsTruncated")?.as_deref() {
+        None | Some("false") => false,
+        Some("true") => true,
+        Some(other) => return Err(format!("IsTruncated is {other:?}, not true or false")),
+    };
     let next = if truncated {
         let k = one(xml, "NextKeyMarker")?.unwrap_or_default();
         let i = one(xml, "NextUploadIdMarker")?.unwrap_or_default();
@@ -234,6 +239,9 @@ mod tests {
             parse_list("<ListMultipartUploadsResult><IsTruncated>false</IsTruncated></ListMultipartUploadsResult>")
                 .unwrap();
         assert!(last.uploads.is_empty() && last.next.is_none());
+        let odd =
+            parse_list("<ListMultipartUploadsResult><IsTruncated>TRUE</IsTruncated></ListMultipartUploadsResult>");
+        assert!(odd.err().is_some_and(|e| e.contains("IsTruncated")));
         assert!(parse_list("<Error><Code>AccessDenied</Code></Error>").is_err());
         assert_eq!(unescape("a&#65;&#x42;&lt;").unwrap(), "aAB<");
         assert!(unescape("a&bogus;").is_err());
