@@ -9,15 +9,13 @@
 
 use core::ops::Bound;
 
-use crate::block::BlockCursor;
 use crate::error::{Error, Part, Result};
 use crate::footer::INDEX_HANDLE_NAME;
 use crate::handle::BlockHandle;
-use crate::keybuf::DefaultKeyBuf;
 use crate::metaindex::{COMPRESSION_DICT, PROPERTIES, PROPERTIES_LEGACY, RANGE_DEL};
 use crate::table::blocks::{verified_block, BlockContents};
 use crate::table::layout::TableLayout;
-use crate::table::meta::{read_properties_block, TableFilter};
+use crate::table::meta::read_properties_block;
 use crate::trailer::{CompressionType, BLOCK_TRAILER_LEN};
 
 /// What a block of the table is.
@@ -142,17 +140,7 @@ impl<'r> TableLayout<'r> {
             };
             block(kind, h)
         })?;
-        if let Some(TableFilter::Partitioned(top)) = self.filter() {
-            let info = self.index_info();
-            let at = |e: Error| e.at(Part::Filter, filter.map_or(0, |h| h.offset));
-            let mut key = DefaultKeyBuf::new();
-            let mut cur = BlockCursor::new();
-            cur.seek_to_first(top, &mut key).map_err(at)?;
-            while cur.valid() {
-                block(BlockKind::FilterPartition, info.handle(&cur, cur.value(top)).map_err(at)?)?;
-                cur.next(top, &mut key).map_err(at)?;
-            }
-        }
+        self.for_each_filter_partition(|h| block(BlockKind::FilterPartition, h).map(|()| true))?;
         block(BlockKind::Index, footer.index)?;
         self.for_each_index_partition(|h| block(BlockKind::IndexPartition, h).map(|()| true))?;
         self.for_each_block((Bound::Unbounded, Bound::Unbounded), |x| block(BlockKind::Data, x.handle).map(|()| true))

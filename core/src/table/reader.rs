@@ -236,16 +236,11 @@ impl<'a> Table<'a> {
             n += 1;
             Ok(true)
         })?;
-        if let Some(TableFilter::Partitioned(top)) = self.layout.filter() {
-            let info = self.index_info();
-            let mut key = crate::keybuf::DefaultKeyBuf::new();
-            crate::table::index::for_each_block(top, info, None, &mut key, |h| {
-                check(h, Part::Filter)?;
-                n += 1;
-                Ok(true)
-            })
-            .map_err(|e| e.at(Part::Filter, 0))?;
-        }
+        self.layout.for_each_filter_partition(|h| {
+            check(h, Part::Filter)?;
+            n += 1;
+            Ok(true)
+        })?;
         self.layout.for_each_block((Bound::Unbounded, Bound::Unbounded), |extent| {
             check(extent.handle, Part::DataBlock)?;
             n += 1;
