@@ -29,8 +29,8 @@ pub(crate) struct SortArgs {
     /// Memory for the sort's buffer (K, M, G suffixes; at least 1M). Peak memory is not bounded by it alone:
     /// while the runs are merged, ~2/3 of it reads them, and the output file's filter and index are held
     /// until the file is finished (~1.25 bytes per key and ~20-30 per data block, in a buffer grown by half at a
-    /// time): 481-524 MiB for a 10 GiB input at 256M (see BENCHMARKS.md). --target-size bounds the second
-    /// part per file.
+    /// time): 481-524 MiB for a 10 GiB input at 256M (see BENCHMARKS.md). With --target-size that part is
+    /// per file, but a rolled file's writer keeps 8 bytes of filter hash per key: 374-485 MiB at 256M-1G.
     #[arg(long, value_parser = parse_memory, default_value = "256M", requires = "sort")]
     memory: usize,
     /// Directory for the sort's temporary files (default: $TMPDIR or /tmp); they are removed on success, on
