@@ -21,6 +21,55 @@ use crate::writer::{located, Driver, SstMetadata, WriteOp, WriterOptions};
 /// Buffer between the builder's block-sized chunks and the file.
 const FILE_BUFFER: usize = 256 * 1024;
 
+/// Written bytes between two `fadvise(DONTNEED)` calls (RocksDB's SstFileWriter uses 1 MB).
+const ADVISE_EVERY: u64 = 1 << 20;
+
+/// The temporary file, telling the kernel after every [`ADVISE_EVERY`] bytes that the written range is not
+/// needed in the page cache. On Linux that starts its writeback at once, so the fsync at close finds little
+/// left to write (RocksDB's SstFileWriter does the same), and a table being written does not crowd out the
+/// page cache. Elsewhere a plain file.
+#[derive(Debug)]
+struct AdvisedFile {
+    file: File,
+    written: u64,
+    advised: u64,
+}
+
+impl AdvisedFile {
+    fn new(file: File) -> Self {
+        AdvisedFile { file, written: 0, advised: 0 }
+    }
+
+    #[cfg(any(target_os = "linux", target_os = "android"))]
+    fn advise(&mut self) {
+        use std::num::NonZeroU64;
+        let len = NonZeroU64::new(self.written - self.advised);
+        // Only advice: a failure changes nothing about the bytes written.
+        let _ = rustix::fs::fadvise(&self.file, self.advised, len, rustix::fs::Advice::DontNeed);
+        self.advised = self.written;
+    }
+
+    #[cfg(not(any(target_os = "linux", target_os = "android")))]
+    fn advise(&mut self) {
+        self.advised = self.written;
+    }
+}
+
+impl Write for AdvisedFile {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        let n = self.file.write(buf)?;
+        self.written += n as u64;
+        if self.written - self.advised >= ADVISE_EVERY {
+            self.advise();
+        }
+        Ok(n)
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        self.file.flush()
+    }
+}
+
 /// Writes one SST file on a local disk, atomically.
 ///
 /// ```
@@ -39,7 +88,7 @@ const FILE_BUFFER: usize = 256 * 1024;
 #[derive(Debug)]
 pub struct FileWriter {
     /// `None` once closed or given up (the file is closed before its removal).
-    drv: Option<Driver<StdIo<BufWriter<File>>>>,
+    drv: Option<Driver<StdIo<BufWriter<AdvisedFile>>>>,
     tmp: PathBuf,
     path: PathBuf,
 }
@@ -60,7 +109,7 @@ impl FileWriter {
             .open(&tmp)
             .context(|| format!("{}: creating the temporary file", tmp.display()))?;
         let mut w = FileWriter { drv: None, tmp, path };
-        let sink = StdIo(BufWriter::with_capacity(FILE_BUFFER, file));
+        let sink = StdIo(BufWriter::with_capacity(FILE_BUFFER, AdvisedFile::new(file)));
         w.drv = Some(Driver::new(&opts, sink, w.path.display().to_string())?);
         Ok(w)
     }
@@ -98,7 +147,7 @@ impl FileWriter {
         self.drv_mut()?.write_at(op.as_slices(), seqno)
     }
 
-    fn drv_mut(&mut self) -> Result<&mut Driver<StdIo<BufWriter<File>>>> {
+    fn drv_mut(&mut self) -> Result<&mut Driver<StdIo<BufWriter<AdvisedFile>>>> {
         let path = &self.path;
         self.drv.as_mut().ok_or_else(|| Error::Invalid(format!("{}: the writer is closed", path.display())))
     }
@@ -120,7 +169,7 @@ impl FileWriter {
         drv.check_open()?;
         let (meta, StdIo(file)) = drv.finish()?;
         let file =
-            file.into_inner().map_err(|e| e.into_error()).context(|| format!("{}: flush", self.tmp.display()))?;
+            file.into_inner().map_err(|e| e.into_error()).context(|| format!("{}: flush", self.tmp.display()))?.file;
         file.sync_all().context(|| format!("{}: fsync", self.tmp.display()))?;
         drop(file);
         std::fs::rename(&self.tmp, &self.path)
