@@ -208,7 +208,9 @@ impl Manifest {
         if want != got || text[end_at..].lines().count() != 1 {
             return Err(bad(0, format!("checksum mismatch (stored {want}, computed {got}): the manifest is damaged")));
         }
-        let mut lines = text[..end_at].lines().enumerate().map(|(i, l)| (i + 1, l));
+        // Lines end at '\n' only: `str::lines` would also eat a '\r' before it, so a value ending in '\r' would
+        // not read back as written.
+        let mut lines = text[..end_at].split_terminator('\n').enumerate().map(|(i, l)| (i + 1, l));
         let mut field = |name: &str| -> Result<(usize, String)> {
             let (n, l) = lines.next().ok_or_else(|| bad(0, format!("missing the {name} line")))?;
             let rest = l
@@ -352,6 +354,20 @@ mod tests {
         assert!(!in_output_set(&["x", "000001.sst"]));
         assert!(!in_output_set(&["0", "notes.txt"]));
         assert!(!in_output_set(&["000001.sst"]));
+    }
+
+    /// The manifest fuzz target's find: an options value ending in carriage returns read back one shorter
+    /// (`str::lines` ate the '\r' before each '\n'), so a re-encoded manifest did not decode to itself.
+    #[test]
+    fn values_ending_in_carriage_returns_read_back_as_written() {
+        let m = Manifest {
+            options: "l=V0 f\r\r\r".into(),
+            input: b"i".to_vec(),
+            next: Next::Start,
+            complete: false,
+            files: vec![],
+        };
+        assert_eq!(Manifest::decode(m.encode().as_bytes()).unwrap(), m);
     }
 
     #[test]
