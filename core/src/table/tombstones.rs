@@ -109,26 +109,25 @@ impl<'a> RangeTombstones<'a> {
     /// The newest tombstone covering `user_key` that a reader at `read_ts` sees (with timestamps: those whose
     /// timestamp is ≤ `read_ts`; the newest by timestamp, then seqno).
     pub fn covering_at(self, user_key: &[u8], read_ts: u64) -> Result<Option<Covering>> {
-        let mut best: Option<Covering> = None;
-        for t in self {
-            let t = t?;
-            if t.covers(user_key) && t.visible_at(read_ts) {
-                let c = Covering { seqno: t.seqno, timestamp: t.timestamp };
-                if best.is_none_or(|b| (c.timestamp, c.seqno) > (b.timestamp, b.seqno)) {
-                    best = Some(c);
-                }
-            }
-        }
-        Ok(best)
+        self.newest_covering(user_key, |t| t.visible_at(read_ts))
     }
 
     /// The newest tombstone covering `user_key` that a read at sequence number `snapshot` sees (seqno ≤
     /// `snapshot`; with timestamps, the newest by timestamp, then seqno).
     pub fn covering_as_of(self, user_key: &[u8], snapshot: u64) -> Result<Option<Covering>> {
+        self.newest_covering(user_key, |t| t.seqno <= snapshot)
+    }
+
+    /// The newest (by timestamp, then seqno) tombstone covering `user_key` among those `visible` accepts.
+    fn newest_covering(
+        self,
+        user_key: &[u8],
+        visible: impl Fn(&RangeTombstone<'a>) -> bool,
+    ) -> Result<Option<Covering>> {
         let mut best: Option<Covering> = None;
         for t in self {
             let t = t?;
-            if t.covers(user_key) && t.seqno <= snapshot {
+            if t.covers(user_key) && visible(&t) {
                 let c = Covering { seqno: t.seqno, timestamp: t.timestamp };
                 if best.is_none_or(|b| (c.timestamp, c.seqno) > (b.timestamp, b.seqno)) {
                     best = Some(c);
