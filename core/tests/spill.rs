@@ -18,6 +18,14 @@ struct Spill {
     chunk: usize,
 }
 
+/// A spill that appends to `v`.
+fn into(v: &mut Vec<u8>) -> impl FnOnce(&[u8]) -> Result<(), std::convert::Infallible> + '_ {
+    |h| {
+        v.extend_from_slice(h);
+        Ok(())
+    }
+}
+
 fn drain(b: &mut TableBuilder<Vec<u8>>, out: &mut Vec<u8>) {
     while let Some(c) = b.next_output().expect("next_output") {
         out.extend_from_slice(c);
@@ -33,7 +41,7 @@ fn build_spilling(opts: &Options, entries: &[(Vec<u8>, u64, ValueType, Vec<u8>)]
         drain(&mut b, &mut out);
         if b.kept_hash_bytes() >= s.threshold {
             let (before, kept) = (spilled.len(), b.kept_hash_bytes());
-            let n = b.spill_hashes(|h| Ok::<_, ()>(spilled.extend_from_slice(h))).unwrap();
+            let n = b.spill_hashes(into(&mut spilled)).unwrap();
             assert_eq!((n * 8, spilled.len() - before), (kept, kept));
             assert_eq!(b.kept_hash_bytes(), 0);
         }
@@ -143,7 +151,7 @@ fn missing_extra_damaged_or_early_hashes_are_errors() {
             b.put(&k, b"v").unwrap();
             while b.next_output().unwrap().is_some() {}
         }
-        b.spill_hashes(|h| Ok::<_, ()>(spilled.extend_from_slice(h))).unwrap();
+        b.spill_hashes(into(&mut spilled)).unwrap();
         (b, spilled)
     };
     let (mut b, spilled) = spilled_builder();
@@ -194,7 +202,7 @@ fn a_table_writer_restores_after_draining_and_ends_the_table() {
     for (k, _, _, v) in &entries {
         w.put(k, v).unwrap();
         if w.builder().kept_hash_bytes() >= 800 {
-            w.spill_hashes(|h| Ok::<_, ()>(spilled.extend_from_slice(h))).unwrap();
+            w.spill_hashes(into(&mut spilled)).unwrap();
         }
     }
     for c in spilled.chunks(808) {
@@ -236,7 +244,7 @@ fn a_fixed_workspace_too_small_for_the_kept_hashes_builds_the_table_when_they_sp
             out.extend_from_slice(c);
         }
         if b.kept_hash_bytes() >= 4096 {
-            b.spill_hashes(|h| Ok::<_, ()>(spilled.extend_from_slice(h))).unwrap();
+            b.spill_hashes(into(&mut spilled)).unwrap();
         }
     }
     b.finish().unwrap();

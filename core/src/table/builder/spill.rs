@@ -62,7 +62,11 @@ impl<W: Workspace> TableBuilder<W> {
     ///         file.extend_from_slice(chunk);
     ///     }
     ///     if b.kept_hash_bytes() >= 800 {
-    ///         b.spill_hashes(|bytes| Ok::<_, ()>(spilled.extend_from_slice(bytes))).unwrap();
+    ///         b.spill_hashes(|bytes| {
+    ///             spilled.extend_from_slice(bytes);
+    ///             Ok::<_, core::convert::Infallible>(())
+    ///         })
+    ///         .unwrap();
     ///     }
     /// }
     /// b.finish()?;
