@@ -127,7 +127,8 @@ pub struct WriterOptions {
     /// memory. Nothing spills with `expected_keys`, without a filter or with partitioned filters, nor for a
     /// table with fewer keys than this / 8. Default 4 MiB (512 Ki keys).
     pub hash_spill_threshold: Option<usize>,
-    /// The directory of the spill file (`None`: the system's, [`std::env::temp_dir`]).
+    /// The directory of the spill file (`None`: the system's, [`std::env::temp_dir`]). On a tmpfs the spilled
+    /// hashes stay in memory (outside the process's RSS): point it at a disk to really move them out.
     pub hash_spill_dir: Option<PathBuf>,
 }
 
