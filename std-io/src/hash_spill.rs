@@ -19,6 +19,8 @@ use crate::error::{Context, Error, Result};
 
 /// Bytes read back per call to the builder at close.
 const RESTORE_CHUNK: usize = 1 << 20;
+/// Bytes of one spilled hash.
+const HASH_LEN: u64 = 8;
 
 /// The spill file of one table.
 #[derive(Debug)]
@@ -61,7 +63,7 @@ impl HashSpill {
             }),
         };
         let n = w.spill_hashes(|hashes| file.write_all(hashes))?;
-        self.bytes += n as u64 * 8;
+        self.bytes += n as u64 * HASH_LEN;
         Ok(())
     }
 
