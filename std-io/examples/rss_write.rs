@@ -2,11 +2,13 @@
 //! uploaded bytes and drops them, then reports the peak resident set size (`VmHWM` in /proc/self/status).
 //!
 //! ```text
-//! cargo run --release -p sstkit --example rss_write -- [--entries N] [--no-filter] [--part-size-mib M]
-//!                                                       [--parts-in-flight P]
+//! cargo run --release -p sstkit --example rss_write -- [--entries N] [--no-filter] [--expected-keys]
+//!                                                       [--no-spill] [--part-size-mib M] [--parts-in-flight P]
 //! ```
 //! Defaults: 10 000 000 entries of 16-byte keys and 90-byte values, `WriterOptions::default()` (8 MiB parts,
-//! 2 in flight, 10 bits/key Bloom filter, 4 KiB blocks, no compression). Linux only (reads /proc).
+//! 2 in flight, 10 bits/key Bloom filter, 4 KiB blocks, no compression, filter hashes past 4 MiB spilled to a
+//! temporary file). `--expected-keys` sets `expected_keys` to the entry count; `--no-spill` keeps every filter
+//! hash in memory (`hash_spill_threshold(None)`). Linux only (reads /proc).
 
 use std::fmt;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -126,6 +128,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
             "--entries" => entries = args.next().ok_or("--entries N")?.parse()?,
             "--no-filter" => opts = opts.bloom_bits_per_key(0),
             "--expected-keys" => expected = true,
+            "--no-spill" => opts = opts.hash_spill_threshold(None),
             "--part-size-mib" => opts = opts.part_size(args.next().ok_or("--part-size-mib M")?.parse::<usize>()? << 20),
             "--parts-in-flight" => opts = opts.parts_in_flight(args.next().ok_or("--parts-in-flight P")?.parse()?),
             other => return Err(format!("unknown argument {other}").into()),
@@ -177,11 +180,13 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         meta.stats.data_size, meta.stats.index_size, meta.stats.filter_size, meta.stats.num_data_blocks
     );
     println!(
-        "options            part_size {} MiB, parts_in_flight {}, filter {} millibits/key, expected_keys {:?}, block {} B",
+        "options            part_size {} MiB, parts_in_flight {}, filter {} millibits/key, expected_keys {:?}, \
+         hash_spill_threshold {:?}, block {} B",
         opts.part_size >> 20,
         opts.parts_in_flight,
         opts.table.bloom_millibits_per_key,
         opts.table.expected_keys,
+        opts.hash_spill_threshold,
         opts.table.block_size
     );
     println!("time               {secs:.1} s ({:.0} MiB/s)", meta.stats.file_size as f64 / 1048576.0 / secs);

@@ -21,6 +21,7 @@ pub mod cache;
 pub mod cli;
 pub mod error;
 pub mod file_writer;
+mod hash_spill;
 mod intervals;
 pub mod location;
 pub mod manifest;

@@ -6,7 +6,8 @@
 //! uploads it with one `PUT`. Once a part is full the writer starts a multipart upload and sends parts as they
 //! fill, keeping at most [`WriterOptions::parts_in_flight`] uploads running (it waits for the oldest before
 //! starting another). Memory is therefore about `part_size × (parts_in_flight + 1)` plus the builder's
-//! workspace (two block buffers, the index entries, and 8 bytes per key for the Bloom filter).
+//! workspace (two block buffers, the index entries, and the Bloom filter: its bits, plus 8 bytes per key up to
+//! [`WriterOptions::hash_spill_threshold`], beyond which they spill to a temporary file until close).
 //!
 //! Nothing half-made: a store error aborts the multipart upload, so no object appears at the path; so does
 //! [`SstWriter::abort`], and dropping a writer that was not closed (the abort is spawned on the current tokio
@@ -18,6 +19,7 @@
 use std::collections::{BTreeMap, VecDeque};
 use std::convert::Infallible;
 use std::fmt;
+use std::path::PathBuf;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 
@@ -32,6 +34,10 @@ use tokio::task::JoinHandle;
 use tracing::Instrument;
 
 use crate::error::{Context, Error, Result};
+use crate::hash_spill::HashSpill;
+
+/// [`WriterOptions::hash_spill_threshold`]'s default: 4 MiB of hashes (512 Ki keys) stay in memory.
+pub const DEFAULT_HASH_SPILL_THRESHOLD: usize = 4 << 20;
 
 /// One write, for the "build in one call" functions and the [`crate::rolling::RollingWriter`].
 ///
@@ -114,6 +120,16 @@ pub struct WriterOptions {
     /// one per file at [`core_options`](Self::core_options) time, as RocksDB does. Pin it for byte-identical
     /// output.
     pub base_context_checksum: Option<u32>,
+    /// Filter hashes kept in memory before they spill to a temporary file (bytes). A full Bloom filter is sized
+    /// by the key count, so unless [`Options::expected_keys`] gives it the builder keeps 8 bytes per key until
+    /// the table ends (80 MB for 10 M keys); past this many they move to an unlinked temporary file and are
+    /// read back at close, a MiB at a time. The table is byte-identical either way. `None` keeps them all in
+    /// memory. Nothing spills with `expected_keys`, without a filter or with partitioned filters, nor for a
+    /// table with fewer keys than this / 8. Default 4 MiB (512 Ki keys).
+    pub hash_spill_threshold: Option<usize>,
+    /// The directory of the spill file (`None`: the system's, [`std::env::temp_dir`]). On a tmpfs the spilled
+    /// hashes stay in memory (outside the process's RSS): point it at a disk to really move them out.
+    pub hash_spill_dir: Option<PathBuf>,
 }
 
 impl Default for WriterOptions {
@@ -142,6 +158,8 @@ impl WriterOptions {
             parts_in_flight: 2,
             file_creation_time: None,
             base_context_checksum: None,
+            hash_spill_threshold: Some(DEFAULT_HASH_SPILL_THRESHOLD),
+            hash_spill_dir: None,
         }
     }
 
@@ -179,6 +197,16 @@ impl WriterOptions {
     /// Sets `rocksdb.file.creation.time` (`None`: the clock).
     pub fn file_creation_time(mut self, v: Option<u64>) -> Self {
         self.file_creation_time = v;
+        self
+    }
+    /// Sets the filter hash bytes kept in memory before they spill (`None`: never spill).
+    pub fn hash_spill_threshold(mut self, v: Option<usize>) -> Self {
+        self.hash_spill_threshold = v;
+        self
+    }
+    /// Sets the directory of the filter hash spill file (`None`: the system's temporary directory).
+    pub fn hash_spill_dir(mut self, v: Option<PathBuf>) -> Self {
+        self.hash_spill_dir = v;
         self
     }
 
@@ -294,6 +322,7 @@ pub(crate) struct Driver<S: Sink> {
     location: String,
     failed: Option<String>,
     entries: u64,
+    spill: Option<HashSpill>,
 }
 
 impl<S: Sink> fmt::Debug for Driver<S> {
@@ -313,7 +342,8 @@ where
     pub(crate) fn new(opts: &WriterOptions, sink: S, location: String) -> Result<Self> {
         let core = opts.core_options().map_err(|e| located(e, &location))?;
         let builder = TableBuilder::new(Vec::new(), core).context(|| format!("{location}: table builder"))?;
-        Ok(Driver { w: TableWriter::new(builder, sink), location, failed: None, entries: 0 })
+        let spill = opts.hash_spill_threshold.map(|t| HashSpill::new(t, opts.hash_spill_dir.clone()));
+        Ok(Driver { w: TableWriter::new(builder, sink), location, failed: None, entries: 0, spill })
     }
 
     /// Adds one op. A rejected op (out of order, bad range) is an error and changes nothing; a sink error
@@ -329,6 +359,7 @@ where
         let r = self.lift(r, op.name());
         if r.is_ok() {
             self.entries += 1;
+            self.spill_if_due()?;
         }
         r
     }
@@ -347,6 +378,18 @@ where
         let r = self.lift(r, op.name());
         if r.is_ok() {
             self.entries += 1;
+            self.spill_if_due()?;
+        }
+        r
+    }
+
+    /// Moves the kept filter hashes to the spill file once they reach its threshold. A failure fails the
+    /// writer.
+    fn spill_if_due(&mut self) -> Result<()> {
+        let Some(spill) = self.spill.as_mut() else { return Ok(()) };
+        let r = spill.spill_if_due(&mut self.w, &self.location);
+        if let Err(e) = &r {
+            self.failed = Some(e.to_string());
         }
         r
     }
@@ -354,11 +397,25 @@ where
     /// Ends the table and writes at most one more chunk; `false` once every byte is in the sink.
     pub(crate) fn finish_step(&mut self) -> Result<bool> {
         self.check_open()?;
-        if !self.w.builder().is_finishing() && self.w.stats().num_entries() == 0 {
-            return Err(Error::Invalid(format!(
-                "{}: the table has no entries (RocksDB refuses to ingest an empty file)",
-                self.location
-            )));
+        if !self.w.builder().is_finishing() {
+            if self.w.stats().num_entries() == 0 {
+                return Err(Error::Invalid(format!(
+                    "{}: the table has no entries (RocksDB refuses to ingest an empty file)",
+                    self.location
+                )));
+            }
+            // Spilled filter hashes come back first (the first one ends the table); a failure fails the writer.
+            if let Some(mut spill) = self.spill.take() {
+                let location = self.location.clone();
+                let r = spill.read_back(&location, |hashes| {
+                    let r = self.w.restore_hashes(hashes);
+                    self.lift(r, "restoring filter hashes")
+                });
+                if let Err(e) = &r {
+                    self.failed.get_or_insert_with(|| e.to_string());
+                }
+                r?;
+            }
         }
         let r = self.w.finish_step();
         self.lift(r, "finish")
@@ -814,7 +871,10 @@ impl SstWriter {
     /// Adds one op. A rejected op (out of order, bad range) is an error and changes nothing; a store error
     /// aborts the upload and every later call fails.
     pub async fn write<B: AsRef<[u8]>>(&mut self, op: WriteOp<B>) -> Result<()> {
-        self.drv.write(op.as_slices())?;
+        if let Err(e) = self.drv.write(op.as_slices()) {
+            // A rejected op leaves the writer usable; a failed filter hash spill fails it: abort the upload.
+            return if self.drv.check_open().is_ok() { Err(e) } else { self.fail_on_error(Err(e)).await };
+        }
         let r = self.upload_full_parts().await;
         self.fail_on_error(r).await
     }

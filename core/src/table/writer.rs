@@ -176,6 +176,23 @@ impl<W: Workspace, S: Sink> TableWriter<W, S> {
         Ok(true)
     }
 
+    /// Takes the kept filter hashes out of the builder's workspace (see [`TableBuilder::spill_hashes`]).
+    pub fn spill_hashes<E>(&mut self, spill: impl FnOnce(&[u8]) -> Result<(), E>) -> Result<usize, E> {
+        self.builder.spill_hashes(spill)
+    }
+
+    /// Hands spilled filter hashes back (see [`TableBuilder::restore_hashes`]). The first call ends the table
+    /// as [`finish_step`](Self::finish_step)'s first call does (writing nothing of the end yet); then
+    /// [`finish_step`](Self::finish_step) or [`finish`](Self::finish) write it.
+    pub fn restore_hashes(&mut self, bytes: &[u8]) -> Result<(), WriteError<S::Error>> {
+        self.check()?;
+        if !self.builder.is_finishing() {
+            self.drain()?;
+            self.builder.finish()?;
+        }
+        self.builder.restore_hashes(bytes).map_err(WriteError::Codec)
+    }
+
     /// The builder (options, first and last keys, ...).
     pub fn builder(&self) -> &TableBuilder<W> {
         &self.builder

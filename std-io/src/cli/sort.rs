@@ -30,7 +30,8 @@ pub(crate) struct SortArgs {
     /// while the runs are merged, ~2/3 of it reads them, and the output file's filter and index are held
     /// until the file is finished (~1.25 bytes per key and ~20-30 per data block, in a buffer grown by half at a
     /// time): 481-524 MiB for a 10 GiB input at 256M (see BENCHMARKS.md). With --target-size that part is
-    /// per file, but a rolled file's writer keeps 8 bytes of filter hash per key: 374-485 MiB at 256M-1G.
+    /// per file; a rolled file's writer spills its 8-byte filter hashes to a temporary file past 4 MiB
+    /// (measured before that: 374-485 MiB at 256M-1G).
     #[arg(long, value_parser = parse_memory, default_value = "256M", requires = "sort")]
     memory: usize,
     /// Directory for the sort's temporary files (default: $TMPDIR or /tmp); they are removed on success, on

@@ -147,6 +147,10 @@ impl<W: Workspace> TableBuilder<W> {
                 let at = cap - self.back_reserved() - HASH_LEN;
                 self.ws.bytes_mut()[at..at + HASH_LEN].copy_from_slice(&h.to_le_bytes());
                 self.hashes += 1;
+                if self.distinct_hashes == 0 || h != self.last_hash {
+                    self.distinct_hashes += 1;
+                }
+                self.last_hash = h;
             }
         }
         let end = cap - self.back_reserved();

@@ -25,6 +25,7 @@ impl<W: Workspace> TableBuilder<W> {
         if self.opts.partitioned_filter() {
             return self.write_filter_partition();
         }
+        self.check_restored()?;
         if let (Some(bloom), true) = (self.bloom, self.filter_region > 0) {
             if self.stats.num_filter_entries > 0 {
                 // Bits were set as keys came; add the metadata after them and hand the region out.

@@ -19,9 +19,11 @@ const METAINDEX_ROOM: usize = 512;
 
 impl<W: Workspace> TableBuilder<W> {
     /// Ends the table: no more entries. The remaining blocks and the footer come out of
-    /// [`next_output`](Self::next_output), one at a time.
+    /// [`next_output`](Self::next_output), one at a time. If filter hashes were spilled, hand them back with
+    /// [`restore_hashes`](Self::restore_hashes) now.
     pub fn finish(&mut self) -> Result<()> {
         self.check_building()?;
+        self.start_restoring()?;
         self.stage = Stage::LastBlock;
         Ok(())
     }
@@ -75,6 +77,8 @@ impl<W: Workspace> TableBuilder<W> {
                 }
             }
             Stage::Index => {
+                // The filter went out: a region it had at the end is free for the index.
+                self.filter_region = 0;
                 if !self.write_index()? {
                     self.stage = Stage::RangeDel;
                 }

@@ -11,6 +11,9 @@
 //! ...           free
 //! [.., cap)     last key copy, then the filter hashes (8 bytes each) growing down from the end
 //! ```
+//! A caller may take the hashes out while building and hand them back at finish ([`TableBuilder::spill_hashes`]);
+//! the filter's bits are then set in a region at the very end, as with [`Options::expected_keys`].
+//!
 //! At finish the filter, index, range-deletion, properties and metaindex blocks and the footer are built one
 //! at a time in the free space after the log.
 //!
@@ -22,8 +25,8 @@
 //! One file per concern: `add` (the entry path), `flush` (when a data block is cut, sealing blocks),
 //! `space` (workspace regions and growth), `log` (the record log), `separator` (index separators),
 //! `partition` (closing index/filter partitions while building), `filter`, `index`, `range_del`,
-//! `properties` (the meta blocks), `finish` (the finishing state machine), `stats` (counts and handles it
-//! reports).
+//! `properties` (the meta blocks), `finish` (the finishing state machine), `spill` (taking the kept filter
+//! hashes out and back, for callers with a temporary file), `stats` (counts and handles it reports).
 
 mod add;
 mod filter;
@@ -36,6 +39,7 @@ mod properties;
 mod range_del;
 mod separator;
 mod space;
+mod spill;
 mod stats;
 
 pub use stats::{TableHandles, TableStats};
@@ -137,6 +141,13 @@ pub struct TableBuilder<W: Workspace> {
     /// Bytes at the very end reserved for a filter built as keys arrive ([`Options::expected_keys`]): bit data,
     /// 5 metadata bytes, 5 trailer bytes. 0 when hashes are kept instead.
     filter_region: usize,
+    /// Distinct kept hashes ever pushed (a hash equal to the one before is not counted, as in
+    /// [`FastLocalBloom::build_into`]), spilled or not; sizes the filter when hashes were spilled.
+    distinct_hashes: u64,
+    /// The last hash pushed, for [`distinct_hashes`](Self::distinct_hashes).
+    last_hash: u64,
+    /// Hashes taken out by the caller and handed back.
+    spill: spill::SpillCount,
     pending_index: Option<BlockHandle>,
     last_tombstone: Option<usize>,
     index_needs_internal_keys: bool,
@@ -209,6 +220,9 @@ impl<W: Workspace> TableBuilder<W> {
             has_last_key: false,
             hashes: 0,
             filter_region,
+            distinct_hashes: 0,
+            last_hash: 0,
+            spill: spill::SpillCount::default(),
             pending_index: None,
             last_tombstone: None,
             index_needs_internal_keys: opts.format_version < 3,
@@ -265,7 +279,8 @@ impl<W: Workspace> TableBuilder<W> {
     /// The file size the table would have if finished now (roughly), for deciding when to start a new file.
     pub fn estimated_size(&self) -> u64 {
         let index = (self.log_end - 2 * self.block_cap) as u64;
-        let filter = (self.hashes as u64 * u64::from(self.opts.bloom_millibits_per_key)).div_ceil(8000)
+        let filter = ((self.hashes as u64 + self.spill.spilled) * u64::from(self.opts.bloom_millibits_per_key))
+            .div_ceil(8000)
             + self.filter_region as u64;
         let pending = if self.block.is_empty() { 0 } else { self.block.size_estimate() as u64 };
         self.stats.file_size + pending + index + filter + META_BLOCKS_ESTIMATE
