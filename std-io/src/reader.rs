@@ -124,7 +124,7 @@ pub struct ReadCounters {
 pub struct ReadStats {
     /// GET requests (ranged or whole), or positioned reads of a local file.
     pub gets: u64,
-    /// HEAD requests (or the size lookup of a local file).
+    /// HEAD requests: only when the size is unknown and the store refuses suffix GETs.
     pub heads: u64,
     /// Bytes received.
     pub bytes_fetched: u64,
@@ -245,9 +245,9 @@ impl SstReader {
 
     /// Opens the local file at `path` and keeps it open: reads are positioned reads on that one file handle
     /// (no per-read open, no seek, no lock), otherwise as [`open`](Self::open): the same caching, checks,
-    /// counters ([`ReadStats::gets`] counts reads, [`ReadStats::heads`] the size lookup) and errors. A
-    /// missing file is an [`Error::Io`] (`NotFound`); a file that shrinks under the reader gives a corruption
-    /// error on the read that finds it short.
+    /// counters ([`ReadStats::gets`] counts reads; the file's length stands for a suffix GET's size, so no
+    /// HEAD) and errors. A missing file is an [`Error::Io`] (`NotFound`); a file that shrinks under the reader
+    /// gives a corruption error on the read that finds it short.
     ///
     /// ```
     /// # fn main() -> Result<(), Box<dyn std::error::Error>> {

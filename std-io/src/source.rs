@@ -42,21 +42,11 @@ impl ByteSource {
         Ok(ByteSource::File { file: Arc::new(file), inline_max })
     }
 
-    /// The size of the table: a HEAD request, or the open file's length (counted as one too).
-    pub(crate) async fn size(&self, location: &str, counters: &ReadCounters) -> Result<u64> {
-        counters.heads.fetch_add(1, Ordering::Relaxed);
-        match self {
-            ByteSource::Store { store, path } => {
-                Ok(store.head(path).await.context(|| format!("{location}: HEAD"))?.size)
-            }
-            ByteSource::File { file, .. } => Ok(file.metadata().context(|| format!("{location}: stat"))?.len()),
-        }
-    }
-
     /// The table's size and its last `len` bytes (all of it when it is shorter). With the size unknown, an
     /// object in a store is read with one suffix GET (`Range: bytes=-len`), whose answer carries the size; a
     /// store that refuses it (Azure does, so may an HTTP server) gets a HEAD, then a ranged GET. With the size
-    /// known (or for a local file, whose size is its length), one ranged GET or positioned read.
+    /// known, one ranged GET. A local file's size is its length (the open handle's metadata, not counted: it
+    /// stands for the size a suffix GET's answer carries), then one positioned read.
     pub(crate) async fn read_tail(
         &self,
         location: &str,
@@ -71,11 +61,12 @@ impl ByteSource {
                     Ok(r) => return r,
                     Err(e) => {
                         tracing::debug!(error = %e, "{location}: suffix GET refused; HEAD, then a ranged GET");
-                        self.size(location, counters).await?
+                        counters.heads.fetch_add(1, Ordering::Relaxed);
+                        store.head(path).await.context(|| format!("{location}: HEAD"))?.size
                     }
                 }
             }
-            (ByteSource::File { .. }, None) => self.size(location, counters).await?,
+            (ByteSource::File { file, .. }, None) => file.metadata().context(|| format!("{location}: stat"))?.len(),
         };
         let start = size.saturating_sub(len);
         if start == size {
