@@ -22,181 +22,23 @@
 use std::collections::VecDeque;
 use std::fmt;
 use std::ops::Bound;
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use async_trait::async_trait;
 use bytes::Bytes;
-use futures::stream::{self, BoxStream};
+use futures::stream;
 use futures::{StreamExt, TryStreamExt};
 use object_store::path::Path;
-use object_store::{
-    CopyOptions, GetOptions, GetResult, ListResult, MultipartUpload, ObjectMeta, ObjectStore, ObjectStoreExt,
-    PutMultipartOptions, PutOptions, PutPayload, PutResult, RenameOptions, UploadPart,
-};
-use sstkit::reader::{ReadOptions, SstReader};
+use object_store::{ObjectStore, ObjectStoreExt, PutPayload};
+use sstkit::reader::{ReadOptions, SstReader, TailPrefetch};
 use sstkit::writer::{SstWriter, WriterOptions};
 use sstkit_benches::{key_of, Rng};
+use sstkit_test_support::counting::CountingStore;
 
 type Res<T> = Result<T, Box<dyn std::error::Error + Send + Sync>>;
 
 const VALUE_LEN: usize = 100;
 const MIB: f64 = (1u64 << 20) as f64;
-
-// ------------------------------------------------------------------------------------------------------------
-// A store wrapper counting the requests that reach the server
-// ------------------------------------------------------------------------------------------------------------
-
-#[derive(Debug, Default)]
-struct Counts {
-    heads: AtomicU64,
-    gets: AtomicU64,
-    ranged_gets: AtomicU64,
-    puts: AtomicU64,
-    uploads: AtomicU64,
-    parts: AtomicU64,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-struct Snapshot {
-    heads: u64,
-    gets: u64,
-    ranged_gets: u64,
-    puts: u64,
-    uploads: u64,
-    parts: u64,
-}
-
-impl Snapshot {
-    fn requests(&self) -> u64 {
-        self.heads + self.gets + self.puts + self.uploads + self.parts
-    }
-    fn minus(self, o: Snapshot) -> Snapshot {
-        Snapshot {
-            heads: self.heads - o.heads,
-            gets: self.gets - o.gets,
-            ranged_gets: self.ranged_gets - o.ranged_gets,
-            puts: self.puts - o.puts,
-            uploads: self.uploads - o.uploads,
-            parts: self.parts - o.parts,
-        }
-    }
-}
-
-impl fmt::Display for Snapshot {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(
-            f,
-            "{} request(s): {} HEAD, {} GET ({} ranged)",
-            self.requests(),
-            self.heads,
-            self.gets,
-            self.ranged_gets
-        )?;
-        if self.puts + self.uploads + self.parts > 0 {
-            write!(f, ", {} PUT, {} multipart start(s), {} part(s)", self.puts, self.uploads, self.parts)?;
-        }
-        Ok(())
-    }
-}
-
-#[derive(Debug)]
-struct CountingStore {
-    inner: Arc<dyn ObjectStore>,
-    counts: Arc<Counts>,
-}
-
-impl CountingStore {
-    fn snapshot(&self) -> Snapshot {
-        let c = &self.counts;
-        Snapshot {
-            heads: c.heads.load(Ordering::Relaxed),
-            gets: c.gets.load(Ordering::Relaxed),
-            ranged_gets: c.ranged_gets.load(Ordering::Relaxed),
-            puts: c.puts.load(Ordering::Relaxed),
-            uploads: c.uploads.load(Ordering::Relaxed),
-            parts: c.parts.load(Ordering::Relaxed),
-        }
-    }
-}
-
-impl fmt::Display for CountingStore {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "CountingStore({})", self.inner)
-    }
-}
-
-#[derive(Debug)]
-struct CountingUpload {
-    inner: Box<dyn MultipartUpload>,
-    counts: Arc<Counts>,
-}
-
-#[async_trait]
-impl MultipartUpload for CountingUpload {
-    fn put_part(&mut self, data: PutPayload) -> UploadPart {
-        self.counts.parts.fetch_add(1, Ordering::Relaxed);
-        self.inner.put_part(data)
-    }
-    async fn complete(&mut self) -> object_store::Result<PutResult> {
-        self.inner.complete().await
-    }
-    async fn abort(&mut self) -> object_store::Result<()> {
-        self.inner.abort().await
-    }
-}
-
-#[async_trait]
-impl ObjectStore for CountingStore {
-    async fn put_opts(
-        &self,
-        location: &Path,
-        payload: PutPayload,
-        opts: PutOptions,
-    ) -> object_store::Result<PutResult> {
-        self.counts.puts.fetch_add(1, Ordering::Relaxed);
-        self.inner.put_opts(location, payload, opts).await
-    }
-    async fn put_multipart_opts(
-        &self,
-        location: &Path,
-        opts: PutMultipartOptions,
-    ) -> object_store::Result<Box<dyn MultipartUpload>> {
-        self.counts.uploads.fetch_add(1, Ordering::Relaxed);
-        let inner = self.inner.put_multipart_opts(location, opts).await?;
-        Ok(Box::new(CountingUpload { inner, counts: self.counts.clone() }))
-    }
-    async fn get_opts(&self, location: &Path, options: GetOptions) -> object_store::Result<GetResult> {
-        if options.head {
-            self.counts.heads.fetch_add(1, Ordering::Relaxed);
-        } else {
-            self.counts.gets.fetch_add(1, Ordering::Relaxed);
-            if options.range.is_some() {
-                self.counts.ranged_gets.fetch_add(1, Ordering::Relaxed);
-            }
-        }
-        self.inner.get_opts(location, options).await
-    }
-    fn delete_stream(
-        &self,
-        locations: BoxStream<'static, object_store::Result<Path>>,
-    ) -> BoxStream<'static, object_store::Result<Path>> {
-        self.inner.delete_stream(locations)
-    }
-    fn list(&self, prefix: Option<&Path>) -> BoxStream<'static, object_store::Result<ObjectMeta>> {
-        self.inner.list(prefix)
-    }
-    async fn list_with_delimiter(&self, prefix: Option<&Path>) -> object_store::Result<ListResult> {
-        self.inner.list_with_delimiter(prefix).await
-    }
-    async fn copy_opts(&self, from: &Path, to: &Path, options: CopyOptions) -> object_store::Result<()> {
-        self.inner.copy_opts(from, to, options).await
-    }
-    async fn rename_opts(&self, from: &Path, to: &Path, options: RenameOptions) -> object_store::Result<()> {
-        self.inner.rename_opts(from, to, options).await
-    }
-}
 
 // ------------------------------------------------------------------------------------------------------------
 // The measurements
@@ -364,8 +206,8 @@ async fn run() -> Res<()> {
         .with_url(url.as_str())
         .with_virtual_hosted_style_request(false)
         .build()?;
-    let counting = Arc::new(CountingStore { inner: Arc::new(s3), counts: Arc::default() });
-    let store: Arc<dyn ObjectStore> = counting.clone();
+    let counting = CountingStore::new(Arc::new(s3));
+    let store: Arc<dyn ObjectStore> = counting.arc();
     let (table, raw) = (Path::from("bench/table.sst"), Path::from("bench/raw.bin"));
     let wopts = WriterOptions::default();
     let ropts = ReadOptions::default();
@@ -392,7 +234,7 @@ async fn run() -> Res<()> {
             let (raw, wopts) = (raw.clone(), wopts.clone());
             async move { raw_upload(&store, &raw, &bytes, &wopts).await }
         };
-        let before = counting.snapshot();
+        let before = counting.counts();
         let ((ta, ca), ((tb, cb), s));
         if sstkit_first {
             ((tb, s), cb) = with_cpu(sstkit_upload(&store, &table, n)).await?;
@@ -408,7 +250,7 @@ async fn run() -> Res<()> {
         }
         let raw_len = bytes.as_ref().expect("fetched").len() as u64;
         assert_eq!(raw_len, size);
-        let writes = counting.snapshot().minus(before);
+        let writes = counting.counts().since(&before);
         let ((tc, cc), (tg, cg), (td, cd));
         if sstkit_first {
             (tc, cc) = with_cpu(raw_ranged(&store, &table, size, ropts.scan_chunk, ropts.scan_read_ahead)).await?;
@@ -468,25 +310,30 @@ async fn run() -> Res<()> {
         100.0 * dm / cm
     );
 
-    // (e) Cold gets: a fresh reader each time (its own new cache), one present key.
+    // (e) Cold gets: a fresh reader each time (its own new cache), one present key. Default options learn the
+    // tail from the tables opened before ((d) opened this one); a fresh TailPrefetch is the first table of its
+    // kind a process opens.
     println!();
     let key = key_of(2 * (n / 2));
-    let cases: [(&str, ReadOptions); 3] = [
-        ("default ReadOptions (size unknown)", ReadOptions::default()),
+    let mut first = ReadOptions::default();
+    first.tail_prefetch = Some(TailPrefetch::new());
+    let cases: [(&str, ReadOptions); 4] = [
+        ("default ReadOptions, first table of its kind (size unknown, empty TailPrefetch)", first),
+        ("default ReadOptions (size unknown, TailPrefetch::global after the scans)", ReadOptions::default()),
         ("file size known (ReadOptions::file_size)", ReadOptions::default().file_size(size)),
         ("file size known, tail_size 32 MiB", ReadOptions::default().file_size(size).tail_size(32 << 20)),
     ];
     for (what, opts) in cases {
-        let s0 = counting.snapshot();
+        let s0 = counting.counts();
         let t = Instant::now();
         let reader = SstReader::open(store.clone(), table.clone(), opts).await?;
         let topen = t.elapsed();
-        let s1 = counting.snapshot();
+        let s1 = counting.counts();
         let e = reader.get(&key).await?.ok_or("the key is present")?;
         let tget = t.elapsed() - topen;
-        let s2 = counting.snapshot();
+        let s2 = counting.counts();
         assert_eq!(e.value.len(), VALUE_LEN);
-        let (open, get) = (s1.minus(s0), s2.minus(s1));
+        let (open, get) = (s1.since(&s0), s2.since(&s1));
         println!(
             "(e) cold get, {what}: open {open} in {:.1} ms; get {get} in {:.1} ms; total {} request(s)",
             topen.as_secs_f64() * 1e3,

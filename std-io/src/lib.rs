@@ -9,7 +9,7 @@
 //! - `s3_uploads` (feature `aws`): lists and aborts incomplete S3 multipart uploads;
 //! - [`reader::SstReader`]: lazy reader with ranged GETs (or positioned reads on a local file kept open,
 //!   [`reader::SstReader::open_file`]), a shared [`cache::BlockCache`] and blocks verified once
-//!   ([`verified::Verify`]).
+//!   ([`verified::Verify`]), opening with a tail sized from the tables opened before ([`tail::TailPrefetch`]).
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 // Errors carry a context string and the codec's or store's error; every call that returns one does I/O, next to
@@ -26,12 +26,14 @@ mod intervals;
 pub mod location;
 pub mod manifest;
 pub mod merge;
+mod read_ahead;
 pub mod reader;
 pub mod rolling;
 #[cfg(feature = "aws")]
 pub mod s3_uploads;
 pub mod sort;
 mod source;
+pub mod tail;
 pub mod verified;
 pub mod writer;
 

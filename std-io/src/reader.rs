@@ -21,7 +21,9 @@ use tracing::Instrument;
 
 use crate::cache::BlockCache;
 use crate::error::{Context, Error, Result};
+use crate::read_ahead::ReadAhead;
 use crate::source::ByteSource;
+pub use crate::tail::TailPrefetch;
 use crate::verified::VerifiedBlocks;
 pub use crate::verified::Verify;
 
@@ -29,10 +31,16 @@ pub use crate::verified::Verify;
 #[derive(Debug, Clone)]
 #[non_exhaustive]
 pub struct ReadOptions {
-    /// Bytes fetched from the end of the file at open (default 64 KiB); a second GET only if the metadata is
-    /// larger.
+    /// Bytes fetched from the end of the file at open, at least (default 64 KiB): the open's first GET takes
+    /// the larger of this and what [`tail_prefetch`](Self::tail_prefetch) suggests; a second GET, of all the
+    /// metadata the first did not cover, only when the metadata is larger.
     pub tail_size: u64,
-    /// The file size, if known (saves a HEAD request).
+    /// Sizes the open's first GET from the metadata sizes of recently opened tables (see [`TailPrefetch`]):
+    /// by default the process-wide [`TailPrefetch::global`]; `None` fetches exactly
+    /// [`tail_size`](Self::tail_size) (what [`ReadOptions::tail_size`] sets).
+    pub tail_prefetch: Option<TailPrefetch>,
+    /// The file size, if known: the open's first GET is then a plain ranged GET of the tail. Unknown, it is a
+    /// suffix GET (`bytes=-N`), whose answer carries the size; a store refusing those costs a HEAD first.
     pub file_size: Option<u64>,
     /// When block checksums are checked (default [`Verify::Once`]: the first time this opened table reads
     /// each block). The footer and the metadata read at open are checked at open unless this is
@@ -44,7 +52,9 @@ pub struct ReadOptions {
     pub cache: Option<BlockCache>,
     /// Most bytes of contiguous data blocks one scan GET fetches (default 4 MiB).
     pub scan_chunk: u64,
-    /// Scan GETs kept in flight ahead of the consumer (default 2).
+    /// Scan GETs kept in flight ahead of the consumer (default 2); as many finished runs may wait, decoded,
+    /// while the consumer works through the current one (so a scan holds up to `2 × scan_read_ahead + 1`
+    /// runs of [`scan_chunk`](Self::scan_chunk) bytes).
     pub scan_read_ahead: usize,
     /// For a local file ([`SstReader::open_file`]): reads of up to this many bytes run on the calling task,
     /// larger ones (scans) on tokio's blocking pool so a slow disk does not stall the runtime's workers
@@ -56,6 +66,7 @@ impl Default for ReadOptions {
     fn default() -> Self {
         ReadOptions {
             tail_size: 64 * 1024,
+            tail_prefetch: Some(TailPrefetch::global()),
             file_size: None,
             verify_checksums: Verify::Once,
             max_block_len: sstkit_core::compress::DEFAULT_MAX_BLOCK_LEN,
@@ -78,10 +89,17 @@ impl ReadOptions {
         self.file_size = Some(size);
         self
     }
-    /// Sets the tail size fetched at open.
+    /// Sets the tail size fetched at open, exactly: no [`TailPrefetch`] suggestion enlarges it.
     pub fn tail_size(mut self, size: u64) -> Self {
         self.tail_size = size;
+        self.tail_prefetch = None;
         self
+    }
+    /// The first GET of an open: [`tail_size`](Self::tail_size) or the [`tail_prefetch`](Self::tail_prefetch)
+    /// suggestion, the larger (at least 64 bytes: a footer).
+    fn tail_len(&self) -> u64 {
+        let suggested = self.tail_prefetch.as_ref().map_or(0, TailPrefetch::suggested);
+        self.tail_size.max(suggested).max(64)
     }
     fn core(&self) -> sstkit_core::table::ReadOptions {
         let mut o = sstkit_core::table::ReadOptions::default();
@@ -106,7 +124,7 @@ pub struct ReadCounters {
 pub struct ReadStats {
     /// GET requests (ranged or whole), or positioned reads of a local file.
     pub gets: u64,
-    /// HEAD requests (or the size lookup of a local file).
+    /// HEAD requests: only when the size is unknown and the store refuses suffix GETs.
     pub heads: u64,
     /// Bytes received.
     pub bytes_fetched: u64,
@@ -207,8 +225,18 @@ impl std::fmt::Debug for SstReader {
 }
 
 impl SstReader {
-    /// Opens the table at `path`: one ranged GET of the file's tail, which normally covers the footer,
-    /// metaindex, properties, index and filter (a second GET only when they are larger than the tail).
+    /// Opens the table at `path`: one GET of the file's tail (a suffix GET when [`ReadOptions::file_size`] is
+    /// unknown, so no HEAD), then, only if the tail does not hold all of the footer, metaindex, properties,
+    /// index, filter and range deletions, one ranged GET of the rest of them (they lie together after the data
+    /// blocks).
+    ///
+    /// With default options the tail is the larger of 64 KiB and what [`TailPrefetch::global`] learned from
+    /// the tables this process opened before. So a cold [`get`](Self::get) of a present key (open + get) costs
+    /// **2 requests** (the tail, the data block) when the metadata fits in 64 KiB (tables up to a few MiB with
+    /// default writer options) or in the learned size (tables like those opened recently); **3** when it does
+    /// not: the first table of its kind a process opens, a table much larger than the recent ones, metadata
+    /// over [`tail::MAX_SUGGESTED`](crate::tail::MAX_SUGGESTED), or a store refusing suffix GETs (a HEAD
+    /// more). A partitioned index or filter adds a GET per partition a get needs that the tail does not hold.
     pub async fn open(store: Arc<dyn ObjectStore>, path: Path, opts: ReadOptions) -> Result<SstReader> {
         let span = tracing::info_span!("sst_open", path = %path);
         let location: Arc<str> = Arc::from(path.as_ref());
@@ -217,9 +245,9 @@ impl SstReader {
 
     /// Opens the local file at `path` and keeps it open: reads are positioned reads on that one file handle
     /// (no per-read open, no seek, no lock), otherwise as [`open`](Self::open): the same caching, checks,
-    /// counters ([`ReadStats::gets`] counts reads, [`ReadStats::heads`] the size lookup) and errors. A
-    /// missing file is an [`Error::Io`] (`NotFound`); a file that shrinks under the reader gives a corruption
-    /// error on the read that finds it short.
+    /// counters ([`ReadStats::gets`] counts reads; the file's length stands for a suffix GET's size, so no
+    /// HEAD) and errors. A missing file is an [`Error::Io`] (`NotFound`); a file that shrinks under the reader
+    /// gives a corruption error on the read that finds it short.
     ///
     /// ```
     /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
@@ -258,40 +286,37 @@ impl SstReader {
 
     async fn open_source(source: ByteSource, location: Arc<str>, opts: ReadOptions) -> Result<SstReader> {
         let counters = Arc::new(ReadCounters::default());
-        let size = match opts.file_size {
-            Some(s) => s,
-            None => source.size(&location, &counters).await?,
-        };
         let core_opts = opts.core();
-        let mut base = size.saturating_sub(opts.tail_size.max(64));
-        let mut region = source.read(&location, base..size, &counters).await?;
-        loop {
-            // A partitioned index's partitions are not fetched here: lookups fetch (and cache) the ones they need.
-            match meta_start_without_partitions(&region, base, size, &core_opts)
-                .context(|| format!("{location}: open"))?
-            {
-                MetaNeed::Covered => break,
-                MetaNeed::From(start) if start < base => {
-                    let head = source.read(&location, start..base, &counters).await?;
-                    let mut joined = BytesMut::with_capacity(head.len() + region.len());
-                    joined.extend_from_slice(&head);
-                    joined.extend_from_slice(&region);
-                    region = joined.freeze();
-                    base = start;
-                }
-                MetaNeed::From(_) => {
-                    return Err(Error::Codec {
-                        context: format!("{location}: open"),
-                        source: CoreError::corrupt(Part::Table, base, "metadata does not fit in the file"),
-                    })
-                }
+        let (size, mut region) = source.read_tail(&location, opts.tail_len(), opts.file_size, &counters).await?;
+        let mut base = size.saturating_sub(region.len() as u64);
+        // Once the tail holds the metaindex, core names every metadata block the open needs (index, filter,
+        // properties, range deletions, the top levels of partitioned ones): one more GET fetches all it lacks.
+        // A partitioned index's partitions are not fetched here: lookups fetch (and cache) the ones they need.
+        while let MetaNeed::From(start) =
+            meta_start_without_partitions(&region, base, size, &core_opts).context(|| format!("{location}: open"))?
+        {
+            if start >= base {
+                return Err(Error::Codec {
+                    context: format!("{location}: open"),
+                    source: CoreError::corrupt(Part::Table, base, "metadata does not fit in the file"),
+                });
             }
+            let head = source.read(&location, start..base, &counters).await?;
+            let mut joined = BytesMut::with_capacity(head.len() + region.len());
+            joined.extend_from_slice(&head);
+            joined.extend_from_slice(&region);
+            region = joined.freeze();
+            base = start;
         }
         let mut index_buf = Vec::new();
         let layout = MetaLayout::parse_growing(&region, base, size, &core_opts, &mut index_buf)
             .map_err(|e| Error::Codec { context: format!("{location}: open"), source: e })?;
         let cache = opts.cache.clone().unwrap_or_else(|| BlockCache::new(64 << 20));
         let verified = VerifiedBlocks::new(opts.verify_checksums);
+        if let Some(t) = &opts.tail_prefetch {
+            let meta_offset = layout.meta_offset(&region).context(|| format!("{location}: open"))?;
+            t.record(size.saturating_sub(meta_offset));
+        }
         tracing::debug!(size, meta_bytes = region.len(), "opened");
         Ok(SstReader {
             inner: Arc::new(Inner { source, location, region, index_buf, layout, opts, cache, verified, counters }),
@@ -672,7 +697,8 @@ impl SstReader {
 
     /// Streams the point entries with user keys in `range`, in order. Runs of contiguous blocks are fetched
     /// with one ranged GET each (at most [`ReadOptions::scan_chunk`] bytes), [`ReadOptions::scan_read_ahead`]
-    /// GETs ahead of the consumer. Scans do not fill the block cache.
+    /// GETs ahead of the consumer, polled on every entry the consumer takes, so their bodies keep arriving
+    /// while it works (on the consumer's task: no task is spawned). Scans do not fill the block cache.
     pub fn scan(
         &self,
         range: (Bound<Vec<u8>>, Bound<Vec<u8>>),
@@ -690,19 +716,20 @@ impl SstReader {
         };
         let ahead = reader.inner.opts.scan_read_ahead.max(1);
         let r2 = reader.clone();
-        stream::once(chunks)
+        let runs = stream::once(chunks)
             .flatten()
             .map(move |chunk| {
                 let reader = r2.clone();
                 async move { reader.fetch_run(chunk?).await }
             })
             .buffered(ahead)
-            .map_ok(move |blocks| {
-                let mut entries = Vec::new();
-                let table = match reader.table() {
-                    Ok(t) => t,
-                    Err(e) => return stream::iter(vec![Err(e)]),
+            .map(move |blocks| {
+                let blocks = match (blocks, reader.table()) {
+                    (Ok(b), Ok(t)) => (b, t),
+                    (Err(e), _) | (_, Err(e)) => return vec![Err(e)],
                 };
+                let (blocks, table) = blocks;
+                let mut entries = Vec::new();
                 let mut key = DefaultKeyBuf::new();
                 for (handle, _, block) in blocks {
                     let r = table.for_each_entry_in_block(&block, handle, bounds(&range), &mut key, |e| {
@@ -718,9 +745,10 @@ impl SstReader {
                         }
                     }
                 }
-                stream::iter(entries)
-            })
-            .try_flatten()
+                entries
+            });
+        // The GETs in flight are polled on every entry the consumer takes (see `read_ahead`).
+        ReadAhead::new(Box::pin(runs), ahead)
     }
 
     /// [`scan`](Self::scan) as a read at sequence number `snapshot` sees it: the versions with seqno ≤

@@ -7,7 +7,7 @@ use std::sync::Arc;
 
 use bytes::Bytes;
 use object_store::path::Path;
-use object_store::{ObjectStore, ObjectStoreExt};
+use object_store::{GetOptions, GetRange, ObjectStore, ObjectStoreExt};
 use sstkit_core::{Error as CoreError, Part};
 use tracing::Instrument;
 
@@ -42,15 +42,78 @@ impl ByteSource {
         Ok(ByteSource::File { file: Arc::new(file), inline_max })
     }
 
-    /// The size of the table: a HEAD request, or the open file's length (counted as one too).
-    pub(crate) async fn size(&self, location: &str, counters: &ReadCounters) -> Result<u64> {
-        counters.heads.fetch_add(1, Ordering::Relaxed);
-        match self {
-            ByteSource::Store { store, path } => {
-                Ok(store.head(path).await.context(|| format!("{location}: HEAD"))?.size)
+    /// The table's size and its last `len` bytes (all of it when it is shorter). With the size unknown, an
+    /// object in a store is read with one suffix GET (`Range: bytes=-len`), whose answer carries the size; a
+    /// store that refuses it (Azure does, so may an HTTP server) gets a HEAD, then a ranged GET. With the size
+    /// known, one ranged GET. A local file's size is its length (the open handle's metadata, not counted: it
+    /// stands for the size a suffix GET's answer carries), then one positioned read.
+    pub(crate) async fn read_tail(
+        &self,
+        location: &str,
+        len: u64,
+        size: Option<u64>,
+        counters: &ReadCounters,
+    ) -> Result<(u64, Bytes)> {
+        let size = match (self, size) {
+            (_, Some(size)) => size,
+            (ByteSource::Store { store, path }, None) => {
+                match self.read_suffix(store, path, location, len, counters).await {
+                    Ok(r) => return r,
+                    Err(e) => {
+                        tracing::debug!(error = %e, "{location}: suffix GET refused; HEAD, then a ranged GET");
+                        counters.heads.fetch_add(1, Ordering::Relaxed);
+                        store.head(path).await.context(|| format!("{location}: HEAD"))?.size
+                    }
+                }
             }
-            ByteSource::File { file, .. } => Ok(file.metadata().context(|| format!("{location}: stat"))?.len()),
+            (ByteSource::File { file, .. }, None) => file.metadata().context(|| format!("{location}: stat"))?.len(),
+        };
+        let start = size.saturating_sub(len);
+        if start == size {
+            // An empty file: nothing to fetch (the footer check reports it).
+            return Ok((size, Bytes::new()));
         }
+        Ok((size, self.read(location, start..size, counters).await?))
+    }
+
+    /// One suffix GET of the last `len` bytes: `Ok(Ok(..))` the size and the bytes, `Ok(Err(..))` an error to
+    /// report as is (a missing object, a body cut short or an answer for other bytes), `Err(..)` the store
+    /// refused the request (then the caller falls back to a HEAD).
+    async fn read_suffix(
+        &self,
+        store: &Arc<dyn ObjectStore>,
+        path: &Path,
+        location: &str,
+        len: u64,
+        counters: &ReadCounters,
+    ) -> std::result::Result<Result<(u64, Bytes)>, object_store::Error> {
+        let span = tracing::trace_span!("read_suffix", len);
+        counters.gets.fetch_add(1, Ordering::Relaxed);
+        let what = || format!("{location}: read the last {len} bytes");
+        let opts = GetOptions { range: Some(GetRange::Suffix(len)), ..GetOptions::default() };
+        let got = match store.get_opts(path, opts).instrument(span).await {
+            Ok(got) => got,
+            Err(e @ object_store::Error::NotFound { .. }) => return Ok(Err(e).context(what)),
+            Err(e) => return Err(e),
+        };
+        let (size, range) = (got.meta.size, got.range.clone());
+        if range.end != size || range.start != size.saturating_sub(len) {
+            return Ok(Err(Error::Invalid(format!(
+                "{}: the store answered with bytes {}..{} of a {size}-byte object",
+                what(),
+                range.start,
+                range.end
+            ))));
+        }
+        let bytes = match got.bytes().await {
+            Ok(b) => b,
+            Err(e) => return Ok(Err(e).context(what)),
+        };
+        counters.bytes_fetched.fetch_add(bytes.len() as u64, Ordering::Relaxed);
+        if bytes.len() as u64 != range.end - range.start {
+            return Ok(Err(short(what(), &range)));
+        }
+        Ok(Ok((size, bytes)))
     }
 
     /// The bytes in `range`, in one counted GET or positioned read; fewer bytes than asked (a file that shrank,

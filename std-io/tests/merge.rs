@@ -341,7 +341,10 @@ fn merge_streams_inputs_from_s3() {
             .await
             .unwrap();
         assert_eq!(files.len(), 1);
-        assert!(readers.iter().all(|r| r.stats().gets > 5), "ranged GETs: {:?}", readers[0].stats());
+        // The open takes at most 2 GETs (the tail, then the metadata it lacks); the scans many more.
+        for r in &readers {
+            assert!(r.stats().gets > 4, "ranged GETs: {:?}", r.stats());
+        }
         let out = SstReader::open(store.clone(), files[0].path.clone(), ReadOptions::default()).await.unwrap();
         assert_eq!(out.get(b"key000002").await.unwrap().unwrap().value, "b");
         assert_eq!(out.get(b"key000003").await.unwrap().unwrap().value, "a");

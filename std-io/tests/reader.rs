@@ -15,7 +15,7 @@ use sstkit::cache::BlockCache;
 use sstkit::core::key::ValueType;
 use sstkit::core::table::Options;
 use sstkit::core::CompressionType;
-use sstkit::reader::{ReadOptions, SstReader};
+use sstkit::reader::{ReadOptions, SstReader, TailPrefetch};
 
 fn model(n: u32) -> BTreeMap<Vec<u8>, Vec<u8>> {
     (0..n)
@@ -65,9 +65,134 @@ async fn open_is_one_get_cold_get_one_more_warm_get_none() {
         }
     }
     assert!(rejected > 180, "filter rejected only {rejected} of 200 absent keys");
-    // Without a known size: one HEAD, one GET.
+    // Without a known size: one suffix GET, no HEAD.
     let r2 = SstReader::open(store, path, ReadOptions::default()).await.unwrap();
-    assert_eq!((r2.stats().heads, r2.stats().gets), (1, 1));
+    assert_eq!((r2.stats().heads, r2.stats().gets), (0, 1));
+}
+
+/// Default options with a fresh tail record (as the first table a process opens), the size unknown.
+fn first_open() -> ReadOptions {
+    let mut o = ReadOptions::default();
+    o.tail_prefetch = Some(TailPrefetch::new());
+    o
+}
+
+/// Opens a fresh reader (its own cache) through `counting` and gets `key`: the requests it took, (HEADs, GETs).
+async fn cold_get(counting: &support::CountingStore, path: &Path, opts: ReadOptions, key: &[u8]) -> (u64, u64, Bytes) {
+    counting.reset();
+    let r = SstReader::open(counting.arc(), path.clone(), opts).await.unwrap();
+    let v = r.get(key).await.unwrap().expect("present").value;
+    let c = counting.counts();
+    assert_eq!((r.stats().heads, r.stats().gets), (c.heads, c.gets), "the reader counts what the store saw");
+    (c.heads, c.gets, v)
+}
+
+#[tokio::test]
+async fn a_cold_get_of_a_small_table_is_two_requests_with_default_options() {
+    let m = model(5_000);
+    let bytes = build(&m, Options::default());
+    let (inner, path) = store_with(bytes).await;
+    let counting = support::CountingStore::new(inner);
+    let k = b"key00002000";
+    // A suffix GET of the tail (metadata well under 64 KiB), then the data block.
+    let (heads, gets, v) = cold_get(&counting, &path, first_open(), k).await;
+    assert_eq!((heads, gets, &v[..]), (0, 2, &m[&k[..]][..]));
+    let (heads, gets, v) = cold_get(&counting, &path, ReadOptions::default(), k).await;
+    assert_eq!((heads, gets, &v[..]), (0, 2, &m[&k[..]][..]));
+}
+
+#[tokio::test]
+async fn a_cold_get_of_a_table_with_large_metadata_is_three_requests_first_then_two() {
+    // 200 000 keys: a ~250 KB Bloom filter and a ~40 KB index, beyond the 64 KiB default tail.
+    let m = model(200_000);
+    let bytes = build(&m, Options::default());
+    let size = bytes.len() as u64;
+    let (inner, path) = store_with(bytes).await;
+    let counting = support::CountingStore::new(inner);
+    let prefetch = TailPrefetch::new();
+    let mut opts = ReadOptions::default();
+    opts.tail_prefetch = Some(prefetch.clone());
+    let k = b"key00300000";
+    // First open of its kind: the tail, then ONE GET of all the metadata the tail lacks (index and filter
+    // together), then the block.
+    let (heads, gets, v) = cold_get(&counting, &path, opts.clone(), k).await;
+    assert_eq!((heads, gets, &v[..]), (0, 3, &m[&k[..]][..]));
+    let learned = prefetch.suggested();
+    assert!(learned > 64 << 10 && learned < size / 2, "learned {learned} of {size}");
+    // Later opens size the tail from it: the tail and the block.
+    for k in [&b"key00000000"[..], b"key00399998", b"key00123456"] {
+        let (heads, gets, v) = cold_get(&counting, &path, opts.clone(), k).await;
+        assert_eq!((heads, gets, &v[..]), (0, 2, &m[k][..]));
+    }
+    // What the last one fetched: the metadata (the learned tail) and one data block, not the table.
+    let fetched = counting.counts().bytes_fetched;
+    assert!(fetched > learned && fetched < learned + (16 << 10), "fetched {fetched}, learned {learned}");
+    // The size known: a plain ranged GET of the same tail.
+    let (heads, gets, _) = cold_get(&counting, &path, opts.clone().file_size(size), k).await;
+    assert_eq!((heads, gets), (0, 2));
+    // A fixed 64 KiB tail, as before: three.
+    let (heads, gets, _) = cold_get(&counting, &path, ReadOptions::default().tail_size(64 << 10), k).await;
+    assert_eq!((heads, gets), (0, 3));
+    // Every key and a scan through a reader opened with the learned tail.
+    let r = SstReader::open(counting.arc(), path, opts).await.unwrap();
+    for (k, v) in m.iter().step_by(4999) {
+        assert_eq!(r.get(k).await.unwrap().unwrap().value, v[..]);
+    }
+    assert!(r.get(b"key00000001").await.unwrap().is_none());
+    let all: Vec<_> = r.scan((Bound::Unbounded, Bound::Unbounded)).try_collect().await.unwrap();
+    assert_eq!(all.len(), m.len());
+}
+
+#[tokio::test]
+async fn a_store_refusing_suffix_gets_costs_a_head_more() {
+    let m = model(5_000);
+    let bytes = build(&m, Options::default());
+    let (inner, path) = store_with(bytes).await;
+    let faulty = support::FaultyStore::new(inner).fail_suffix_get(support::Trigger::Always);
+    let counting = support::CountingStore::new(faulty.arc());
+    let k = b"key00002000";
+    // The refused suffix GET, a HEAD, the tail, the block.
+    let (heads, gets, v) = cold_get(&counting, &path, first_open(), k).await;
+    assert_eq!((heads, gets, &v[..]), (1, 3, &m[&k[..]][..]));
+    assert_eq!(faulty.injected(), 1);
+    // A missing object is reported as such, without the fallback.
+    let e = SstReader::open(counting.arc(), Path::from("tables/missing.sst"), first_open()).await.unwrap_err();
+    assert!(matches!(&e, sstkit::Error::Store { source: object_store::Error::NotFound { .. }, .. }), "{e}");
+}
+
+#[tokio::test]
+async fn truncated_or_damaged_objects_are_errors_through_the_suffix_get() {
+    let m = model(200_000);
+    let bytes = build(&m, Options::default());
+    let len = bytes.len();
+    let path = Path::from("tables/bad.sst");
+    for (what, bad) in [
+        ("empty", Bytes::new()),
+        ("10 bytes", bytes.slice(..10)),
+        ("footer cut", bytes.slice(..len - 1)),
+        ("first half", bytes.slice(..len / 2)),
+        ("last half", bytes.slice(len / 2..)),
+        ("last 100 KiB", bytes.slice(len - (100 << 10)..)),
+    ] {
+        let store: Arc<dyn ObjectStore> = Arc::new(InMemory::new());
+        store.put(&path, PutPayload::from(bad)).await.unwrap();
+        for opts in [first_open(), ReadOptions::default().tail_size(1 << 20)] {
+            let e = SstReader::open(store.clone(), path.clone(), opts).await.unwrap_err();
+            assert!(e.to_string().contains("tables/bad.sst"), "{what}: {e}");
+            assert!(e.codec().is_some(), "{what}: a format error: {e}");
+        }
+    }
+    // A flipped byte in the metadata the second GET fetches (the filter, the first metadata block).
+    let mut flipped = bytes.to_vec();
+    let store: Arc<dyn ObjectStore> = Arc::new(InMemory::new());
+    store.put(&path, PutPayload::from(bytes.clone())).await.unwrap();
+    let r = SstReader::open(store.clone(), path.clone(), first_open()).await.unwrap();
+    let filter = r.meta_blocks().unwrap().into_iter().find(|(n, _)| n.contains("filter")).expect("a filter").1;
+    flipped[filter.offset as usize + 100] ^= 0x40;
+    store.put(&path, PutPayload::from(flipped)).await.unwrap();
+    let e = SstReader::open(store, path, first_open()).await.unwrap_err();
+    assert!(e.to_string().contains("tables/bad.sst"), "{e}");
+    assert!(matches!(e.codec(), Some(sstkit::core::Error::ChecksumMismatch { .. })), "{e}");
 }
 
 #[tokio::test]
@@ -228,8 +353,18 @@ fn reads_from_a_real_s3_server() {
         let bytes = build(&m, Options::default().compression(CompressionType::Lz4));
         let path = Path::from("read/t.sst");
         store.put(&path, PutPayload::from(bytes)).await.unwrap();
+        // A cold get on a real S3 server: a suffix GET (moto answers `bytes=-N` with 206 and the size), then
+        // the block; no HEAD.
+        let counting = support::CountingStore::new(store.clone());
+        let k = m.keys().nth(12_345).unwrap();
+        let (heads, gets, v) = cold_get(&counting, &path, first_open(), k).await;
+        assert_eq!((heads, gets, &v[..]), (0, 2, &m[k][..]));
+        // Refused suffix GETs: the HEAD fallback against the real server.
+        let faulty = support::FaultyStore::new(store.clone()).fail_suffix_get(support::Trigger::Always);
+        let (heads, gets, v) = cold_get(&support::CountingStore::new(faulty.arc()), &path, first_open(), k).await;
+        assert_eq!((heads, gets, &v[..]), (1, 3, &m[k][..]), "one suffix GET refused");
         let r = SstReader::open(store.clone(), path, ReadOptions::default()).await.unwrap();
-        assert_eq!(r.stats().gets, 1);
+        assert_eq!((r.stats().heads, r.stats().gets), (0, 1));
         for (k, v) in m.iter().step_by(997) {
             assert_eq!(r.get(k).await.unwrap().unwrap().value, v[..]);
         }

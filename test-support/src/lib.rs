@@ -1,7 +1,10 @@
-//! Helpers shared by `sstkit-core`'s tests and the fuzz crate, so both check tables the same way.
+//! Helpers shared by `sstkit-core`'s tests, the fuzz crate, std-io's tests and the benchmarks, so they check
+//! tables (and count requests) the same way.
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
+#[cfg(feature = "objstore")]
+pub mod counting;
 pub mod model;
 pub mod rocksdb11;
 

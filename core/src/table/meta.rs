@@ -59,14 +59,14 @@ fn meta_start_inner(
     if tail_offset.checked_add(tail.len() as u64) != Some(file_len) {
         return Err(Error::InvalidArgument { reason: "tail must end where the file ends" });
     }
-    let footer = Footer::decode(tail, file_len)?;
-    // For format_version >= 6 the index handle is in the metaindex, which the loop below covers.
-    let first = if footer.index_in_metaindex() {
-        footer.metaindex.offset
-    } else {
-        footer.metaindex.offset.min(footer.index.offset)
-    };
-    if first < tail_offset {
+    let mut footer = Footer::decode(tail, file_len)?;
+    if footer.metaindex.offset < tail_offset {
+        // The metaindex names the other blocks: fetch it first (with the index, when the footer names that).
+        let first = if footer.index_in_metaindex() {
+            footer.metaindex.offset
+        } else {
+            footer.metaindex.offset.min(footer.index.offset)
+        };
         return Ok(MetaNeed::From(first));
     }
     let meta = verified_block(
@@ -78,31 +78,39 @@ fn meta_start_inner(
         Part::Metaindex,
     )?;
     let metaindex = Metaindex::parse(meta.body).map_err(|e| e.at(Part::Metaindex, footer.metaindex.offset))?;
-    let mut lowest = first;
+    // Everything the footer and the metaindex name, so one more fetch covers it all.
+    let mut lowest = lowest_named(&footer, &metaindex)?;
+    if partitions && lowest >= tail_offset {
+        // A partitioned index: its partitions (before the metaindex) are part of the metadata too.
+        footer.resolve_index(&metaindex, file_len)?;
+        if let Some(p) = first_index_partition(tail, tail_offset, footer, &metaindex, opts)? {
+            lowest = lowest.min(p);
+        }
+    }
+    Ok(if lowest < tail_offset { MetaNeed::From(lowest) } else { MetaNeed::Covered })
+}
+
+/// The lowest offset of a block the footer or the metaindex names (the first metadata block, index partitions
+/// and filter partitions aside).
+fn lowest_named(footer: &Footer, metaindex: &Metaindex<'_>) -> Result<u64> {
+    let mut lowest = footer.metaindex.offset;
+    if !footer.index_in_metaindex() {
+        lowest = lowest.min(footer.index.offset);
+    }
     metaindex.for_each(|_, h| {
         lowest = lowest.min(h.offset);
         Ok(())
     })?;
-    if lowest < tail_offset {
-        return Ok(MetaNeed::From(lowest));
-    }
-    if !partitions {
-        return Ok(MetaNeed::Covered);
-    }
-    // A partitioned index: its partitions (before the metaindex) are part of the metadata too.
-    match first_index_partition(tail, tail_offset, footer, &metaindex, file_len, opts)? {
-        Some(p) if p < tail_offset => Ok(MetaNeed::From(p)),
-        _ => Ok(MetaNeed::Covered),
-    }
+    Ok(lowest)
 }
 
-/// The lowest offset of an index partition, when the properties (in `tail`) say the index is partitioned.
+/// The lowest offset of an index partition, when the properties say the index is partitioned (`footer` has its
+/// index resolved; the tail holds the properties and the top-level index).
 fn first_index_partition(
     tail: &[u8],
     tail_offset: u64,
-    mut footer: Footer,
+    footer: Footer,
     metaindex: &Metaindex<'_>,
-    file_len: u64,
     opts: &ReadOptions,
 ) -> Result<Option<u64>> {
     let sum = footer.block_checksum();
@@ -113,7 +121,6 @@ fn first_index_partition(
     if !info.partitioned {
         return Ok(None);
     }
-    footer.resolve_index(metaindex, file_len)?;
     let at = footer.index.offset;
     let top = verified_block(tail, tail_offset, footer.index, sum, opts.verify_checksums, Part::Index)?;
     #[cfg(feature = "alloc")]
@@ -445,6 +452,13 @@ impl MetaLayout {
         };
         let block = Block::parse_with(body, self.index_info.format).map_err(|e| e.at(Part::Index, h.offset))?;
         index_seek(&block, self.index_info, user_key, &mut key).map_err(|e| e.at(Part::Index, h.offset))
+    }
+
+    /// Where the metadata starts: the lowest offset the footer or the metaindex names (index and filter
+    /// partitions, which lie before it, aside). A ranged reader needs the last `file_len - meta_offset` bytes
+    /// to open the table; [`meta_start_without_partitions`] asks for exactly these.
+    pub fn meta_offset(&self, region: &[u8]) -> Result<u64> {
+        lowest_named(&self.footer, &self.metaindex(region)?)
     }
 
     /// The checksum scheme of every block (type and, for format_version ≥ 6, base context checksum): pass it
