@@ -59,12 +59,14 @@ fn open(loc: &Location, opts: ReadOptions) -> sstkit::Result<SstReader> {
         Location::Url(u) => {
             let (store, path) = sstkit::location::resolve(u)?;
             rt.block_on(async {
-                let size =
-                    store.head(&path).await.map_err(|e| Error::Store { context: loc.display(), source: e })?.size;
-                if size == 0 {
-                    return Err(empty());
+                // No HEAD on the way in (the open's suffix GET learns the size); only a failed open asks whether
+                // the object is empty, to say so.
+                match SstReader::open(store.clone(), path.clone(), opts).await {
+                    Err(e) if e.codec().is_some() && store.head(&path).await.is_ok_and(|m| m.size == 0) => {
+                        Err(empty())
+                    }
+                    r => r,
                 }
-                SstReader::open(store, path, opts.file_size(size)).await
             })
         }
     }

@@ -120,6 +120,15 @@ class Moto:
         assert run.returncode == 0, run.stderr
         return dest
 
+    def put(self, key, data):
+        """Stores `data` (bytes) as an object with boto3 from the moto venv."""
+        script = ("import boto3, sys; boto3.client('s3', endpoint_url=sys.argv[1], region_name='us-east-1', "
+                  "aws_access_key_id='test', aws_secret_access_key='test')"
+                  ".put_object(Bucket=sys.argv[2], Key=sys.argv[3], Body=sys.stdin.buffer.read())")
+        run = subprocess.run([self.python, "-c", script, self.endpoint, self.bucket, key], input=data,
+                             capture_output=True, timeout=120)
+        assert run.returncode == 0, run.stderr
+
 
 @pytest.fixture(scope="session")
 def moto():

@@ -21,6 +21,17 @@ def test_s3_round_trip(moto, tmp_path, ingest, sst_dump):
     assert ingest([local]) == items
 
 
+def test_empty_and_damaged_objects_are_errors(moto):
+    moto.put("bad/empty.sst", b"")
+    with pytest.raises(sstkit.CorruptionError, match="empty"):
+        sstkit.SstReader(moto.url("bad/empty.sst"))
+    moto.put("bad/junk.sst", b"\x00" * 100)
+    with pytest.raises(sstkit.CorruptionError):
+        sstkit.SstReader(moto.url("bad/junk.sst"))
+    with pytest.raises(FileNotFoundError):
+        sstkit.SstReader(moto.url("bad/missing.sst"))
+
+
 def test_multipart_upload_round_trip(moto, tmp_path, ingest):
     # 12 MiB in 5 MiB parts: a multipart upload of three parts.
     items = [(b"%016d" % i, bytes([i % 251]) * 100) for i in range(110_000)]
