@@ -698,27 +698,37 @@ impl SstReader {
             })
             .buffered(ahead)
             .map_ok(move |blocks| {
-                let mut entries = Vec::new();
-                let table = match reader.table() {
-                    Ok(t) => t,
-                    Err(e) => return stream::iter(vec![Err(e)]),
-                };
+                // One block's entries at a time: a chunk's worth of owned entries (a key copy and ~100 bytes
+                // each, as much again as the chunk) would otherwise be held per scan.
+                let (reader, range) = (reader.clone(), range.clone());
+                let mut blocks = blocks.into_iter();
+                let mut stopped = false;
                 let mut key = DefaultKeyBuf::new();
-                for (handle, _, block) in blocks {
-                    let r = table.for_each_entry_in_block(&block, handle, bounds(&range), &mut key, |e| {
-                        entries.push(Ok(OwnedEntry::new(e, Some(&block))));
-                        Ok(true)
+                stream::iter(std::iter::from_fn(move || {
+                    if stopped {
+                        return None;
+                    }
+                    let (handle, _, block) = blocks.next()?;
+                    let mut entries = Vec::new();
+                    let r = reader.table().and_then(|table| {
+                        table
+                            .for_each_entry_in_block(&block, handle, bounds(&range), &mut key, |e| {
+                                entries.push(Ok(OwnedEntry::new(e, Some(&block))));
+                                Ok(true)
+                            })
+                            .context(reader.block_context(handle))
                     });
                     match r {
                         Ok(true) => {}
-                        Ok(false) => break,
+                        Ok(false) => stopped = true,
                         Err(e) => {
-                            entries.push(Err(e).context(reader.block_context(handle)));
-                            break;
+                            entries.push(Err(e));
+                            stopped = true;
                         }
                     }
-                }
-                stream::iter(entries)
+                    Some(stream::iter(entries))
+                }))
+                .flatten()
             })
             .try_flatten()
     }
