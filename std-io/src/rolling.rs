@@ -83,8 +83,8 @@ pub struct RollingOptions {
     /// How many point keys to expect: each file's writer then gets a key count
     /// ([`WriterOptions::sized_for_keys`]) and sets its filter's bits as keys arrive (about 1.25 bytes per key at
     /// 10 bits/key) instead of keeping 8 bytes of hash per key until the file is finished. A file's count is
-    /// the larger of [`ExpectedKeys::per_file`] and the previous file's point keys plus an eighth, capped by the
-    /// keys not written yet. A wrong count only changes the filter's size and false-positive rate. Not part
+    /// [`ExpectedKeys::per_file`] for the first file, the previous file's point keys plus an eighth for the next
+    /// ones, capped by the keys not written yet. A wrong count only changes the filter's size and false-positive rate. Not part
     /// of what a resume compares.
     pub expected_keys: Option<ExpectedKeys>,
 }
@@ -486,7 +486,9 @@ impl RollingWriter {
             let mut opts = self.opts.writer.clone();
             if let Some(k) = self.opts.expected_keys {
                 // The op being written is not counted yet: it is among those left.
-                let guess = k.per_file.max(self.last_file_points.saturating_add(self.last_file_points / 8));
+                // After the first file, its successor's count: files of one target size hold alike.
+                let last = self.last_file_points;
+                let guess = if last > 0 { last.saturating_add(last / 8) } else { k.per_file };
                 opts = opts.sized_for_keys(guess.min(k.total.saturating_sub(self.points_seen)).max(1));
             }
             self.current = Some(SstWriter::new(self.store.clone(), path, opts)?);

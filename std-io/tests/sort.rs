@@ -269,7 +269,8 @@ fn the_writer_is_sized_by_the_point_ops_and_duplicates_keep_the_filter_correct()
 }
 
 /// Rolled files cut from a sorted stream get a key count each ([`ExternalSort::rolling_keys`]): each file's
-/// filter is sized for about its own keys (never fewer, at most the estimate's margin more), not for the whole
+/// filter is sized for about its own keys (never fewer, at most the estimate's margin more; after the first file,
+/// the previous file's keys and an eighth), not for the whole
 /// input, and holds every key; the last file's count is capped by the keys left.
 #[test]
 fn rolled_files_from_a_sort_get_filters_sized_for_their_own_keys() {
@@ -308,6 +309,7 @@ fn rolled_files_from_a_sort_get_filters_sized_for_their_own_keys() {
     assert!(files.len() >= 5, "{} files", files.len());
     let bloom = FastLocalBloom::with_millibits(10_000).unwrap();
     let mut left = u64::from(n);
+    let mut prev = 0;
     for f in &files {
         let bytes = rt().block_on(async { store.get(&f.path).await.unwrap().bytes().await.unwrap() });
         let t = Table::open(&bytes).unwrap();
@@ -319,6 +321,10 @@ fn rolled_files_from_a_sort_get_filters_sized_for_their_own_keys() {
         assert!(filter >= bloom.bits_len(entries as usize) as u64 + 5, "{filter} for {entries} keys");
         assert!(filter <= bloom.bits_len((entries * 8 / 5) as usize + 64) as u64 + 5, "{filter} for {entries} keys");
         // The files hold the keys in order: this one the `entries` after those before it.
+        // The first file's count is the estimate; the next ones', the previous file's keys and an eighth.
+        let want = if prev == 0 { keys.per_file } else { prev + prev / 8 }.min(left);
+        assert_eq!(filter, bloom.bits_len(want as usize) as u64 + 5, "{f:?}");
+        prev = entries;
         let first = u64::from(n) - left;
         for i in first..first + entries {
             assert!(t.may_contain(&key(i as u32)), "key {i} missed by the filter");

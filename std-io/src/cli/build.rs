@@ -641,7 +641,7 @@ const IN_FLIGHT: usize = 4;
 
 /// MiB the merge holds besides the run readers, the writer and the batches (the runtime, the threads' stacks
 /// and heaps, the program): measured, see BENCHMARKS.md ("External sort and merge").
-pub(crate) const RUNTIME_MIB: u64 = 16;
+pub(crate) const RUNTIME_MIB: u64 = 24;
 
 /// Batches that may exist at once: those in flight, the one being filled, the one being written, one handed back.
 const BATCHES: usize = IN_FLIGHT + 3;
