@@ -908,3 +908,37 @@ fn exit_codes_and_kinds_are_the_same_everywhere() {
     let help = ok(&["--help"]);
     assert!(help.contains("Exit status") && help.contains("130") && help.contains("UNSUPPORTED"), "{help}");
 }
+
+/// On glibc the tool runs with `MALLOC_ARENA_MAX=2` (it executes itself again with it, in the same process,
+/// unless the variable is set): its environment says so while it waits for input, and a value given is kept.
+#[cfg(all(target_os = "linux", target_env = "gnu"))]
+#[test]
+fn the_tool_limits_glibc_malloc_arenas() {
+    use std::io::Write;
+    use std::process::Stdio;
+    let dir = tempfile::tempdir().unwrap();
+    for (given, want) in [(None, "MALLOC_ARENA_MAX=2"), (Some("4"), "MALLOC_ARENA_MAX=4")] {
+        let out = dir.path().join(format!("{want}.sst"));
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_sstkit"));
+        cmd.args(["build", "-q", "-", out.to_str().unwrap()]).stdin(Stdio::piped()).stdout(Stdio::null());
+        cmd.env_remove("MALLOC_ARENA_MAX");
+        if let Some(v) = given {
+            cmd.env("MALLOC_ARENA_MAX", v);
+        }
+        let mut child = cmd.spawn().unwrap();
+        let environ = format!("/proc/{}/environ", child.id());
+        // Once it has executed itself again, it reads standard input: its environment holds the limit.
+        let mut seen = String::new();
+        for _ in 0..200 {
+            seen = String::from_utf8_lossy(&std::fs::read(&environ).unwrap_or_default()).into_owned();
+            if seen.split('\0').any(|v| v == want) {
+                break;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(20));
+        }
+        child.stdin.take().unwrap().write_all(b"a ==> 1\n").unwrap();
+        assert!(child.wait().unwrap().success());
+        assert!(seen.split('\0').any(|v| v == want), "{want} not in {seen:?}");
+        assert!(out.exists());
+    }
+}
