@@ -14,19 +14,20 @@ use std::task::{Context, Poll};
 
 use futures::stream::{Fuse, Stream, StreamExt};
 
-/// The items of a stream of runs (`Vec`s of items), in order, polling the runs stream for more runs on every
-/// item it yields, so up to `max` finished runs wait while the consumer works on the current one.
-pub(crate) struct ReadAhead<T> {
-    runs: Fuse<Pin<Box<dyn Stream<Item = Vec<T>> + Send>>>,
-    ready: VecDeque<Vec<T>>,
-    current: std::vec::IntoIter<T>,
+/// The items of a stream of runs (iterators of items, which may produce them lazily), in order, polling the
+/// runs stream for more runs on every item it yields, so up to `max` finished runs wait while the consumer works
+/// on the current one.
+pub(crate) struct ReadAhead<I> {
+    runs: Fuse<Pin<Box<dyn Stream<Item = I> + Send>>>,
+    ready: VecDeque<I>,
+    current: Option<I>,
     max: usize,
 }
 
-impl<T> ReadAhead<T> {
+impl<I: Iterator> ReadAhead<I> {
     /// Flattens `runs`, keeping at most `max` (at least 1) finished runs besides the current one.
-    pub(crate) fn new(runs: Pin<Box<dyn Stream<Item = Vec<T>> + Send>>, max: usize) -> Self {
-        ReadAhead { runs: runs.fuse(), ready: VecDeque::new(), current: Vec::new().into_iter(), max: max.max(1) }
+    pub(crate) fn new(runs: Pin<Box<dyn Stream<Item = I> + Send>>, max: usize) -> Self {
+        ReadAhead { runs: runs.fuse(), ready: VecDeque::new(), current: None, max: max.max(1) }
     }
 
     /// Takes the runs that are finished, while there is room: this is what moves the GETs in flight along.
@@ -41,20 +42,20 @@ impl<T> ReadAhead<T> {
 }
 
 // Nothing is pinned in place: the runs stream is boxed, the rest are plain values.
-impl<T> Unpin for ReadAhead<T> {}
+impl<I> Unpin for ReadAhead<I> {}
 
-impl<T> Stream for ReadAhead<T> {
-    type Item = T;
+impl<I: Iterator> Stream for ReadAhead<I> {
+    type Item = I::Item;
 
-    fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<T>> {
+    fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<I::Item>> {
         let this = self.get_mut();
         loop {
             this.drive(cx);
-            if let Some(item) = this.current.next() {
+            if let Some(item) = this.current.as_mut().and_then(Iterator::next) {
                 return Poll::Ready(Some(item));
             }
             match this.ready.pop_front() {
-                Some(run) => this.current = run.into_iter(),
+                Some(run) => this.current = Some(run),
                 // `drive` left `ready` empty only when the runs stream was pending (it will wake this task)
                 // or has ended.
                 None if this.runs.is_done() => return Poll::Ready(None),
@@ -73,7 +74,7 @@ mod tests {
 
     #[test]
     fn yields_every_item_in_order_skipping_empty_runs() {
-        let runs = futures::stream::iter(vec![vec![1, 2], vec![], vec![3], vec![], vec![4, 5, 6]]);
+        let runs = futures::stream::iter(vec![vec![1, 2], vec![], vec![3], vec![], vec![4, 5, 6]]).map(Vec::into_iter);
         let all: Vec<i32> = block_on(ReadAhead::new(Box::pin(runs), 2).collect());
         assert_eq!(all, [1, 2, 3, 4, 5, 6]);
     }
@@ -81,7 +82,7 @@ mod tests {
     #[test]
     fn takes_finished_runs_while_the_current_one_is_consumed_up_to_max() {
         let (tx, rx) = mpsc::unbounded::<Vec<u32>>();
-        let mut s = ReadAhead::new(Box::pin(rx), 2);
+        let mut s = ReadAhead::new(Box::pin(rx.map(Vec::into_iter)), 2);
         let mut cx = Context::from_waker(noop_waker_ref());
         assert_eq!(s.poll_next_unpin(&mut cx), Poll::Pending);
         tx.unbounded_send(vec![1, 2, 3]).unwrap();

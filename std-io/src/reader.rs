@@ -25,6 +25,9 @@ use crate::read_ahead::ReadAhead;
 use crate::source::ByteSource;
 pub use crate::tail::TailPrefetch;
 use crate::verified::VerifiedBlocks;
+
+/// One run of a scan: the entries of a run of blocks fetched with one GET, decoded a block at a time.
+type ScanRun = Box<dyn Iterator<Item = Result<OwnedEntry>> + Send>;
 pub use crate::verified::Verify;
 
 /// How a table is read.
@@ -723,29 +726,44 @@ impl SstReader {
                 async move { reader.fetch_run(chunk?).await }
             })
             .buffered(ahead)
-            .map(move |blocks| {
-                let blocks = match (blocks, reader.table()) {
-                    (Ok(b), Ok(t)) => (b, t),
-                    (Err(e), _) | (_, Err(e)) => return vec![Err(e)],
+            .map(move |blocks| -> ScanRun {
+                let blocks = match blocks {
+                    Ok(b) => b,
+                    Err(e) => return Box::new(std::iter::once(Err(e))),
                 };
-                let (blocks, table) = blocks;
-                let mut entries = Vec::new();
+                // One block's entries at a time: a run's worth of owned entries (a key copy and ~100 bytes each,
+                // as much again as the run's bytes) would otherwise be held per scan.
+                let (reader, range) = (reader.clone(), range.clone());
+                let mut blocks = blocks.into_iter();
+                let mut stopped = false;
                 let mut key = DefaultKeyBuf::new();
-                for (handle, _, block) in blocks {
-                    let r = table.for_each_entry_in_block(&block, handle, bounds(&range), &mut key, |e| {
-                        entries.push(Ok(OwnedEntry::new(e, Some(&block))));
-                        Ok(true)
-                    });
-                    match r {
-                        Ok(true) => {}
-                        Ok(false) => break,
-                        Err(e) => {
-                            entries.push(Err(e).context(reader.block_context(handle)));
-                            break;
+                Box::new(
+                    std::iter::from_fn(move || {
+                        if stopped {
+                            return None;
                         }
-                    }
-                }
-                entries
+                        let (handle, _, block) = blocks.next()?;
+                        let mut entries = Vec::new();
+                        let r = reader.table().and_then(|table| {
+                            table
+                                .for_each_entry_in_block(&block, handle, bounds(&range), &mut key, |e| {
+                                    entries.push(Ok(OwnedEntry::new(e, Some(&block))));
+                                    Ok(true)
+                                })
+                                .context(reader.block_context(handle))
+                        });
+                        match r {
+                            Ok(true) => {}
+                            Ok(false) => stopped = true,
+                            Err(e) => {
+                                entries.push(Err(e));
+                                stopped = true;
+                            }
+                        }
+                        Some(entries)
+                    })
+                    .flatten(),
+                )
             });
         // The GETs in flight are polled on every entry the consumer takes (see `read_ahead`).
         ReadAhead::new(Box::pin(runs), ahead)

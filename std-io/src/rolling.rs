@@ -80,6 +80,22 @@ pub struct RollingOptions {
     /// What identifies the input (a path, its size and modification time, say): stored in the manifest and
     /// compared on resume, so a different input is an error rather than a silent mix.
     pub input_id: Vec<u8>,
+    /// How many point keys to expect: each file's writer then gets a key count
+    /// ([`WriterOptions::sized_for_keys`]) and sets its filter's bits as keys arrive (about 1.25 bytes per key at
+    /// 10 bits/key) instead of keeping 8 bytes of hash per key until the file is finished. A file's count is
+    /// [`ExpectedKeys::per_file`] for the first file, the previous file's point keys plus an eighth for the next
+    /// ones, capped by the keys not written yet. A wrong count only changes the filter's size and false-positive rate. Not part
+    /// of what a resume compares.
+    pub expected_keys: Option<ExpectedKeys>,
+}
+
+/// The point keys a rolling build expects (see [`RollingOptions::expected_keys`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ExpectedKeys {
+    /// Keys of one file (an estimate: the target size over the bytes per key, say).
+    pub per_file: u64,
+    /// Point keys of the whole input (an upper bound is fine).
+    pub total: u64,
 }
 
 impl RollingOptions {
@@ -94,6 +110,7 @@ impl RollingOptions {
             writer: WriterOptions::default(),
             manifest: false,
             input_id: Vec::new(),
+            expected_keys: None,
         }
     }
     /// Sets the level.
@@ -129,6 +146,11 @@ impl RollingOptions {
     /// Sets the input id recorded in the manifest.
     pub fn input_id(mut self, v: impl Into<Vec<u8>>) -> Self {
         self.input_id = v.into();
+        self
+    }
+    /// Sets the expected key counts.
+    pub fn expected_keys(mut self, v: Option<ExpectedKeys>) -> Self {
+        self.expected_keys = v;
         self
     }
 
@@ -224,6 +246,9 @@ pub struct RollingWriter {
     /// For each finished file: what the writer needs to know about it besides its descriptor.
     bounds: Vec<Bounds>,
     failed: Option<String>,
+    /// Point ops accepted (skipped ones too), and the point keys of the last file finished: for the key counts.
+    points_seen: u64,
+    last_file_points: u64,
 }
 
 /// What the writer keeps about a finished file.
@@ -260,6 +285,8 @@ impl RollingWriter {
             done: Vec::new(),
             bounds: Vec::new(),
             failed: None,
+            points_seen: 0,
+            last_file_points: 0,
         })
     }
 
@@ -384,6 +411,12 @@ impl RollingWriter {
         Ok(())
     }
 
+    /// Sets [`RollingOptions::expected_keys`] for the files opened from now on (the counts may be known only
+    /// after the writer was made: once an external sort has seen its input, say).
+    pub fn expect_keys(&mut self, v: Option<ExpectedKeys>) {
+        self.opts.expected_keys = v;
+    }
+
     /// The files finished so far.
     pub fn files(&self) -> &[FileDescriptor] {
         &self.done
@@ -427,6 +460,7 @@ impl RollingWriter {
                 return r;
             }
         }
+        self.points_seen += 1;
         match &mut self.last_point {
             Some(k) => {
                 k.clear();
@@ -449,7 +483,15 @@ impl RollingWriter {
     fn open_current(&mut self) -> Result<()> {
         if self.current.is_none() {
             let path = self.opts.file_path(self.next_id);
-            self.current = Some(SstWriter::new(self.store.clone(), path, self.opts.writer.clone())?);
+            let mut opts = self.opts.writer.clone();
+            if let Some(k) = self.opts.expected_keys {
+                // The op being written is not counted yet: it is among those left.
+                // After the first file, its successor's count: files of one target size hold alike.
+                let last = self.last_file_points;
+                let guess = if last > 0 { last.saturating_add(last / 8) } else { k.per_file };
+                opts = opts.sized_for_keys(guess.min(k.total.saturating_sub(self.points_seen)).max(1));
+            }
+            self.current = Some(SstWriter::new(self.store.clone(), path, opts)?);
         }
         Ok(())
     }
@@ -491,6 +533,7 @@ impl RollingWriter {
         let Some(w) = self.current.take() else { return Ok(()) };
         let path = w.path().clone();
         let meta = w.close().await?;
+        self.last_file_points = meta.stats.num_puts + meta.stats.num_deletions + meta.stats.num_merges;
         let lo = match &next {
             Next::From(c) => self.current_lo.replace(c.clone()),
             _ => self.current_lo.clone(),

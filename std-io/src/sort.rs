@@ -12,13 +12,18 @@
 //!
 //! # Memory
 //! The buffer is [`SortOptions::memory`] bytes, allocated once: ¾ for the ops' bytes, ¼ for a
-//! 24-byte record per op. The merge then holds one scan per run, each reading chunks of
-//! `memory / (3 × runs)` bytes (64 KiB to 4 MiB) with one chunk ahead; the buffer is freed first. Peak memory
-//! is therefore the larger of `memory` and, while merging, about ⅔ of `memory` plus the writer's own plus a
-//! few MiB for the runtime and the runs' metadata. The writer's own is not constant: it holds the output
-//! file's filter and index until the file is finished (with [`writer_options`](ExternalSort::writer_options),
-//! about 1.25 bytes per key at 10 bits/key and ~20–30 bytes per data block; BENCHMARKS.md measures 481–524 MiB
-//! for a 10 GiB input with 256 MiB). An op larger than the buffer grows it for that op alone.
+//! 24-byte record per op; it is freed before the merge. While merging, `memory` is shared: what the consumer
+//! of the merged stream holds (a writer's workspace, estimated by
+//! [`writer_workspace`](ExternalSort::writer_workspace); batches in flight) is charged first with
+//! [`reserve`](ExternalSort::reserve), and the run readers get the rest
+//! ([`merge_readers`](ExternalSort::merge_readers)): one scan per run, reading chunks of a share each
+//! (64 KiB to 4 MiB) with one chunk ahead, decoding one block at a time. Peak memory is therefore `memory` plus
+//! what nothing here counts (the program, its runtime and allocator; measured in BENCHMARKS.md), unless what
+//! was reserved leaves less than two 64 KiB chunks per run: then the readers take those and the merge holds
+//! more than `memory`. A writer's workspace grows with its file (about 1.25 bytes per key at 10 bits/key and
+//! ~25 bytes per data block, with a key count from [`writer_options`](ExternalSort::writer_options) or
+//! [`rolling_keys`](ExternalSort::rolling_keys)); cutting the output into files of a target size bounds it. An
+//! op larger than the buffer grows it for that op alone.
 //!
 //! # Temporary files
 //! Runs go in a fresh directory `sstkit-sort-<pid>-<n>` under [`SortOptions::tmp_dir`], removed when the
@@ -35,10 +40,21 @@ use crate::error::{Error, Result};
 use crate::file_writer::FileWriter;
 use crate::merge::{merged, Duplicates, MergeOptions};
 use crate::reader::{ReadOptions, SstReader};
+use crate::rolling::ExpectedKeys;
 use crate::writer::{WriteOp, WriterOptions};
 
 /// The smallest memory budget accepted.
 pub const MIN_MEMORY: usize = 1 << 20;
+
+/// The smallest read of a run while merging (each run has one being read and one ahead).
+pub const MIN_CHUNK: u64 = 64 << 10;
+
+/// The largest read of a run while merging.
+const MAX_CHUNK: u64 = 4 << 20;
+
+/// Bytes of an index record besides its separator key (a block handle, lengths): an estimate for
+/// [`ExternalSort::writer_workspace`] (21.6 bytes per block in all for 16-byte keys, BENCHMARKS.md).
+const INDEX_RECORD_OVERHEAD: u64 = 8;
 
 /// Settings of an [`ExternalSort`].
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -138,6 +154,11 @@ pub struct ExternalSort {
     runs: Vec<PathBuf>,
     last_version: u64,
     points: u64,
+    /// The point ops' key and value bytes, and key bytes alone.
+    point_bytes: u64,
+    point_key_bytes: u64,
+    /// Bytes of `memory` the merged stream's consumer holds while merging.
+    reserved: u64,
 }
 
 /// A record's bytes in the buffer.
@@ -162,7 +183,23 @@ impl ExternalSort {
         let dir = TempDir(path);
         let arena = Vec::with_capacity(opts.memory / 4 * 3);
         let recs = Vec::with_capacity(opts.memory / 4 / REC_LEN);
-        Ok(ExternalSort { opts, dir, arena, recs, runs: Vec::new(), last_version: 0, points: 0 })
+        Ok(ExternalSort {
+            opts,
+            dir,
+            arena,
+            recs,
+            runs: Vec::new(),
+            last_version: 0,
+            points: 0,
+            point_bytes: 0,
+            point_key_bytes: 0,
+            reserved: 0,
+        })
+    }
+
+    /// The options it was made with.
+    pub fn options(&self) -> &SortOptions {
+        &self.opts
     }
 
     /// The directory the runs go in.
@@ -182,17 +219,63 @@ impl ExternalSort {
     }
 
     /// `opts` for the writer of the merged stream, with [`expected_keys`](sstkit_core::table::Options::expected_keys)
-    /// set to [`point_ops`](Self::point_ops), so the writer sets filter bits as keys arrive (about 1.25 bytes
-    /// per key at 10 bits/key) instead of keeping 8 bytes of hash per key until it finishes. Call it once
-    /// every op is added. `opts` is returned as is when it already has a key count, writes no filter or
-    /// partitions the filter (which does not use the count). Fewer keys than expected (duplicates) leave a
-    /// filter sized for more keys: correct, a little larger, with a lower false-positive rate.
+    /// set to [`point_ops`](Self::point_ops) ([`WriterOptions::sized_for_keys`]), so the writer sets filter bits
+    /// as keys arrive (about 1.25 bytes per key at 10 bits/key) instead of keeping 8 bytes of hash per key until
+    /// it finishes. Call it once every op is added. Fewer keys than expected (duplicates) leave a filter sized
+    /// for more keys: correct, a little larger, with a lower false-positive rate.
     pub fn writer_options(&self, opts: WriterOptions) -> WriterOptions {
-        let t = &opts.table;
-        if t.expected_keys.is_some() || t.bloom_millibits_per_key == 0 || t.partition_filters || self.points == 0 {
-            return opts;
+        opts.sized_for_keys(self.points)
+    }
+
+    /// The key counts for a [`RollingWriter`](crate::rolling::RollingWriter) of the merged stream cutting files
+    /// at `target_file_size` bytes ([`RollingOptions::expected_keys`](crate::rolling::RollingOptions::expected_keys)):
+    /// per file, the target size over the average point op's key and value bytes, plus a quarter (a file also
+    /// holds keys' shared prefixes and compresses: a count too low raises the false-positive rate, one too high
+    /// only costs filter bytes); in all, [`point_ops`](Self::point_ops). `None` before any point op.
+    pub fn rolling_keys(&self, target_file_size: u64) -> Option<ExpectedKeys> {
+        if self.points == 0 {
+            return None;
         }
-        opts.expected_keys(self.points)
+        let avg = (self.point_bytes / self.points).max(1);
+        let per_file = (target_file_size / avg).saturating_add(target_file_size / avg / 4).max(1);
+        Some(ExpectedKeys { per_file: per_file.min(self.points), total: self.points })
+    }
+
+    /// The peak bytes a writer with `opts` holds until its file is finished, for the merged stream written
+    /// into one file, or per file with `target_file_size`: its workspace, which keeps the filter's bits (for a
+    /// writer given a key count by [`writer_options`](Self::writer_options) or
+    /// [`rolling_keys`](Self::rolling_keys)) and one index record per data block, grown by half at a time, and
+    /// at the end the index block too. An estimate from the point ops' count and bytes, to
+    /// [`reserve`](Self::reserve).
+    pub fn writer_workspace(&self, opts: &WriterOptions, target_file_size: Option<u64>) -> u64 {
+        let t = &opts.table;
+        let (keys, bytes) = match target_file_size.and_then(|n| self.rolling_keys(n)) {
+            Some(k) => (k.per_file, k.per_file.saturating_mul(self.point_bytes / self.points.max(1))),
+            None => (self.points, self.point_bytes),
+        };
+        // Bits for every key: with a count (as `writer_options` and `rolling_keys` give) or partitioned.
+        let filter = keys.saturating_mul(u64::from(t.bloom_millibits_per_key)) / 8000;
+        let block = (t.block_size as u64).max(1);
+        let key = self.point_key_bytes / self.points.max(1);
+        let index = (bytes / block + 1).saturating_mul(key + INDEX_RECORD_OVERHEAD);
+        // The filter's bits, the index records and, when the file is finished, the index block built from them;
+        // two block regions; grown by half at a time (measured: 328 MiB for 106 MB of filter and 56 MB of index).
+        (filter + 2 * index + 4 * block).saturating_mul(3) / 2
+    }
+
+    /// Tells the sorter that the merged stream's consumer (a writer's workspace, batches in flight) holds
+    /// `bytes` of [`SortOptions::memory`] while merging: the run readers get what remains (see the module docs).
+    pub fn reserve(&mut self, bytes: u64) {
+        self.reserved = bytes;
+    }
+
+    /// The bytes the run readers get while merging: [`SortOptions::memory`] less what was
+    /// [`reserve`](Self::reserve)d, but at least [`MIN_CHUNK`] × 2 per run. More than `memory − reserved`
+    /// when what was reserved leaves too little: the merge then holds more than `memory`.
+    pub fn merge_readers(&self) -> u64 {
+        let runs = self.runs.len().max(1) as u64;
+        let chunk = ((self.opts.memory as u64).saturating_sub(self.reserved) / (2 * runs)).clamp(MIN_CHUNK, MAX_CHUNK);
+        2 * runs * chunk
     }
 
     /// Adds an op, later than every op before it.
@@ -230,7 +313,11 @@ impl ExternalSort {
         self.arena.extend_from_slice(value);
         self.recs.push(Rec { at: (self.arena.len() - need) as u64, klen, vlen, version_kind: version << 2 | kind });
         self.last_version = version;
-        self.points += u64::from(kind != RANGE);
+        if kind != RANGE {
+            self.points += 1;
+            self.point_bytes += need as u64;
+            self.point_key_bytes += key.len() as u64;
+        }
         if self.arena.len() > self.opts.memory / 4 * 3 {
             // One op bigger than the buffer made it grow: write it now and give the memory back.
             self.spill()?;
@@ -306,8 +393,7 @@ impl ExternalSort {
         self.spill()?;
         let (arena, recs) = (std::mem::take(&mut self.arena), std::mem::take(&mut self.recs));
         drop((arena, recs));
-        let runs = self.runs.len().max(1) as u64;
-        let chunk = (self.opts.memory as u64 / (3 * runs)).clamp(64 << 10, 4 << 20);
+        let chunk = self.merge_readers() / (2 * self.runs.len().max(1) as u64);
         let cache = BlockCache::new(1 << 20);
         let mut readers = Vec::with_capacity(self.runs.len());
         for p in &self.runs {

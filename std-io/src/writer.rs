@@ -210,6 +210,16 @@ impl WriterOptions {
         self
     }
 
+    /// Sets [`expected_keys`](Options::expected_keys) to `n` where a key count is of use: a full filter (bits
+    /// per key above 0, not partitioned) and no count set yet; `n == 0` changes nothing.
+    pub fn sized_for_keys(self, n: u64) -> Self {
+        let t = &self.table;
+        if n == 0 || t.expected_keys.is_some() || t.bloom_millibits_per_key == 0 || t.partition_filters {
+            return self;
+        }
+        self.expected_keys(n)
+    }
+
     /// The codec's options with the file creation time filled in, checked.
     pub fn core_options(&self) -> Result<Options> {
         let now = || std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_secs());

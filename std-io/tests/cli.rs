@@ -658,6 +658,55 @@ fn build_sort_sizes_the_filter_by_its_records_and_duplicates_keep_it_correct() {
     }
 }
 
+/// `build --sort --target-size`: each rolled file's filter is sized for about its own keys (the sort's key count
+/// per file: the target size over the bytes per record, capped by the records left), not kept as 8-byte hashes
+/// and not sized for the whole input; every key is found through it. A budget too small for the merge's
+/// writer and batches is said up front.
+#[test]
+fn build_sort_into_rolled_files_sizes_each_filter_by_its_own_keys() {
+    use sstkit_core::filter::fast_bloom::FastLocalBloom;
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let n = 30_000u32;
+    let lines: String = (0..n).map(|i| i * 7919 % n).map(|k| format!("key{k:06}\t{k:090}\n")).collect();
+    let input = write(d, "in.tsv", &lines);
+    let out = d.join("out");
+    let o = out.to_str().unwrap();
+    let args = ["build", input.as_str(), o, "--sort", "--memory", "1M", "--tmp-dir", d.to_str().unwrap()];
+    let run = sstkit(&[&args[..], &["--target-size", "256K"]].concat());
+    assert!(run.status.success(), "{}", err_of(&run));
+    assert!(err_of(&run).contains("warning: --memory 1 MiB does not hold the merge"), "{}", err_of(&run));
+    let prop = |sst: &str, name: &str| -> u64 {
+        let props = ok(&["props", sst]);
+        let line = props.lines().find(|l| l.starts_with(&format!("{name}: "))).unwrap_or_else(|| panic!("{props}"));
+        line[name.len() + 2..].trim().parse().unwrap()
+    };
+    let bloom = FastLocalBloom::with_millibits(10_000).unwrap();
+    let files = names(&out.join("0"));
+    assert!(files.len() >= 5, "{files:?}");
+    let mut total = 0;
+    for f in &files {
+        let path = out.join("0").join(f);
+        let p = path.to_str().unwrap();
+        let entries = prop(p, "rocksdb.num.entries");
+        let filter = prop(p, "rocksdb.filter.size");
+        assert!(filter >= bloom.bits_len(entries as usize) as u64 + 5, "{f}: {filter} for {entries} keys");
+        assert!(filter <= bloom.bits_len((entries * 8 / 5) as usize + 64) as u64 + 5, "{f}: {filter} for {entries}");
+        total += entries;
+    }
+    assert_eq!(total, u64::from(n));
+    for k in [0, 7, 12_345, n - 1] {
+        let key = format!("key{k:06}");
+        let found: Vec<String> = files
+            .iter()
+            .map(|f| sstkit(&["get", out.join("0").join(f).to_str().unwrap(), &key]))
+            .filter(|r| r.status.success() && !r.stdout.is_empty())
+            .map(|r| String::from_utf8(r.stdout).unwrap())
+            .collect();
+        assert_eq!(found, vec![format!("{k:090}\n")], "{key}");
+    }
+}
+
 /// `build --sort` interrupted while it spills runs: exit 130/143, no output, and its temporary directory
 /// gone from --tmp-dir.
 #[test]
@@ -858,4 +907,38 @@ fn exit_codes_and_kinds_are_the_same_everywhere() {
     // The table is in --help.
     let help = ok(&["--help"]);
     assert!(help.contains("Exit status") && help.contains("130") && help.contains("UNSUPPORTED"), "{help}");
+}
+
+/// On glibc the tool runs with `MALLOC_ARENA_MAX=2` (it executes itself again with it, in the same process,
+/// unless the variable is set): its environment says so while it waits for input, and a value given is kept.
+#[cfg(all(target_os = "linux", target_env = "gnu"))]
+#[test]
+fn the_tool_limits_glibc_malloc_arenas() {
+    use std::io::Write;
+    use std::process::Stdio;
+    let dir = tempfile::tempdir().unwrap();
+    for (given, want) in [(None, "MALLOC_ARENA_MAX=2"), (Some("4"), "MALLOC_ARENA_MAX=4")] {
+        let out = dir.path().join(format!("{want}.sst"));
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_sstkit"));
+        cmd.args(["build", "-q", "-", out.to_str().unwrap()]).stdin(Stdio::piped()).stdout(Stdio::null());
+        cmd.env_remove("MALLOC_ARENA_MAX");
+        if let Some(v) = given {
+            cmd.env("MALLOC_ARENA_MAX", v);
+        }
+        let mut child = cmd.spawn().unwrap();
+        let environ = format!("/proc/{}/environ", child.id());
+        // Once it has executed itself again, it reads standard input: its environment holds the limit.
+        let mut seen = String::new();
+        for _ in 0..200 {
+            seen = String::from_utf8_lossy(&std::fs::read(&environ).unwrap_or_default()).into_owned();
+            if seen.split('\0').any(|v| v == want) {
+                break;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(20));
+        }
+        child.stdin.take().unwrap().write_all(b"a ==> 1\n").unwrap();
+        assert!(child.wait().unwrap().success());
+        assert!(seen.split('\0').any(|v| v == want), "{want} not in {seen:?}");
+        assert!(out.exists());
+    }
 }

@@ -4,6 +4,8 @@
 
 use std::collections::BTreeMap;
 
+use std::sync::Arc;
+
 use bytes::Bytes;
 use futures::TryStreamExt;
 use proptest::prelude::*;
@@ -264,4 +266,98 @@ fn the_writer_is_sized_by_the_point_ops_and_duplicates_keep_the_filter_correct()
     let fp = (10_000..110_000u32).filter(|&i| t.may_contain(&key(i))).count();
     assert!(fp < 1000, "{fp} false positives in 100000");
     assert_eq!(std::fs::read_dir(tmp.path()).unwrap().count(), 1, "only the output is left");
+}
+
+/// Rolled files cut from a sorted stream get a key count each ([`ExternalSort::rolling_keys`]): each file's
+/// filter is sized for about its own keys (never fewer, at most the estimate's margin more; after the first file,
+/// the previous file's keys and an eighth), not for the whole
+/// input, and holds every key; the last file's count is capped by the keys left.
+#[test]
+fn rolled_files_from_a_sort_get_filters_sized_for_their_own_keys() {
+    use object_store::{memory::InMemory, ObjectStore, ObjectStoreExt};
+    use sstkit::rolling::{RollingOptions, RollingWriter};
+    use sstkit::writer::WriterOptions;
+    use sstkit_core::filter::fast_bloom::FastLocalBloom;
+    use sstkit_core::table::Table;
+
+    let tmp = tempfile::tempdir().unwrap();
+    let mut s = ExternalSort::new(SortOptions::default().memory(1 << 20).tmp_dir(tmp.path())).unwrap();
+    let n = 30_000u32;
+    for i in 0..n {
+        s.add(WriteOp::Put(key(i * 7919 % n), format!("{i:0100}").into_bytes())).unwrap();
+    }
+    assert!(s.runs() >= 2);
+    let target = 256 << 10;
+    let keys = s.rolling_keys(target).unwrap();
+    // 111 bytes per op: 256 KiB holds ~2 360 of them; a quarter more is asked for.
+    assert_eq!(keys.total, u64::from(n));
+    assert_eq!(keys.per_file, (target / 111) + (target / 111) / 4);
+    let store: Arc<dyn ObjectStore> = Arc::new(InMemory::new());
+    let opts = RollingOptions::new("out")
+        .target_file_size(target)
+        .writer(WriterOptions::default().file_creation_time(Some(0)))
+        .expected_keys(Some(keys));
+    let files = rt().block_on(async {
+        let mut w = RollingWriter::new(store.clone(), opts).unwrap();
+        let stream = s.finish().await.unwrap();
+        let mut stream = std::pin::pin!(stream);
+        while let Some(op) = stream.try_next().await.unwrap() {
+            w.write(op).await.unwrap();
+        }
+        w.finish().await.unwrap()
+    });
+    assert!(files.len() >= 5, "{} files", files.len());
+    let bloom = FastLocalBloom::with_millibits(10_000).unwrap();
+    let mut left = u64::from(n);
+    let mut prev = 0;
+    for f in &files {
+        let bytes = rt().block_on(async { store.get(&f.path).await.unwrap().bytes().await.unwrap() });
+        let t = Table::open(&bytes).unwrap();
+        let p = t.properties();
+        let entries = p.num_entries.unwrap();
+        let filter = p.filter_size.unwrap();
+        // Not fewer bits than its keys need (10 bits each), nor more than ~1.6 times as many; the whole
+        // input's 30 000 keys would be 37 504 bytes.
+        assert!(filter >= bloom.bits_len(entries as usize) as u64 + 5, "{filter} for {entries} keys");
+        assert!(filter <= bloom.bits_len((entries * 8 / 5) as usize + 64) as u64 + 5, "{filter} for {entries} keys");
+        // The files hold the keys in order: this one the `entries` after those before it.
+        // The first file's count is the estimate; the next ones', the previous file's keys and an eighth.
+        let want = if prev == 0 { keys.per_file } else { prev + prev / 8 }.min(left);
+        assert_eq!(filter, bloom.bits_len(want as usize) as u64 + 5, "{f:?}");
+        prev = entries;
+        let first = u64::from(n) - left;
+        for i in first..first + entries {
+            assert!(t.may_contain(&key(i as u32)), "key {i} missed by the filter");
+        }
+        left -= entries;
+    }
+    assert_eq!(left, 0);
+}
+
+/// What the merge's run readers get: the budget less what the consumer reserved, two chunks per run, never
+/// below two 64 KiB chunks per run; the writer's workspace estimate grows with the keys of the file.
+#[test]
+fn the_merge_readers_get_what_the_writer_leaves() {
+    use sstkit::sort::MIN_CHUNK;
+    use sstkit::writer::WriterOptions;
+
+    let tmp = tempfile::tempdir().unwrap();
+    let mut s = ExternalSort::new(SortOptions::default().memory(4 << 20).tmp_dir(tmp.path())).unwrap();
+    for i in 0..100_000u32 {
+        s.add(WriteOp::Put(key(i * 7919 % 100_000), format!("{i:0100}").into_bytes())).unwrap();
+    }
+    let runs = s.runs() as u64;
+    assert!(runs >= 3, "{runs}");
+    assert_eq!(s.merge_readers(), 2 * runs * ((4 << 20) / (2 * runs)));
+    s.reserve(3 << 20);
+    assert_eq!(s.merge_readers(), 2 * runs * ((1 << 20) / (2 * runs)).max(MIN_CHUNK));
+    s.reserve(4 << 20);
+    assert_eq!(s.merge_readers(), 2 * runs * MIN_CHUNK);
+    let opts = s.writer_options(WriterOptions::default());
+    let one = s.writer_workspace(&opts, None);
+    // 100 000 keys: 125 000 bytes of filter bits and ~2 700 index records, grown by half.
+    assert!((190_000..400_000).contains(&one), "{one}");
+    let rolled = s.writer_workspace(&WriterOptions::default(), Some(1 << 20));
+    assert!(rolled < one / 5, "{rolled} against {one}");
+    assert!(s.writer_workspace(&WriterOptions::default().bloom_bits_per_key(0), None) < one / 2);
 }

@@ -14,7 +14,7 @@ use super::target::{self, check_url, is_local};
 use super::{exit, Encoding, Ui};
 use crate::error::{Error, Result};
 use crate::file_writer::FileWriter;
-use crate::rolling::{RollingOptions, RollingWriter};
+use crate::rolling::{ExpectedKeys, RollingOptions, RollingWriter};
 use crate::sort::ExternalSort;
 use crate::writer::{SstMetadata, SstWriter, WriteOp, WriterOptions};
 
@@ -639,6 +639,73 @@ enum FeedEnd {
 /// Batches in flight between the parser thread and the writer.
 const IN_FLIGHT: usize = 4;
 
+/// MiB the merge holds besides the run readers, the writer and the batches (the runtime, the threads' stacks
+/// and heaps, the program): measured, see BENCHMARKS.md ("External sort and merge").
+pub(crate) const RUNTIME_MIB: u64 = 24;
+
+/// Batches that may exist at once: those in flight, the one being filled, the one being written, one handed back.
+const BATCHES: usize = IN_FLIGHT + 3;
+
+/// What the sort tells the writer once it has seen the input: the options of one file, or a rolling writer's
+/// key counts; before, what the writer was planned with (the options, and whether they upload parts; or the
+/// rolling writer's options and target size).
+enum Sized {
+    One(WriterOptions, bool),
+    Rolling { opts: WriterOptions, target: u64, keys: Option<ExpectedKeys> },
+}
+
+impl Sized {
+    /// The planned writer's key counts from the sort, and its memory charged to the sort's budget (see
+    /// [`ExternalSort::reserve`]), with a warning when the budget cannot hold it.
+    fn charge(self, s: &mut ExternalSort) -> Sized {
+        let batches = (BATCHES * Batch::MAX_BYTES) as u64;
+        let parts = |o: &WriterOptions| o.part_size as u64 * (o.parts_in_flight as u64 + 1);
+        let (sized, workspace, uploads, target) = match self {
+            Sized::One(o, upload) => {
+                let o = s.writer_options(o);
+                let w = s.writer_workspace(&o, None);
+                let up = if upload { parts(&o) } else { 0 };
+                (Sized::One(o, upload), w, up, None)
+            }
+            Sized::Rolling { opts, target, .. } => {
+                let w = s.writer_workspace(&opts, Some(target));
+                let up = parts(&opts);
+                (Sized::Rolling { keys: s.rolling_keys(target), opts, target }, w, up, Some(target))
+            }
+        };
+        let reserved = workspace + uploads + batches;
+        s.reserve(reserved);
+        let budget = s.options().memory as u64;
+        if reserved + s.merge_readers() > budget {
+            let mib = |n: u64| n.div_ceil(1 << 20);
+            let hint = match target {
+                None => "use --target-size to cut the output into files whose filter and index fit",
+                Some(_) => "use a smaller --target-size",
+            };
+            eprintln!(
+                "sstkit: warning: --memory {} MiB does not hold the merge: the output file's filter and index take \
+                 ~{} MiB until it is finished, the batches and uploads {} MiB, the reads of {} runs {} MiB; \
+                 peak memory will be ~{} MiB; {hint}, or give more --memory",
+                mib(budget),
+                mib(workspace),
+                mib(uploads + batches),
+                s.runs(),
+                mib(s.merge_readers()),
+                mib(reserved + s.merge_readers()) + RUNTIME_MIB
+            );
+        }
+        sized
+    }
+
+    /// The options of one file.
+    fn one(&self) -> Option<WriterOptions> {
+        match self {
+            Sized::One(o, _) => Some(o.clone()),
+            Sized::Rolling { .. } => None,
+        }
+    }
+}
+
 async fn feed(
     args: &BuildArgs,
     reader: Box<dyn Read + Send>,
@@ -657,9 +724,17 @@ async fn feed(
     let format = args.input_format.resolve(&args.input);
     let (sort, key_enc, value_enc, input) = (sorter.is_some(), args.key_format, args.value_format, args.input.clone());
     let mut sorter = sorter;
-    // A writer opened late gets its options, with the sort's key count, before the first sorted batch.
-    let planned = out.later.as_ref().map(|(_, o)| o.clone());
-    let (sized_tx, mut sized_rx) = tokio::sync::oneshot::channel::<WriterOptions>();
+    // The writer gets the sort's key counts before the first sorted batch: a writer opened late (one file) its
+    // options, a rolling writer the counts per file; the sort charges the writer's memory to --memory.
+    let planned = match &out.later {
+        Some((plan, o)) => Some(Sized::One(o.clone(), matches!(plan, Plan::Object(..)))),
+        None if sort && args.table.target_size.is_some() => {
+            let target = args.table.target_size.unwrap_or(MIN_TARGET_SIZE);
+            Some(Sized::Rolling { opts: args.table.writer_options()?, target, keys: None })
+        }
+        None => None,
+    };
+    let (sized_tx, mut sized_rx) = tokio::sync::oneshot::channel::<Sized>();
     let rt = tokio::runtime::Handle::current();
     let limits = Limits {
         max_key: usize::try_from(args.max_key_size).unwrap_or(usize::MAX),
@@ -703,9 +778,9 @@ async fn feed(
                 break;
             }
         }
-        if let Some(s) = sorter {
-            if let Some(o) = planned {
-                let _ = sized_tx.send(s.writer_options(o));
+        if let Some(mut s) = sorter {
+            if let Some(p) = planned {
+                let _ = sized_tx.send(p.charge(&mut s));
             }
             send_sorted(s, &rt, &tx, &reuse);
         }
@@ -733,13 +808,17 @@ async fn feed(
                 break;
             }
         };
-        let sink = match out.sink(&args.table, sized_rx.try_recv().ok()).await {
+        let sized = sized_rx.try_recv().ok();
+        let sink = match out.sink(&args.table, sized.as_ref().and_then(Sized::one)).await {
             Ok(s) => s,
             Err(e) => {
                 result = Err(e);
                 break;
             }
         };
+        if let (Some(Sized::Rolling { keys, .. }), Sink::Rolling(w)) = (&sized, &mut *sink) {
+            w.expect_keys(*keys);
+        }
         let written = interrupts.guard(sink.write_batch(&b), &mut stopped, &args.output).await;
         if let Err((line, e)) = written {
             result = Err(match e {

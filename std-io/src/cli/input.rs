@@ -116,6 +116,10 @@ pub struct Batch {
 }
 
 impl Batch {
+    /// About the most a batch filled by [`push`](Self::push) holds: its bytes (the decoded buffer, doubled as it
+    /// grows; the input buffer kept from parsing) and its records.
+    pub const MAX_BYTES: usize = 3 * CHUNK + MAX_ENTRIES * std::mem::size_of::<Entry>();
+
     /// Records in the batch.
     pub fn len(&self) -> usize {
         self.entries.len()

@@ -26,12 +26,13 @@ pub(crate) struct SortArgs {
     /// --tmp-dir and merged into the output, so inputs of any size sort in bounded memory.
     #[arg(long)]
     pub(crate) sort: bool,
-    /// Memory for the sort's buffer (K, M, G suffixes; at least 1M). Peak memory is not bounded by it alone:
-    /// while the runs are merged, ~2/3 of it reads them, and the output file's filter and index are held
-    /// until the file is finished (~1.25 bytes per key and ~20-30 per data block, in a buffer grown by half at a
-    /// time): 481-524 MiB for a 10 GiB input at 256M (see BENCHMARKS.md). With --target-size that part is
-    /// per file; a rolled file's writer spills its 8-byte filter hashes to a temporary file past 4 MiB
-    /// (measured before that: 374-485 MiB at 256M-1G).
+    /// Memory for the sort (K, M, G suffixes; at least 1M). Sorting, it is the buffer of records. Merging, it
+    /// is shared: the output writer's workspace (its filter and index, held until a file is finished: ~1.25
+    /// bytes per key and ~22 per data block, per file with --target-size), the batches in flight and upload
+    /// buffers are charged first, the reads of the sorted runs get the rest. Not covered: the program, its
+    /// runtime and the allocator's slack (glibc is limited to two heaps): 10 GiB at 256M with --target-size
+    /// 256M peaks at 256 MiB (see BENCHMARKS.md). One output file whose filter and index do not fit (~3% of a
+    /// large input: 366 MiB peak for 10 GiB) is said when the merge starts: use --target-size.
     #[arg(long, value_parser = parse_memory, default_value = "256M", requires = "sort")]
     memory: usize,
     /// Directory for the sort's temporary files (default: $TMPDIR or /tmp); they are removed on success, on
