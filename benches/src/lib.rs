@@ -179,7 +179,23 @@ impl Dataset {
 /// Reads every entry of `t` forward or backward through a table cursor; returns the key and value bytes seen
 /// (so the work cannot be optimized away). The sstkit scan of the benchmarks and of the profile example.
 pub fn scan_table(t: &sstkit_core::table::Table<'_>, backward: bool) -> usize {
-    let mut c = t.iter();
+    scan(t.iter(), backward)
+}
+
+/// [`scan_table`] through a read cache.
+pub fn scan_table_with<'a: 'c, 'c>(
+    t: &sstkit_core::table::Table<'a>,
+    cache: &mut sstkit_core::table::ReadCache<'c>,
+    backward: bool,
+) -> usize {
+    scan(t.cursor_with(cache, Vec::new(), Vec::new(), Vec::new()), backward)
+}
+
+/// Sums key and value lengths of every entry (values are not touched, as a caller that only hands them on).
+fn scan<'a, C: sstkit_core::table::BlockSource<'a>>(
+    mut c: sstkit_core::table::TableCursor<'_, 'a, Vec<u8>, Vec<u8>, C>,
+    backward: bool,
+) -> usize {
     let mut sum = 0;
     if backward {
         c.seek_to_last().expect("seek_to_last");
