@@ -34,9 +34,10 @@ use std::time::{Duration, Instant};
 use criterion::measurement::WallTime;
 use criterion::{criterion_group, criterion_main, BenchmarkGroup, Criterion, SamplingMode, Throughput};
 use sstkit_benches::{
-    bench_dir, copy_and_crc, crc32c_crc_crate, scan_table, scan_table_with, Dataset, FileTable, LookupBufs, KEY_LEN,
+    bench_dir, copy_and_crc, crc32c_crc_crate, scan_table, scan_table_with, seek_each, CacheMem, Dataset, FileTable,
+    LookupBufs, KEY_LEN,
 };
-use sstkit_core::table::{CacheEntry, ReadCache, ReadOptions, Table};
+use sstkit_core::table::{ReadCache, ReadOptions, Table};
 use sstkit_core::CompressionType;
 
 /// Random lookups timed per iteration.
@@ -210,38 +211,6 @@ fn sstkit_get_with<'a: 'c, 'c>(
     t.get_with(key, cache, buf).expect("sstkit get").map(|l| l.value.len())
 }
 
-/// The memory of a read cache: directory entries and decompressed slots of `block_len` bytes.
-struct CacheMem {
-    entries: Vec<CacheEntry>,
-    slots: Vec<u8>,
-    block_len: usize,
-}
-
-impl CacheMem {
-    /// `whole`: room for every data block of `t` (4 directory entries per block, a slot per compressed block);
-    /// else 4096 entries and 4 MiB of slots.
-    fn new(t: &Table<'_>, whole: bool) -> Self {
-        let (mut blocks, mut compressed, mut block_len) = (0, false, 0);
-        let fv = t.footer().format_version;
-        t.layout()
-            .for_each_block((std::ops::Bound::Unbounded, std::ops::Bound::Unbounded), |x| {
-                let b = t.block(x.handle, sstkit_core::Part::DataBlock)?;
-                blocks += 1;
-                compressed |= b.compression != CompressionType::None;
-                block_len = block_len.max(b.uncompressed_len(fv, t.read_options().max_block_len)?);
-                Ok(true)
-            })
-            .expect("blocks");
-        let (entries, slots) = if whole { (4 * blocks, blocks) } else { (4096, (4 << 20) / block_len.max(1)) };
-        let slots = if compressed { slots * ReadCache::slot_size(block_len) } else { 0 };
-        CacheMem { entries: vec![CacheEntry::EMPTY; entries], slots: vec![0; slots], block_len }
-    }
-
-    fn cache(&mut self) -> ReadCache<'_> {
-        ReadCache::with_slots(&mut self.entries, &mut self.slots, self.block_len)
-    }
-}
-
 // ---------------------------------------------------------------------------------------------------------
 
 struct Fixture {
@@ -410,29 +379,11 @@ fn bench_mem(c: &mut Criterion, f: &Fixture) {
         g.throughput(Throughput::Elements(keys.len() as u64));
         for (name, t) in [("sstkit", &table), ("sstkit (verified once)", &verified)] {
             let mut cur = t.iter();
-            g.bench_function(name, |b| {
-                b.iter(|| {
-                    let mut sum = 0;
-                    for k in keys {
-                        cur.seek(k).expect("seek");
-                        sum += cur.entry().expect("entry").map_or(0, |e| e.value.len());
-                    }
-                    sum
-                })
-            });
+            g.bench_function(name, |b| b.iter(|| seek_each(&mut cur, keys)));
         }
         for (name, cache) in [("sstkit (read cache)", &mut whole), ("sstkit (read cache, small)", &mut small)] {
             let mut cur = table.cursor_with(cache, Vec::new(), Vec::new(), Vec::new());
-            g.bench_function(name, |b| {
-                b.iter(|| {
-                    let mut sum = 0;
-                    for k in keys {
-                        cur.seek(k).expect("seek");
-                        sum += cur.entry().expect("entry").map_or(0, |e| e.value.len());
-                    }
-                    sum
-                })
-            });
+            g.bench_function(name, |b| b.iter(|| seek_each(&mut cur, keys)));
         }
         g.bench_function("lsm-tree", |b| b.iter(|| keys.iter().map(|k| lsm::seek(&lsm_t, k)).sum::<usize>()));
         if let Some(t) = &sst_t {

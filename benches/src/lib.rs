@@ -213,6 +213,54 @@ fn scan<'a, C: sstkit_core::table::BlockSource<'a>>(
     sum
 }
 
+/// Seeks to each key in turn and reads the value there; returns the value bytes seen.
+pub fn seek_each<'a, C: sstkit_core::table::BlockSource<'a>>(
+    c: &mut sstkit_core::table::TableCursor<'_, 'a, Vec<u8>, Vec<u8>, C>,
+    keys: &[[u8; KEY_LEN]],
+) -> usize {
+    let mut sum = 0;
+    for k in keys {
+        c.seek(k).expect("seek");
+        sum += c.entry().expect("entry").map_or(0, |e| e.value.len());
+    }
+    sum
+}
+
+/// The memory of a [`ReadCache`](sstkit_core::table::ReadCache): directory entries, and decompressed slots of
+/// `block_len` bytes (the table's largest uncompressed data block) when the table has compressed blocks.
+pub struct CacheMem {
+    entries: Vec<sstkit_core::table::CacheEntry>,
+    slots: Vec<u8>,
+    block_len: usize,
+}
+
+impl CacheMem {
+    /// `whole`: room for every data block of `t` (4 directory entries and, if compressed, a slot per block);
+    /// else 4096 entries (64 KiB) and 4 MiB of slots.
+    pub fn new(t: &sstkit_core::table::Table<'_>, whole: bool) -> Self {
+        use sstkit_core::table::{CacheEntry, ReadCache};
+        let (mut blocks, mut compressed, mut block_len) = (0, false, 0);
+        let fv = t.footer().format_version;
+        t.layout()
+            .for_each_block((std::ops::Bound::Unbounded, std::ops::Bound::Unbounded), |x| {
+                let b = t.block(x.handle, sstkit_core::Part::DataBlock)?;
+                blocks += 1;
+                compressed |= b.compression != CompressionType::None;
+                block_len = block_len.max(b.uncompressed_len(fv, t.read_options().max_block_len)?);
+                Ok(true)
+            })
+            .expect("blocks");
+        let (entries, slots) = if whole { (4 * blocks, blocks) } else { (4096, (4 << 20) / block_len.max(1)) };
+        let slots = if compressed { slots * ReadCache::slot_size(block_len) } else { 0 };
+        CacheMem { entries: vec![CacheEntry::EMPTY; entries], slots: vec![0; slots], block_len }
+    }
+
+    /// A cache over this memory (empty).
+    pub fn cache(&mut self) -> sstkit_core::table::ReadCache<'_> {
+        sstkit_core::table::ReadCache::with_slots(&mut self.entries, &mut self.slots, self.block_len)
+    }
+}
+
 /// A directory for table files: on tmpfs (`/dev/shm`) when there is one, so "from a file" measures the read
 /// path through the kernel's page cache rather than a disk.
 pub fn bench_dir() -> tempfile::TempDir {

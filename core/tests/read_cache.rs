@@ -5,23 +5,13 @@
 use std::collections::BTreeMap;
 
 use proptest::prelude::*;
-use sstkit_core::table::{CacheEntry, IndexType, Options, ReadCache, ReadOptions, Table, TableBuilder};
+use sstkit_core::table::{CacheEntry, IndexType, Options, ReadCache, ReadOptions, Table};
 use sstkit_core::{CompressionType, ErrorKind};
+use sstkit_test_support::model::{self, Model, Op};
 
 fn build(opts: Options, model: &BTreeMap<Vec<u8>, Vec<u8>>) -> Vec<u8> {
-    let mut b = TableBuilder::new(Vec::new(), opts).unwrap();
-    let mut out = Vec::new();
-    for (k, v) in model {
-        b.put(k, v).unwrap();
-        while let Some(c) = b.next_output().unwrap() {
-            out.extend_from_slice(c);
-        }
-    }
-    b.finish().unwrap();
-    while let Some(c) = b.next_output().unwrap() {
-        out.extend_from_slice(c);
-    }
-    out
+    let points = model.iter().map(|(k, v)| (k.clone(), Op::Put(v.clone()))).collect();
+    model::build(&Model { opts, points, ranges: Vec::new() }, false).expect("a growable workspace")
 }
 
 type Row = (Vec<u8>, Vec<u8>);

@@ -20,23 +20,61 @@ const PROBES: usize = 4;
 /// Each decompressed slot starts with the handle of the block it holds and the block's length (`u64::MAX`:
 /// empty), so a directory entry pointing at a slot another block has since taken is seen as stale.
 const SLOT_HEADER: usize = 24;
-const NO_SLOT: u32 = u32::MAX;
+/// Low bits of [`CacheEntry::state`]: the slot, or this for none.
+const NO_SLOT: u32 = 0x7fff_ffff;
+/// High bit of [`CacheEntry::state`]: the block passed its checksum.
+const VERIFIED: u32 = 0x8000_0000;
 
 /// One entry of a [`ReadCache`]'s directory: a block, whether it passed its checksum, and which slot holds it
-/// decompressed. Directories are plain arrays: `[CacheEntry::EMPTY; 1024]` or `vec![CacheEntry::EMPTY; n]`.
+/// decompressed (16 bytes). Directories are plain arrays: `[CacheEntry::EMPTY; 1024]` or
+/// `vec![CacheEntry::EMPTY; n]`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct CacheEntry {
-    handle: BlockHandle,
-    verified: bool,
-    slot: u32,
+    offset: u64,
+    /// The block's size; a block of 4 GiB or more is never entered.
+    size: u32,
+    /// [`VERIFIED`] | the slot.
+    state: u32,
 }
 
 impl CacheEntry {
     /// An entry that holds no block.
-    pub const EMPTY: CacheEntry = CacheEntry { handle: BlockHandle::NULL, verified: false, slot: NO_SLOT };
+    pub const EMPTY: CacheEntry = CacheEntry { offset: 0, size: 0, state: NO_SLOT };
+
+    /// A fresh entry for `h` (`None` if its size does not fit an entry).
+    fn new(h: BlockHandle) -> Option<Self> {
+        Some(CacheEntry { offset: h.offset, size: u32::try_from(h.size).ok()?, state: NO_SLOT })
+    }
 
     fn is_empty(&self) -> bool {
-        !self.verified && self.slot == NO_SLOT
+        self.state == NO_SLOT
+    }
+
+    /// True if this entry is about the block at `h` (offset and size).
+    fn holds(&self, h: BlockHandle) -> bool {
+        !self.is_empty() && self.offset == h.offset && u64::from(self.size) == h.size
+    }
+
+    fn handle(&self) -> BlockHandle {
+        BlockHandle::new(self.offset, u64::from(self.size))
+    }
+
+    fn verified(&self) -> bool {
+        self.state & VERIFIED != 0
+    }
+
+    fn set_verified(&mut self) {
+        self.state |= VERIFIED;
+    }
+
+    fn slot(&self) -> Option<usize> {
+        let k = self.state & NO_SLOT;
+        (k != NO_SLOT).then_some(k as usize)
+    }
+
+    fn set_slot(&mut self, k: usize) {
+        // `k` < the slot count, which is below `NO_SLOT`.
+        self.state = (self.state & VERIFIED) | (k as u32 & NO_SLOT);
     }
 }
 
@@ -141,7 +179,7 @@ impl<'c> ReadCache<'c> {
     /// `slots.len() / ReadCache::slot_size(block_len)` of them (first in, first out).
     pub fn with_slots(entries: &'c mut [CacheEntry], slots: &'c mut [u8], block_len: usize) -> Self {
         let slot_size = Self::slot_size(block_len);
-        let slot_count = if block_len == 0 { 0 } else { (slots.len() / slot_size).min(NO_SLOT as usize) };
+        let slot_count = if block_len == 0 { 0 } else { (slots.len() / slot_size).min(NO_SLOT as usize - 1) };
         let mut c = ReadCache {
             region: None,
             entries,
@@ -182,9 +220,16 @@ impl<'c> ReadCache<'c> {
     }
 
     fn home(&self, h: BlockHandle) -> usize {
-        // Fibonacci hashing: offsets in near-arithmetic progression (a table's blocks) spread evenly.
+        // Fibonacci hashing (offsets in near-arithmetic progression, a table's blocks, spread evenly), then a
+        // multiply-shift onto the directory: no division on the read path.
         let x = (h.offset ^ h.size.rotate_left(29)).wrapping_mul(0x9E37_79B9_7F4A_7C15);
-        ((x >> 32) as usize) % self.entries.len()
+        ((u128::from(x) * self.entries.len() as u128) >> 64) as usize
+    }
+
+    /// The directory positions `h` may sit in: its home and the next ones, wrapping.
+    fn probes(&self, h: BlockHandle) -> impl Iterator<Item = usize> {
+        let (home, len) = (self.home(h), self.entries.len());
+        (0..PROBES.min(len)).map(move |i| if home + i >= len { home + i - len } else { home + i })
     }
 
     /// The directory entry holding `h`, if any.
@@ -192,26 +237,21 @@ impl<'c> ReadCache<'c> {
         if self.entries.is_empty() {
             return None;
         }
-        let home = self.home(h);
-        (0..PROBES.min(self.entries.len()))
-            .map(|i| (home + i) % self.entries.len())
-            .find(|&i| !self.entries[i].is_empty() && self.entries[i].handle == h)
+        self.probes(h).find(|&i| self.entries[i].holds(h))
     }
 
-    /// The directory entry for `h`: found, a free one near its home, or its home (evicting what was there).
+    /// The directory entry for `h`: found, a free one near its home, or its home (evicting what was there);
+    /// `None` when there is no directory or `h` does not fit an entry.
     fn entry_for(&mut self, h: BlockHandle) -> Option<usize> {
+        let fresh = CacheEntry::new(h)?;
         if self.entries.is_empty() {
             return None;
         }
         if let Some(i) = self.find(h) {
             return Some(i);
         }
-        let home = self.home(h);
-        let i = (0..PROBES.min(self.entries.len()))
-            .map(|i| (home + i) % self.entries.len())
-            .find(|&i| self.entries[i].is_empty())
-            .unwrap_or(home);
-        self.entries[i] = CacheEntry { handle: h, ..CacheEntry::EMPTY };
+        let i = self.probes(h).find(|&i| self.entries[i].is_empty()).unwrap_or(self.home(h));
+        self.entries[i] = fresh;
         Some(i)
     }
 
@@ -235,12 +275,9 @@ impl<'c> ReadCache<'c> {
     /// Where entry `i`'s block is decompressed, if its slot still holds it.
     fn slot_of(&self, i: usize) -> Option<Place> {
         let e = self.entries[i];
-        if e.slot == NO_SLOT {
-            return None;
-        }
-        let k = e.slot as usize;
+        let k = e.slot()?;
         match self.slot_header(k) {
-            Some((h, len)) if h == e.handle && len <= self.slot_size - SLOT_HEADER => {
+            Some((h, len)) if h == e.handle() && len <= self.slot_size - SLOT_HEADER => {
                 Some(Place::Slot { at: k * self.slot_size + SLOT_HEADER, len })
             }
             _ => None,
@@ -266,12 +303,12 @@ impl<'c> ReadCache<'c> {
         let sum = layout.footer().block_checksum();
         let mut found = self.find(handle);
         let mut checked = None;
-        if verify && !found.is_some_and(|i| self.entries[i].verified) {
+        if verify && !found.is_some_and(|i| self.entries[i].verified()) {
             self.stats.checks += 1;
             let contents = verified_block(region, base, handle, sum, true, Part::DataBlock)?;
             found = self.entry_for(handle);
             if let Some(i) = found {
-                self.entries[i].verified = true;
+                self.entries[i].set_verified();
             }
             checked = Some(contents);
         }
@@ -303,7 +340,7 @@ impl<'c> ReadCache<'c> {
                 self.set_slot_header(k, handle, len as u64);
                 self.next_slot = (k + 1) % self.slot_count;
                 if let Some(i) = found.or_else(|| self.entry_for(handle)) {
-                    self.entries[i].slot = k as u32;
+                    self.entries[i].set_slot(k);
                 }
                 return Ok(Place::Slot { at, len });
             }
@@ -389,13 +426,16 @@ mod tests {
         let h = BlockHandle::new(4096, 100);
         assert_eq!(c.find(h), None);
         let i = c.entry_for(h).unwrap();
-        c.entries[i].verified = true;
+        c.entries[i].set_verified();
         assert_eq!(c.find(h), Some(i));
         // Same offset, another size (a damaged index can say so): not the block that was checked.
         assert_eq!(c.find(BlockHandle::new(4096, 101)), None);
         assert_eq!(c.find(BlockHandle::new(4097, 100)), None);
         // The null handle is a block like any other, not "empty".
         assert_eq!(c.find(BlockHandle::NULL), None);
+        // A block too big for an entry is never entered, so always checked.
+        assert_eq!(c.entry_for(BlockHandle::new(0, 1 << 32)), None);
+        assert_eq!(core::mem::size_of::<CacheEntry>(), 16);
     }
 
     #[test]
@@ -406,14 +446,14 @@ mod tests {
         let (a, b) = (BlockHandle::new(0, 10), BlockHandle::new(15, 10));
         let i = c.entry_for(a).unwrap();
         c.set_slot_header(0, a, 10);
-        c.entries[i].slot = 0;
+        c.entries[i].set_slot(0);
         assert!(matches!(c.slot_of(i), Some(Place::Slot { at: SLOT_HEADER, len: 10 })));
         // The slot is taken by `b`: the entry still names slot 0, but the slot no longer holds `a`.
         c.set_slot_header(0, b, 10);
         assert_eq!(c.slot_of(i), None);
         // `b` evicts `a` from the single entry.
         let j = c.entry_for(b).unwrap();
-        c.entries[j].verified = true;
+        c.entries[j].set_verified();
         assert_eq!((i, c.find(a), c.find(b)), (j, None, Some(j)));
     }
 }
