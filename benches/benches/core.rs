@@ -339,6 +339,7 @@ fn bench_mem(c: &mut Criterion, f: &Fixture) {
         Table::open_with(&f.sstkit, o, &mut []).expect("open")
     };
     let (mut whole_mem, mut small_mem) = (CacheMem::new(&table, true), CacheMem::new(&table, false));
+    eprintln!("[{}] read cache: {}; small: {}", data.name, whole_mem.describe(), small_mem.describe());
     let (mut whole, mut small) = (whole_mem.cache(), small_mem.cache());
     // Warm both caches.
     scan_table_with(&table, &mut whole, false);

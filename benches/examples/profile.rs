@@ -37,6 +37,9 @@ fn main() {
     };
     let lookups = 100_000;
     let mut mem = CacheMem::new(&table, true);
+    if std::env::var_os("SSTKIT_READ_CACHE").is_some() {
+        eprintln!("read cache: {}", mem.describe());
+    }
     let mut cache = std::env::var_os("SSTKIT_READ_CACHE").is_some().then(|| {
         let mut c = mem.cache();
         scan_table_with(&table, &mut c, false);

@@ -255,6 +255,18 @@ impl CacheMem {
         CacheMem { entries: vec![CacheEntry::EMPTY; entries], slots: vec![0; slots], block_len }
     }
 
+    /// The sizes, for the benchmark logs.
+    pub fn describe(&self) -> String {
+        let slots = self.slots.len() / sstkit_core::table::ReadCache::slot_size(self.block_len);
+        format!(
+            "{} directory entries ({} B), {slots} slots of {} B ({} B)",
+            self.entries.len(),
+            std::mem::size_of_val(&self.entries[..]),
+            self.block_len,
+            self.slots.len()
+        )
+    }
+
     /// A cache over this memory (empty).
     pub fn cache(&mut self) -> sstkit_core::table::ReadCache<'_> {
         sstkit_core::table::ReadCache::with_slots(&mut self.entries, &mut self.slots, self.block_len)
