@@ -14,6 +14,11 @@
 //! (`sstkit_benches::FileTable`), lsm-tree with index and filter pinned and a 64 KiB cache, sstable with a
 //! 1-block cache.
 //!
+//! "sstkit (read cache)" reads through a `ReadCache` that holds the whole table (a directory of 4 entries per
+//! data block, and for LZ4 one decompressed slot per block), warmed by a scan first: each block is verified
+//! (and decompressed) once, as in the peers' warm caches. "sstkit (read cache, small)": 4096 directory entries
+//! (96 KiB) and 4 MiB of slots, also warmed.
+//!
 //! "sstkit (verified once)" is a table whose blocks were all verified by `Table::verify_all` and that is then
 //! read with `verify_checksums = false`: the guarantee the peers' block caches give (a block's checksum is
 //! checked when it is loaded, not on every hit). Plain "sstkit" verifies the CRC32C of every block it reads.
@@ -28,8 +33,11 @@ use std::time::{Duration, Instant};
 
 use criterion::measurement::WallTime;
 use criterion::{criterion_group, criterion_main, BenchmarkGroup, Criterion, SamplingMode, Throughput};
-use sstkit_benches::{bench_dir, copy_and_crc, crc32c_crc_crate, scan_table, Dataset, FileTable, LookupBufs, KEY_LEN};
-use sstkit_core::table::{ReadOptions, Table};
+use sstkit_benches::{
+    bench_dir, copy_and_crc, crc32c_crc_crate, scan_table, scan_table_with, seek_each, CacheMem, Dataset, FileTable,
+    LookupBufs, KEY_LEN,
+};
+use sstkit_core::table::{ReadCache, ReadOptions, Table};
 use sstkit_core::CompressionType;
 
 /// Random lookups timed per iteration.
@@ -194,6 +202,15 @@ fn sstkit_get(t: &Table<'_>, key: &[u8], buf: &mut Vec<u8>) -> Option<usize> {
     t.get(key, buf).expect("sstkit get").map(|l| l.value.len())
 }
 
+fn sstkit_get_with<'a: 'c, 'c>(
+    t: &Table<'a>,
+    key: &[u8],
+    cache: &mut ReadCache<'c>,
+    buf: &mut Vec<u8>,
+) -> Option<usize> {
+    t.get_with(key, cache, buf).expect("sstkit get").map(|l| l.value.len())
+}
+
 // ---------------------------------------------------------------------------------------------------------
 
 struct Fixture {
@@ -331,6 +348,12 @@ fn bench_mem(c: &mut Criterion, f: &Fixture) {
         o.verify_checksums = false;
         Table::open_with(&f.sstkit, o, &mut []).expect("open")
     };
+    let (mut whole_mem, mut small_mem) = (CacheMem::new(&table, true), CacheMem::new(&table, false));
+    eprintln!("[{}] read cache: {}; small: {}", data.name, whole_mem.describe(), small_mem.describe());
+    let (mut whole, mut small) = (whole_mem.cache(), small_mem.cache());
+    // Warm both caches.
+    scan_table_with(&table, &mut whole, false);
+    scan_table_with(&table, &mut small, false);
     let lsm_t = lsm::open(&f.lsm_path, f.lsm_sum, 4 << 30);
     lsm::scan(&lsm_t, false); // warm its block cache
     let sst_t = f.sstable.as_ref().map(|b| {
@@ -349,6 +372,11 @@ fn bench_mem(c: &mut Criterion, f: &Fixture) {
         g.bench_function("sstkit (verified once)", |b| {
             b.iter(|| keys.iter().filter_map(|k| sstkit_get(&verified, k, &mut buf)).sum::<usize>())
         });
+        for (name, cache) in [("sstkit (read cache)", &mut whole), ("sstkit (read cache, small)", &mut small)] {
+            g.bench_function(name, |b| {
+                b.iter(|| keys.iter().filter_map(|k| sstkit_get_with(&table, k, cache, &mut buf)).sum::<usize>())
+            });
+        }
         g.bench_function("lsm-tree", |b| b.iter(|| keys.iter().filter_map(|k| lsm::get(&lsm_t, k)).sum::<usize>()));
         if let Some(t) = &sst_t {
             g.bench_function("sstable", |b| b.iter(|| keys.iter().filter_map(|k| sst::get(t, k)).sum::<usize>()));
@@ -362,16 +390,11 @@ fn bench_mem(c: &mut Criterion, f: &Fixture) {
         g.throughput(Throughput::Elements(keys.len() as u64));
         for (name, t) in [("sstkit", &table), ("sstkit (verified once)", &verified)] {
             let mut cur = t.iter();
-            g.bench_function(name, |b| {
-                b.iter(|| {
-                    let mut sum = 0;
-                    for k in keys {
-                        cur.seek(k).expect("seek");
-                        sum += cur.entry().expect("entry").map_or(0, |e| e.value.len());
-                    }
-                    sum
-                })
-            });
+            g.bench_function(name, |b| b.iter(|| seek_each(&mut cur, keys)));
+        }
+        for (name, cache) in [("sstkit (read cache)", &mut whole), ("sstkit (read cache, small)", &mut small)] {
+            let mut cur = table.cursor_with(cache, Vec::new(), Vec::new(), Vec::new());
+            g.bench_function(name, |b| b.iter(|| seek_each(&mut cur, keys)));
         }
         g.bench_function("lsm-tree", |b| b.iter(|| keys.iter().map(|k| lsm::seek(&lsm_t, k)).sum::<usize>()));
         if let Some(t) = &sst_t {
@@ -390,6 +413,9 @@ fn bench_mem(c: &mut Criterion, f: &Fixture) {
         g.throughput(Throughput::Elements(data.n as u64));
         g.bench_function("sstkit", |b| b.iter(|| scan_table(&table, backward)));
         g.bench_function("sstkit (verified once)", |b| b.iter(|| scan_table(&verified, backward)));
+        for (name, cache) in [("sstkit (read cache)", &mut whole), ("sstkit (read cache, small)", &mut small)] {
+            g.bench_function(name, |b| b.iter(|| scan_table_with(&table, cache, backward)));
+        }
         g.bench_function("lsm-tree", |b| b.iter(|| lsm::scan(&lsm_t, backward)));
         if let Some(t) = &sst_t {
             g.bench_function("sstable", |b| b.iter(|| sst::scan(t, backward, &last)));

@@ -5,13 +5,15 @@
 //! Modes: build, get, absent, seek, scan, back, open, index (prints the index size). Arguments: mode, entries,
 //! value length, none|lz4. Environment: `SSTKIT_NO_VERIFY=1` verifies every block once and then reads without
 //! checksums; `SSTKIT_HINT=1` tells the builder the key count; `SSTKIT_INDEX_RI=n` writes the table with index
-//! restart interval n (also honoured by the criterion suite, through `Dataset::sstkit_options`).
+//! restart interval n (also honoured by the criterion suite, through `Dataset::sstkit_options`);
+//! `SSTKIT_READ_CACHE=1` reads get, seek, scan and back through a `ReadCache` holding the whole table, warmed
+//! by a scan first (`sstkit_benches::CacheMem`).
 
 use std::hint::black_box;
 use std::time::Instant;
 
-use sstkit_benches::Dataset;
-use sstkit_core::table::{ReadOptions, Table};
+use sstkit_benches::{scan_table_with, seek_each, CacheMem, Dataset};
+use sstkit_core::table::{ReadCache, ReadOptions, Table};
 use sstkit_core::CompressionType;
 
 fn main() {
@@ -34,14 +36,23 @@ fn main() {
         Table::open(&bytes).expect("open")
     };
     let lookups = 100_000;
+    let mut mem = CacheMem::new(&table, true);
+    if std::env::var_os("SSTKIT_READ_CACHE").is_some() {
+        eprintln!("read cache: {}", mem.describe());
+    }
+    let mut cache = std::env::var_os("SSTKIT_READ_CACHE").is_some().then(|| {
+        let mut c = mem.cache();
+        scan_table_with(&table, &mut c, false);
+        c
+    });
     let t = Instant::now();
     let sum = match mode {
         "build" => run_build(&data, bytes.len()),
-        "get" => run_get(&table, &data.random_present(lookups, 1)),
-        "absent" => run_get(&table, &data.random_absent(lookups, 2)),
-        "seek" => run_seek(&table, &data.random_present(lookups, 1)),
-        "scan" => run_scan(&table, false),
-        "back" => run_scan(&table, true),
+        "get" => run_get(&table, &data.random_present(lookups, 1), cache.as_mut()),
+        "absent" => run_get(&table, &data.random_absent(lookups, 2), cache.as_mut()),
+        "seek" => run_seek(&table, &data.random_present(lookups, 1), cache.as_mut()),
+        "scan" => run_scan(&table, false, cache.as_mut()),
+        "back" => run_scan(&table, true, cache.as_mut()),
         "open" => run_open(&bytes),
         "index" => {
             eprintln!("index block: {} bytes of a {} byte table", table.footer().index.size, bytes.len());
@@ -72,23 +83,27 @@ fn run_open(bytes: &[u8]) -> usize {
 }
 
 #[inline(never)]
-fn run_get(table: &Table<'_>, keys: &[[u8; 16]]) -> usize {
+fn run_get<'a: 'c, 'c>(table: &Table<'a>, keys: &[[u8; 16]], cache: Option<&mut ReadCache<'c>>) -> usize {
     let mut buf = Vec::new();
-    keys.iter().map(|k| table.get(k, &mut buf).expect("get").map_or(0, |l| l.value.len())).sum()
-}
-
-#[inline(never)]
-fn run_seek(table: &Table<'_>, keys: &[[u8; 16]]) -> usize {
-    let mut c = table.iter();
-    let mut sum = 0;
-    for k in keys {
-        c.seek(k).expect("seek");
-        sum += c.entry().expect("entry").map_or(0, |e| e.value.len());
+    let len = |e: Option<sstkit_core::table::Entry<'_>>| e.map_or(0, |e| e.value.len());
+    match cache {
+        Some(c) => keys.iter().map(|k| len(table.get_with(k, c, &mut buf).expect("get"))).sum(),
+        None => keys.iter().map(|k| len(table.get(k, &mut buf).expect("get"))).sum(),
     }
-    sum
 }
 
 #[inline(never)]
-fn run_scan(table: &Table<'_>, backward: bool) -> usize {
-    sstkit_benches::scan_table(table, backward)
+fn run_seek<'a: 'c, 'c>(table: &Table<'a>, keys: &[[u8; 16]], cache: Option<&mut ReadCache<'c>>) -> usize {
+    match cache {
+        Some(c) => seek_each(&mut table.cursor_with(c, Vec::new(), Vec::new(), Vec::new()), keys),
+        None => seek_each(&mut table.iter(), keys),
+    }
+}
+
+#[inline(never)]
+fn run_scan<'a: 'c, 'c>(table: &Table<'a>, backward: bool, cache: Option<&mut ReadCache<'c>>) -> usize {
+    match cache {
+        Some(c) => scan_table_with(table, c, backward),
+        None => sstkit_benches::scan_table(table, backward),
+    }
 }

@@ -179,7 +179,23 @@ impl Dataset {
 /// Reads every entry of `t` forward or backward through a table cursor; returns the key and value bytes seen
 /// (so the work cannot be optimized away). The sstkit scan of the benchmarks and of the profile example.
 pub fn scan_table(t: &sstkit_core::table::Table<'_>, backward: bool) -> usize {
-    let mut c = t.iter();
+    scan(t.iter(), backward)
+}
+
+/// [`scan_table`] through a read cache.
+pub fn scan_table_with<'a: 'c, 'c>(
+    t: &sstkit_core::table::Table<'a>,
+    cache: &mut sstkit_core::table::ReadCache<'c>,
+    backward: bool,
+) -> usize {
+    scan(t.cursor_with(cache, Vec::new(), Vec::new(), Vec::new()), backward)
+}
+
+/// Sums key and value lengths of every entry (values are not touched, as a caller that only hands them on).
+fn scan<'a, C: sstkit_core::table::BlockSource<'a>>(
+    mut c: sstkit_core::table::TableCursor<'_, 'a, Vec<u8>, Vec<u8>, C>,
+    backward: bool,
+) -> usize {
     let mut sum = 0;
     if backward {
         c.seek_to_last().expect("seek_to_last");
@@ -195,6 +211,66 @@ pub fn scan_table(t: &sstkit_core::table::Table<'_>, backward: bool) -> usize {
         }
     }
     sum
+}
+
+/// Seeks to each key in turn and reads the value there; returns the value bytes seen.
+pub fn seek_each<'a, C: sstkit_core::table::BlockSource<'a>>(
+    c: &mut sstkit_core::table::TableCursor<'_, 'a, Vec<u8>, Vec<u8>, C>,
+    keys: &[[u8; KEY_LEN]],
+) -> usize {
+    let mut sum = 0;
+    for k in keys {
+        c.seek(k).expect("seek");
+        sum += c.entry().expect("entry").map_or(0, |e| e.value.len());
+    }
+    sum
+}
+
+/// The memory of a [`ReadCache`](sstkit_core::table::ReadCache): directory entries, and decompressed slots of
+/// `block_len` bytes (the table's largest uncompressed data block) when the table has compressed blocks.
+pub struct CacheMem {
+    entries: Vec<sstkit_core::table::CacheEntry>,
+    slots: Vec<u8>,
+    block_len: usize,
+}
+
+impl CacheMem {
+    /// `whole`: room for every data block of `t` (4 directory entries and, if compressed, a slot per block);
+    /// else 4096 entries (64 KiB) and 4 MiB of slots.
+    pub fn new(t: &sstkit_core::table::Table<'_>, whole: bool) -> Self {
+        use sstkit_core::table::{CacheEntry, ReadCache};
+        let (mut blocks, mut compressed, mut block_len) = (0, false, 0);
+        let fv = t.footer().format_version;
+        t.layout()
+            .for_each_block((std::ops::Bound::Unbounded, std::ops::Bound::Unbounded), |x| {
+                let b = t.block(x.handle, sstkit_core::Part::DataBlock)?;
+                blocks += 1;
+                compressed |= b.compression != CompressionType::None;
+                block_len = block_len.max(b.uncompressed_len(fv, t.read_options().max_block_len)?);
+                Ok(true)
+            })
+            .expect("blocks");
+        let (entries, slots) = if whole { (4 * blocks, blocks) } else { (4096, (4 << 20) / block_len.max(1)) };
+        let slots = if compressed { slots * ReadCache::slot_size(block_len) } else { 0 };
+        CacheMem { entries: vec![CacheEntry::EMPTY; entries], slots: vec![0; slots], block_len }
+    }
+
+    /// The sizes, for the benchmark logs.
+    pub fn describe(&self) -> String {
+        let slots = self.slots.len() / sstkit_core::table::ReadCache::slot_size(self.block_len);
+        format!(
+            "{} directory entries ({} B), {slots} slots of {} B ({} B)",
+            self.entries.len(),
+            std::mem::size_of_val(&self.entries[..]),
+            self.block_len,
+            self.slots.len()
+        )
+    }
+
+    /// A cache over this memory (empty).
+    pub fn cache(&mut self) -> sstkit_core::table::ReadCache<'_> {
+        sstkit_core::table::ReadCache::with_slots(&mut self.entries, &mut self.slots, self.block_len)
+    }
 }
 
 /// A directory for table files: on tmpfs (`/dev/shm`) when there is one, so "from a file" measures the read

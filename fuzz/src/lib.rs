@@ -9,7 +9,7 @@ use std::collections::BTreeMap;
 use arbitrary::Arbitrary;
 use sstkit_core::key::MAX_SEQNO;
 use sstkit_core::keybuf::SliceKeyBuf;
-use sstkit_core::table::{IndexType, Options, ReadOptions, Table};
+use sstkit_core::table::{CacheEntry, IndexType, Options, ReadCache, ReadOptions, Table};
 use sstkit_core::{ChecksumType, CompressionType};
 /// Shared with the core tests: which bytes a block checksum covers, and the model a table is checked against.
 pub use sstkit_test_support::model::{build, check_model, Model, Op};
@@ -151,9 +151,18 @@ pub fn exercise_table(t: &Table<'_>, probes: &[&[u8]]) {
     }
     let mut arr = [0u8; 4096];
     let mut buf = Vec::new();
+    // Reads through a small read cache (3 entries, 2 slots of 512 bytes: constant eviction) answer as plain
+    // reads do.
+    let (mut entries, mut slots) = ([CacheEntry::EMPTY; 3], [0u8; 2 * ReadCache::slot_size(512)]);
+    let mut cache = ReadCache::with_slots(&mut entries, &mut slots, 512);
+    let mut cbuf = Vec::new();
     let all = probes.iter().copied().chain(keys.iter().map(|k| k.as_slice()));
     for k in all {
-        let _ = t.get(k, &mut buf);
+        for _ in 0..2 {
+            let plain = t.get(k, &mut buf).map(|e| e.map(|e| (e.kind, e.seqno, e.value.to_vec())));
+            let cached = t.get_with(k, &mut cache, &mut cbuf).map(|e| e.map(|e| (e.kind, e.seqno, e.value.to_vec())));
+            assert_eq!(plain, cached, "get {k:?} through a read cache");
+        }
         let _ = t.get(k, &mut arr);
         let _ = t.covering_tombstone(k);
         if c.seek(k).is_ok() {
@@ -188,6 +197,26 @@ pub fn exercise_table(t: &Table<'_>, probes: &[&[u8]]) {
                 let _ = r.covers(b"k");
             }
             Err(_) => break,
+        }
+    }
+    // A scan through the read cache sees what a plain scan sees.
+    let mut plain = t.iter();
+    let mut cached = t.cursor_with(&mut cache, Vec::new(), Vec::new(), Vec::new());
+    let (p, q) = (plain.seek_to_first(), cached.seek_to_first());
+    assert_eq!(p.is_ok(), q.is_ok(), "seek_to_first through a read cache");
+    if p.is_ok() {
+        for _ in 0..MAX_STEPS {
+            let e = plain.entry().map(|e| e.map(|e| (e.user_key.to_vec(), e.seqno, e.value.to_vec())));
+            let f = cached.entry().map(|e| e.map(|e| (e.user_key.to_vec(), e.seqno, e.value.to_vec())));
+            assert_eq!(e, f, "scan through a read cache");
+            if !matches!(e, Ok(Some(_))) {
+                break;
+            }
+            let (p, q) = (plain.next(), cached.next());
+            assert_eq!(p.is_ok(), q.is_ok(), "next through a read cache");
+            if p.is_err() {
+                break;
+            }
         }
     }
     // The no-allocator path.

@@ -7,8 +7,9 @@ use crate::keybuf::DefaultKeyBuf;
 use crate::keybuf::KeyBuf;
 use crate::table::blocks::{BlockBytes, ReadBuf};
 use crate::table::entry::{decode_entry, Entry};
+use crate::table::read_cache::sealed::Source;
+use crate::table::read_cache::{BlockSource, Place, ReadCache};
 use crate::table::reader::Table;
-use crate::trailer::CompressionType;
 
 /// Where a partitioned index's current partition is: in the file, or uncompressed in the cursor's buffer.
 #[derive(Debug, Clone, Copy)]
@@ -30,19 +31,15 @@ fn part_block<'s>(src: &PartSrc<'s>, buf: &'s PartBuf) -> Result<Block<'s>> {
     }
 }
 
-#[derive(Debug, Clone, Copy)]
-enum Src {
-    None,
-    File { start: usize, len: usize },
-    Buf { len: usize },
-}
-
 /// A cursor over the point entries of a [`Table`], in internal-key order. Values borrow from the table's bytes
-/// or, for compressed blocks, from the cursor's buffer: read them before moving.
+/// or, for compressed blocks, from the cursor's buffer (or the [`ReadCache`] it reads through): read them before
+/// moving. `C` is where data blocks come from ([`BlockSource`]): `()` for the table itself,
+/// `&mut ReadCache` through a cache ([`Table::cursor_with`]).
 #[derive(Debug)]
-pub struct TableCursor<'t, 'a, B: ReadBuf, K: KeyBuf> {
+pub struct TableCursor<'t, 'a, B: ReadBuf, K: KeyBuf, C: BlockSource<'a> = ()> {
     table: &'t Table<'a>,
     buf: B,
+    cache: C,
     index: BlockCursor,
     index_key: K,
     // A partitioned index: `top` walks the top-level index, `index` the partition `part` (at `part_at`).
@@ -53,16 +50,28 @@ pub struct TableCursor<'t, 'a, B: ReadBuf, K: KeyBuf> {
     part_at: u64,
     data: BlockCursor,
     data_key: K,
-    src: Src,
+    /// Where the current data block is (`None`: no block).
+    src: Option<Place>,
     layout: BlockLayout,
     handle: BlockHandle,
 }
 
-impl<'t, 'a, B: ReadBuf, K: KeyBuf> TableCursor<'t, 'a, B, K> {
-    pub(crate) fn new(table: &'t Table<'a>, buf: B, index_key: K, data_key: K) -> Self {
+/// The uncompressed bytes of the block at `src`.
+fn src_bytes<'s, 'r, C: Source<'r>>(src: Option<Place>, file: &'s [u8], buf: &'s [u8], cache: &'s C) -> &'s [u8] {
+    match src {
+        None => &[],
+        Some(Place::Region { start, len }) => file.get(start..start.saturating_add(len)).unwrap_or(&[]),
+        Some(Place::Buffer { len }) => buf.get(..len).unwrap_or(&[]),
+        Some(Place::Slot { at, len }) => cache.slot_bytes(at, len),
+    }
+}
+
+impl<'t, 'a, B: ReadBuf, K: KeyBuf, C: BlockSource<'a>> TableCursor<'t, 'a, B, K, C> {
+    pub(crate) fn new(table: &'t Table<'a>, cache: C, buf: B, index_key: K, data_key: K) -> Self {
         TableCursor {
             table,
             buf,
+            cache,
             index: BlockCursor::new(),
             index_key,
             top: BlockCursor::new(),
@@ -72,24 +81,20 @@ impl<'t, 'a, B: ReadBuf, K: KeyBuf> TableCursor<'t, 'a, B, K> {
             part_at: 0,
             data: BlockCursor::new(),
             data_key,
-            src: Src::None,
+            src: None,
             layout: BlockLayout::default(),
             handle: BlockHandle::NULL,
         }
     }
 
     fn block_bytes(&self) -> &[u8] {
-        match self.src {
-            Src::None => &[],
-            Src::File { start, len } => &self.table.file()[start..start + len],
-            Src::Buf { len } => &self.buf.bytes()[..len],
-        }
+        src_bytes(self.src, self.table.file(), self.buf.bytes(), &self.cache)
     }
 
     /// Loads the data block the index cursor points at.
     fn load_block(&mut self) -> Result<()> {
         self.data = BlockCursor::new();
-        self.src = Src::None;
+        self.src = None;
         let handle = if self.table.index_info().partitioned {
             let ib = part_block(&self.part, &self.part_buf)?;
             self.table.index_info().handle(&self.index, self.index.value(&ib))?
@@ -97,32 +102,18 @@ impl<'t, 'a, B: ReadBuf, K: KeyBuf> TableCursor<'t, 'a, B, K> {
             let ib = self.table.index_block();
             self.table.index_info().handle(&self.index, self.index.value(&ib))?
         };
-        let contents = self.table.block(handle, Part::DataBlock)?;
-        let fv = self.table.footer().format_version;
-        if contents.compression == CompressionType::None {
-            let start = handle.offset as usize;
-            let block = crate::block::Block::parse(contents.body).map_err(|e| e.at(Part::DataBlock, handle.offset))?;
-            self.layout = block.layout();
-            self.src = Src::File { start, len: contents.body.len() };
-        } else {
-            let dict = self.table.layout().compression_dict();
-            let max = self.table.read_options().max_block_len;
-            let n = contents.decompress_to_with_dict(fv, max, dict, &mut self.buf)?;
-            let block = Block::parse(&self.buf.bytes()[..n]).map_err(|e| e.at(Part::DataBlock, handle.offset))?;
-            self.layout = block.layout();
-            self.src = Src::Buf { len: n };
-        }
+        let src = Some(self.cache.load(self.table.layout(), handle, &mut self.buf)?);
+        let bytes = src_bytes(src, self.table.file(), self.buf.bytes(), &self.cache);
+        let block = Block::parse(bytes).map_err(|e| e.at(Part::DataBlock, handle.offset))?;
+        self.layout = block.layout();
+        self.src = src;
         self.handle = handle;
         Ok(())
     }
 
     /// Runs `f` on the data cursor with the current block.
     fn with_data(&mut self, f: impl FnOnce(&mut BlockCursor, &Block<'_>, &mut K) -> Result<()>) -> Result<()> {
-        let bytes: &[u8] = match self.src {
-            Src::None => &[],
-            Src::File { start, len } => &self.table.file()[start..start + len],
-            Src::Buf { len } => &self.buf.bytes()[..len],
-        };
+        let bytes = src_bytes(self.src, self.table.file(), self.buf.bytes(), &self.cache);
         let block = Block::from_layout(bytes, self.layout)?;
         let off = self.handle.offset;
         f(&mut self.data, &block, &mut self.data_key).map_err(|e| e.at(Part::DataBlock, off))
@@ -250,7 +241,7 @@ impl<'t, 'a, B: ReadBuf, K: KeyBuf> TableCursor<'t, 'a, B, K> {
         while !self.data.valid() && self.index.valid() {
             self.index_next()?;
             if !self.index.valid() {
-                self.src = Src::None;
+                self.src = None;
                 return Ok(());
             }
             self.load_block()?;
@@ -263,7 +254,7 @@ impl<'t, 'a, B: ReadBuf, K: KeyBuf> TableCursor<'t, 'a, B, K> {
         while !self.data.valid() && self.index.valid() {
             self.index_prev()?;
             if !self.index.valid() {
-                self.src = Src::None;
+                self.src = None;
                 return Ok(());
             }
             self.load_block()?;
@@ -389,7 +380,22 @@ impl<'t, 'a, B: ReadBuf, K: KeyBuf> TableCursor<'t, 'a, B, K> {
 impl<'a> Table<'a> {
     /// A cursor over all point entries, using `buf` for decompressed blocks and `keys` for rebuilt keys.
     pub fn cursor<B: ReadBuf, K: KeyBuf>(&self, buf: B, index_key: K, data_key: K) -> TableCursor<'_, 'a, B, K> {
-        TableCursor::new(self, buf, index_key, data_key)
+        TableCursor::new(self, (), buf, index_key, data_key)
+    }
+
+    /// [`cursor`](Self::cursor) reading data blocks through `cache` (see [`get_with`](Self::get_with)): a block
+    /// the cache saw pass its checksum is not checked again, one it holds decompressed is not decompressed again.
+    pub fn cursor_with<'t, 'c, B: ReadBuf, K: KeyBuf>(
+        &'t self,
+        cache: &'t mut ReadCache<'c>,
+        buf: B,
+        index_key: K,
+        data_key: K,
+    ) -> TableCursor<'t, 'a, B, K, &'t mut ReadCache<'c>>
+    where
+        'a: 'c,
+    {
+        TableCursor::new(self, cache, buf, index_key, data_key)
     }
 
     /// Calls `f` on every point entry with `start <= user key < end` (`None` = unbounded), in order, until it

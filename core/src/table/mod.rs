@@ -4,7 +4,8 @@
 //! `blocks` (slice and verify one block) → `entry` (the entry type, one data block's entries) → `index`
 //! (index encoding and walks) → `tombstones` (range deletions and their precedence rule) → `meta` (a table's
 //! metadata as offsets) → `layout` (the opened metadata: which blocks, decoding, point lookup) → `map` (every
-//! block of the table with its kind, and the checksum rule by kind) → `reader`
+//! block of the table with its kind, and the checksum rule by kind) → `read_cache` ([`ReadCache`]: verified blocks and
+//! decompressed copies in caller memory) → `reader`
 //! ([`Table`]) → `cursor` ([`TableCursor`], [`Table::cursor`]).
 
 pub mod blocks;
@@ -16,6 +17,7 @@ pub mod layout;
 pub mod map;
 pub mod meta;
 pub mod options;
+pub mod read_cache;
 pub mod reader;
 pub mod tombstones;
 pub mod workspace;
@@ -30,6 +32,7 @@ pub use layout::TableLayout;
 pub use map::{BlockKind, TableBlock};
 pub use meta::{meta_start, meta_start_without_partitions, MetaLayout, MetaNeed, TableFilter};
 pub use options::{IndexType, Options, DEFAULT_METADATA_BLOCK_SIZE};
+pub use read_cache::{BlockSource, CacheEntry, CacheStats, ReadCache};
 pub use reader::Table;
 pub use tombstones::{newest_of, newest_of_covering, Covering, RangeTombstone, RangeTombstones};
 pub use workspace::Workspace;
@@ -63,6 +66,7 @@ mod layering {
         ("meta", include_str!("meta.rs")),
         ("layout", include_str!("layout.rs")),
         ("map", include_str!("map.rs")),
+        ("read_cache", include_str!("read_cache.rs")),
         ("reader", include_str!("reader.rs")),
         ("cursor", include_str!("cursor.rs")),
     ];

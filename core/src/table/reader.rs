@@ -15,6 +15,7 @@ use crate::table::entry::{Entry, VersionLookup};
 use crate::table::index::IndexInfo;
 use crate::table::layout::TableLayout;
 use crate::table::meta::{read_properties_block, MetaLayout, TableFilter};
+use crate::table::read_cache::{Place, ReadCache};
 use crate::table::tombstones::RangeTombstones;
 use core::ops::Bound;
 
@@ -185,15 +186,60 @@ impl<'a> Table<'a> {
         };
         let handle = extent.handle;
         let decoded = self.layout.decode_block(self.file, 0, handle, &mut *buf)?;
-        let (block_room, stored) = match decoded.bytes {
-            BlockBytes::Fetched(body) => (0, Some(body)),
-            BlockBytes::Buffer(n) => (n, None),
+        match decoded.bytes {
+            BlockBytes::Fetched(body) => self.point_in(body, 0, handle, user_key, read_ts, buf),
+            BlockBytes::Buffer(n) => self.point_in(&[], n, handle, user_key, read_ts, buf),
+        }
+    }
+
+    /// [`get`](Self::get) through `cache`: a data block this cache saw pass its checksum is not checked again,
+    /// and a compressed one it holds decompressed is not decompressed again. `buf` as for `get` (it holds the
+    /// rebuilt key, and a decompressed block the cache has no slot for). The cache is bound to this table's bytes
+    /// (reading another table through it empties it first).
+    pub fn get_with<'r, 'c>(
+        &'r self,
+        user_key: &'r [u8],
+        cache: &'r mut ReadCache<'c>,
+        buf: &'r mut impl ReadBuf,
+    ) -> Result<Option<Entry<'r>>>
+    where
+        'a: 'c,
+    {
+        let Some(extent) = self.layout.point_block(user_key)? else {
+            return self.layout.apply_tombstones_at(user_key, None, u64::MAX);
         };
+        let handle = extent.handle;
+        let layout: &TableLayout<'c> = &self.layout;
+        let point = match cache.load(layout, handle, &mut *buf)? {
+            Place::Region { start, len } => {
+                let body = self.file.get(start..start.saturating_add(len)).unwrap_or(&[]);
+                self.point_in(body, 0, handle, user_key, u64::MAX, buf)?
+            }
+            Place::Slot { at, len } => {
+                let cache: &'r ReadCache<'c> = cache;
+                self.point_in(cache.slot_bytes(at, len), 0, handle, user_key, u64::MAX, buf)?
+            }
+            Place::Buffer { len } => self.point_in(&[], len, handle, user_key, u64::MAX, buf)?,
+        };
+        self.layout.apply_tombstones_at(user_key, point, u64::MAX)
+    }
+
+    /// The newest point entry for `user_key` in the data block at `handle`: `stored` (bytes outside `buf`), or
+    /// else the first `block_room` bytes of `buf`. The key is rebuilt in `buf` behind the block.
+    fn point_in<'r>(
+        &'r self,
+        stored: &'r [u8],
+        block_room: usize,
+        handle: BlockHandle,
+        user_key: &'r [u8],
+        read_ts: u64,
+        buf: &'r mut impl ReadBuf,
+    ) -> Result<Option<Entry<'r>>> {
         // A key is never longer than its block.
-        let key_room = stored.map_or(block_room, <[u8]>::len);
+        let key_room = if block_room == 0 { stored.len() } else { block_room };
         let whole = buf.buf(block_room.checked_add(key_room).ok_or(Error::BufferTooSmall { needed: usize::MAX })?)?;
         let (bpart, kpart) = whole.split_at_mut(block_room);
-        let bytes: &[u8] = stored.unwrap_or(bpart);
+        let bytes: &[u8] = if block_room == 0 { stored } else { bpart };
         let mut key = crate::keybuf::SliceKeyBuf::new(kpart);
         self.layout.point_in_block_at(bytes, handle, user_key, &mut key, read_ts)
     }
