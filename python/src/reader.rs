@@ -62,9 +62,7 @@ fn open(loc: &Location, opts: ReadOptions) -> sstkit::Result<SstReader> {
                 // No HEAD on the way in (the open's suffix GET learns the size); only a failed open asks whether
                 // the object is empty, to say so.
                 match SstReader::open(store.clone(), path.clone(), opts).await {
-                    Err(e) if e.codec().is_some() && store.head(&path).await.is_ok_and(|m| m.size == 0) => {
-                        Err(empty())
-                    }
+                    Err(e) if e.codec().is_some() && store.head(&path).await.is_ok_and(|m| m.size == 0) => Err(empty()),
                     r => r,
                 }
             })
