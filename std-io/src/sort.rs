@@ -22,7 +22,7 @@
 //! was reserved leaves less than two 64 KiB chunks per run: then the readers take those and the merge holds
 //! more than `memory`. A writer's workspace grows with its file (~25 bytes per data block of index records, and
 //! the filter: see [`writer_workspace`](ExternalSort::writer_workspace)). Writing one file with
-//! [`writer_options`](ExternalSort::writer_options), its filter hashes spill into the sort's directory while
+//! [`writer_options`](ExternalSort::writer_options), its filter hashes spill into the sort's `tmp_dir` while
 //! merging and the filter's bits (about 1.25 bytes per key at 10 bits/key) are only allocated when the file is
 //! finished, after the merge: the readers are freed by then, so the file's end (bits, records and index block)
 //! needs to fit in `memory` on its own. Rolled files get key counts
@@ -234,15 +234,16 @@ impl ExternalSort {
         self.points
     }
 
-    /// `opts` for the writer of the merged stream, its filter hashes spilling into the sort's directory
-    /// ([`WriterOptions::hash_spill_dir`], unless set): a full filter's 8 bytes of hash per key then leave
-    /// memory as keys arrive (past [`WriterOptions::hash_spill_threshold`]) and the filter's bits (about 1.25
-    /// bytes per key at 10 bits/key) are only allocated when the file is finished, after the merge, its run
-    /// readers freed. No key count is set: a count would keep the bits through the merge, next to the readers.
-    /// Write the merged stream before dropping it (the directory goes with it; a spill file already open
-    /// stays usable).
+    /// `opts` for the writer of the merged stream, its filter hashes spilling into the sort's
+    /// [`tmp_dir`](SortOptions::tmp_dir) ([`WriterOptions::hash_spill_dir`], unless set): a full filter's 8
+    /// bytes of hash per key then leave memory as keys arrive (past [`WriterOptions::hash_spill_threshold`])
+    /// and the filter's bits (about 1.25 bytes per key at 10 bits/key) are only allocated when the file is
+    /// finished, after the merge, its run readers freed. No key count is set: a count would keep the bits
+    /// through the merge, next to the readers. The spill file is unlinked as soon as it is made (nothing is
+    /// left after a crash), so it goes in `tmp_dir` itself rather than the runs' directory, which is removed
+    /// with the merged stream, maybe before a writer that lags behind makes its first spill.
     pub fn writer_options(&self, opts: WriterOptions) -> WriterOptions {
-        let dir = opts.hash_spill_dir.clone().unwrap_or_else(|| self.dir().to_path_buf());
+        let dir = opts.hash_spill_dir.clone().unwrap_or_else(|| self.opts.tmp_dir.clone());
         opts.hash_spill_dir(Some(dir))
     }
 

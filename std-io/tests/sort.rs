@@ -213,12 +213,12 @@ fn an_inverted_or_empty_range_deletion_is_an_error_when_added() {
 /// range deletion, not counted) the filter is sized for more keys than arrive, and is still a correct filter
 /// holding every key. Options that write no filter, partition it or already carry a count are left alone.
 /// The writer of one sorted file ([`ExternalSort::writer_options`]) gets no key count: its filter hashes spill
-/// into the sort's directory while the merge runs (an unlinked file, open while it does), the filter is sized
+/// into the sort's `tmp_dir` while the merge runs (an unlinked file, open while it does), the filter is sized
 /// at the end for the distinct keys that came (duplicates dropped by the merge), holds every key and is byte
 /// for byte the table a writer keeping every hash in memory makes; nothing is left in the directory after.
 #[cfg(target_os = "linux")]
 #[test]
-fn one_sorted_file_spills_its_filter_hashes_into_the_sort_directory() {
+fn one_sorted_file_spills_its_filter_hashes_into_the_sort_tmp_dir() {
     use sstkit::file_writer::FileWriter;
     use sstkit::writer::WriterOptions;
     use sstkit_core::filter::fast_bloom::FastLocalBloom;
@@ -239,14 +239,14 @@ fn one_sorted_file_spills_its_filter_hashes_into_the_sort_directory() {
     let base = WriterOptions::default().file_creation_time(Some(0)).hash_spill_threshold(Some(8 * 1000));
     let opts = s.writer_options(base.clone());
     assert_eq!(opts.table.expected_keys, None);
-    assert_eq!(opts.hash_spill_dir.as_deref(), Some(sort_dir.as_path()));
+    assert_eq!(opts.hash_spill_dir.as_deref(), Some(tmp.path()));
     // A directory given is kept; nothing else changes.
-    let mine = base.clone().hash_spill_dir(Some(tmp.path().into()));
+    let mine = base.clone().hash_spill_dir(Some(sort_dir.clone()));
     assert_eq!(s.writer_options(mine.clone()), mine);
     for other in
         [base.clone().bloom_bits_per_key(0), base.clone().index_type(IndexType::Partitioned).partition_filters(true)]
     {
-        assert_eq!(s.writer_options(other.clone()).hash_spill_dir.as_deref(), Some(sort_dir.as_path()));
+        assert_eq!(s.writer_options(other.clone()).hash_spill_dir.as_deref(), Some(tmp.path()));
     }
     let (spilling, kept) = (tmp.path().join("spilling.sst"), tmp.path().join("kept.sst"));
     let rt = rt();
@@ -261,8 +261,10 @@ fn one_sorted_file_spills_its_filter_hashes_into_the_sort_directory() {
             k.write(op).unwrap();
             n += 1;
             if n == 5_000 {
-                // Past the threshold: the spill file is open, unlinked, in the sort's directory.
-                assert_eq!(open_deleted_files_in(&sort_dir), 1, "no spill file in {}", sort_dir.display());
+                // Past the threshold: the spill file is open, unlinked, in tmp_dir (not in the runs' directory,
+                // which goes with the stream).
+                assert_eq!(open_deleted_files_in(tmp.path()), 1, "no spill file in {}", tmp.path().display());
+                assert_eq!(open_deleted_files_in(&sort_dir), 0);
             }
         }
         assert!(n > 5_000);
@@ -272,7 +274,7 @@ fn one_sorted_file_spills_its_filter_hashes_into_the_sort_directory() {
         w.close().unwrap();
         k.close().unwrap();
     });
-    assert_eq!(open_deleted_files_in(&sort_dir), 0, "the spill file is closed");
+    assert_eq!(open_deleted_files_in(tmp.path()), 0, "the spill file is closed");
     let bytes = std::fs::read(&spilling).unwrap();
     assert!(bytes == std::fs::read(&kept).unwrap(), "spilling changed the table");
     let t = Table::open(&bytes).unwrap();

@@ -412,7 +412,7 @@ pub(crate) async fn build(args: BuildArgs, ui: Ui) -> Result<i32> {
         }
     };
     if let Some(s) = &sorter {
-        // Filter hashes spill into the sort's directory (--tmp-dir), rolled files' too.
+        // Filter hashes spill into --tmp-dir (an unlinked file), rolled files' too.
         opts = s.writer_options(opts);
     }
     // The parser thread owns the sorter, and may be left running on an interrupt: remove its files here too.
