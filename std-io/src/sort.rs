@@ -20,10 +20,15 @@
 //! (64 KiB to 4 MiB) with one chunk ahead, decoding one block at a time. Peak memory is therefore `memory` plus
 //! what nothing here counts (the program, its runtime and allocator; measured in BENCHMARKS.md), unless what
 //! was reserved leaves less than two 64 KiB chunks per run: then the readers take those and the merge holds
-//! more than `memory`. A writer's workspace grows with its file (about 1.25 bytes per key at 10 bits/key and
-//! ~25 bytes per data block, with a key count from [`writer_options`](ExternalSort::writer_options) or
-//! [`rolling_keys`](ExternalSort::rolling_keys)); cutting the output into files of a target size bounds it. An
-//! op larger than the buffer grows it for that op alone.
+//! more than `memory`. A writer's workspace grows with its file (~25 bytes per data block of index records, and
+//! the filter: see [`writer_workspace`](ExternalSort::writer_workspace)). Writing one file with
+//! [`writer_options`](ExternalSort::writer_options), its filter hashes spill into the sort's `tmp_dir` while
+//! merging and the filter's bits (about 1.25 bytes per key at 10 bits/key) are only allocated when the file is
+//! finished, after the merge: the readers are freed by then, so the file's end (bits, records and index block)
+//! needs to fit in `memory` on its own. Rolled files get key counts
+//! ([`rolling_keys`](ExternalSort::rolling_keys)): their bits are set as keys arrive and they are finished
+//! while the merge runs; cutting the output into files of a target size bounds both. An op larger than the
+//! buffer grows it for that op alone.
 //!
 //! # Temporary files
 //! Runs go in a fresh directory `sstkit-sort-<pid>-<n>` under [`SortOptions::tmp_dir`], removed when the
@@ -55,6 +60,17 @@ const MAX_CHUNK: u64 = 4 << 20;
 /// Bytes of an index record besides its separator key (a block handle, lengths): an estimate for
 /// [`ExternalSort::writer_workspace`] (21.6 bytes per block in all for 16-byte keys, BENCHMARKS.md).
 const INDEX_RECORD_OVERHEAD: u64 = 8;
+
+/// What a writer of the merged stream holds ([`ExternalSort::writer_workspace`]): while the merge runs, next to
+/// the run readers, and while its file is finished. One sorted file is finished after the merge, its readers
+/// freed; rolled files are finished while it runs (both figures are then the same).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct WriterWorkspace {
+    /// Bytes held while merging: what to [`reserve`](ExternalSort::reserve).
+    pub merging: u64,
+    /// Bytes held at the file's end: the filter's bits, the index records and the index block built from them.
+    pub finishing: u64,
+}
 
 /// Settings of an [`ExternalSort`].
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -218,13 +234,17 @@ impl ExternalSort {
         self.points
     }
 
-    /// `opts` for the writer of the merged stream, with [`expected_keys`](sstkit_core::table::Options::expected_keys)
-    /// set to [`point_ops`](Self::point_ops) ([`WriterOptions::sized_for_keys`]), so the writer sets filter bits
-    /// as keys arrive (about 1.25 bytes per key at 10 bits/key) instead of keeping 8 bytes of hash per key until
-    /// it finishes. Call it once every op is added. Fewer keys than expected (duplicates) leave a filter sized
-    /// for more keys: correct, a little larger, with a lower false-positive rate.
+    /// `opts` for the writer of the merged stream, its filter hashes spilling into the sort's
+    /// [`tmp_dir`](SortOptions::tmp_dir) ([`WriterOptions::hash_spill_dir`], unless set): a full filter's 8
+    /// bytes of hash per key then leave memory as keys arrive (past [`WriterOptions::hash_spill_threshold`])
+    /// and the filter's bits (about 1.25 bytes per key at 10 bits/key) are only allocated when the file is
+    /// finished, after the merge, its run readers freed. No key count is set: a count would keep the bits
+    /// through the merge, next to the readers. The spill file is unlinked as soon as it is made (nothing is
+    /// left after a crash), so it goes in `tmp_dir` itself rather than the runs' directory, which is removed
+    /// with the merged stream, maybe before a writer that lags behind makes its first spill.
     pub fn writer_options(&self, opts: WriterOptions) -> WriterOptions {
-        opts.sized_for_keys(self.points)
+        let dir = opts.hash_spill_dir.clone().unwrap_or_else(|| self.opts.tmp_dir.clone());
+        opts.hash_spill_dir(Some(dir))
     }
 
     /// The key counts for a [`RollingWriter`](crate::rolling::RollingWriter) of the merged stream cutting files
@@ -241,26 +261,40 @@ impl ExternalSort {
         Some(ExpectedKeys { per_file: per_file.min(self.points), total: self.points })
     }
 
-    /// The peak bytes a writer with `opts` holds until its file is finished, for the merged stream written
-    /// into one file, or per file with `target_file_size`: its workspace, which keeps the filter's bits (for a
-    /// writer given a key count by [`writer_options`](Self::writer_options) or
-    /// [`rolling_keys`](Self::rolling_keys)) and one index record per data block, grown by half at a time, and
-    /// at the end the index block too. An estimate from the point ops' count and bytes, to
-    /// [`reserve`](Self::reserve).
-    pub fn writer_workspace(&self, opts: &WriterOptions, target_file_size: Option<u64>) -> u64 {
+    /// The bytes a writer with `opts` holds, for the merged stream written into one file, or per file with
+    /// `target_file_size`: an estimate from the point ops' count and bytes. Its workspace keeps one index record
+    /// per data block; the filter's bits for a writer given a key count (as [`rolling_keys`](Self::rolling_keys)
+    /// gives) or with partitioned filters; otherwise, while merging, the filter hashes not spilled yet (up to
+    /// [`WriterOptions::hash_spill_threshold`]), and when the file is finished the bits. The index block is
+    /// built from the records at the end. The workspace grows by half at a time. See [`WriterWorkspace`].
+    pub fn writer_workspace(&self, opts: &WriterOptions, target_file_size: Option<u64>) -> WriterWorkspace {
         let t = &opts.table;
         let (keys, bytes) = match target_file_size.and_then(|n| self.rolling_keys(n)) {
             Some(k) => (k.per_file, k.per_file.saturating_mul(self.point_bytes / self.points.max(1))),
             None => (self.points, self.point_bytes),
         };
-        // Bits for every key: with a count (as `writer_options` and `rolling_keys` give) or partitioned.
         let filter = keys.saturating_mul(u64::from(t.bloom_millibits_per_key)) / 8000;
         let block = (t.block_size as u64).max(1);
         let key = self.point_key_bytes / self.points.max(1);
         let index = (bytes / block + 1).saturating_mul(key + INDEX_RECORD_OVERHEAD);
-        // The filter's bits, the index records and, when the file is finished, the index block built from them;
-        // two block regions; grown by half at a time (measured: 328 MiB for 106 MB of filter and 56 MB of index).
-        (filter + 2 * index + 4 * block).saturating_mul(3) / 2
+        // Two block regions; grown by half at a time (measured: 328 MiB for 106 MB of filter and 56 MB of index
+        // with the bits set as keys arrived).
+        let grown = |n: u64| n.saturating_add(4 * block).saturating_mul(3) / 2;
+        // Bits set as keys arrive (a count, or partitioned): the filter, the records and the index block at once.
+        let resident = grown(filter + 2 * index);
+        let sized_at_finish = filter > 0 && t.expected_keys.is_none() && !t.partition_filters;
+        match target_file_size {
+            // Files are finished while the merge runs.
+            Some(_) => WriterWorkspace { merging: resident, finishing: resident },
+            None if sized_at_finish => {
+                // Checked after every write: at most the threshold (and one hash) stays.
+                let all = keys.saturating_mul(8);
+                let hashes = opts.hash_spill_threshold.map_or(all, |t| (t as u64 + 8).min(all));
+                // The filter is freed before the index block is built.
+                WriterWorkspace { merging: grown(index + hashes), finishing: grown((filter + index).max(2 * index)) }
+            }
+            None => WriterWorkspace { merging: grown(filter + index), finishing: resident },
+        }
     }
 
     /// Tells the sorter that the merged stream's consumer (a writer's workspace, batches in flight) holds

@@ -608,11 +608,11 @@ fn build_sort_with_a_memory_budget() {
     assert!(err.contains("at least 1M"), "{err}");
 }
 
-/// `build --sort` sizes the output's filter by the records it sorted (keys given twice count twice): the
-/// filter then holds fewer keys than it was sized for, and stays correct: `verify` passes, and RocksDB (when
-/// its tools are installed) finds every key, with the last value, through it.
+/// `build --sort` into one file sizes its filter at the end, by the distinct keys the merge kept (keys given
+/// twice count once; the hashes spill to --tmp-dir meanwhile, nothing is left there): the filter is correct,
+/// `verify` passes, and RocksDB (when its tools are installed) finds every key, with the last value, through it.
 #[test]
-fn build_sort_sizes_the_filter_by_its_records_and_duplicates_keep_it_correct() {
+fn build_sort_sizes_the_filter_by_its_distinct_keys_and_duplicates_keep_it_correct() {
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
     // 20 000 keys in a scrambled order, each given twice: 40 000 records, 20 000 distinct keys.
@@ -637,9 +637,9 @@ fn build_sort_sizes_the_filter_by_its_records_and_duplicates_keep_it_correct() {
         assert_eq!(prop(o, "rocksdb.num.filter_entries"), 20_000);
         let filter = prop(o, "rocksdb.filter.size");
         if extra.is_empty() {
-            // One full filter sized for 40 000 keys at 10 bits/key: 782 cache lines of 64 bytes, and 5 bytes of
-            // metadata (for the 20 000 keys alone: 25 053).
-            assert_eq!(filter, 782 * 64 + 5);
+            // One full filter sized for the 20 000 keys at 10 bits/key: 391 cache lines of 64 bytes, and 5 bytes
+            // of metadata (for the 40 000 records: 50 053).
+            assert_eq!(filter, 391 * 64 + 5);
         } else {
             // Partitions built from the keys that came (the count is not used).
             assert!(filter < 40_000, "{filter}");
@@ -909,8 +909,9 @@ fn exit_codes_and_kinds_are_the_same_everywhere() {
     assert!(help.contains("Exit status") && help.contains("130") && help.contains("UNSUPPORTED"), "{help}");
 }
 
-/// On glibc the tool runs with `MALLOC_ARENA_MAX=2` (it executes itself again with it, in the same process,
-/// unless the variable is set): its environment says so while it waits for input, and a value given is kept.
+/// On glibc the tool runs with `MALLOC_ARENA_MAX=2` and `MALLOC_MMAP_THRESHOLD_=1048576` (it executes itself
+/// again with them, in the same process, unless the first is set): its environment says so while it waits for
+/// input, and a value given is kept.
 #[cfg(all(target_os = "linux", target_env = "gnu"))]
 #[test]
 fn the_tool_limits_glibc_malloc_arenas() {
@@ -921,7 +922,7 @@ fn the_tool_limits_glibc_malloc_arenas() {
         let out = dir.path().join(format!("{want}.sst"));
         let mut cmd = Command::new(env!("CARGO_BIN_EXE_sstkit"));
         cmd.args(["build", "-q", "-", out.to_str().unwrap()]).stdin(Stdio::piped()).stdout(Stdio::null());
-        cmd.env_remove("MALLOC_ARENA_MAX");
+        cmd.env_remove("MALLOC_ARENA_MAX").env_remove("MALLOC_MMAP_THRESHOLD_");
         if let Some(v) = given {
             cmd.env("MALLOC_ARENA_MAX", v);
         }
@@ -939,6 +940,8 @@ fn the_tool_limits_glibc_malloc_arenas() {
         child.stdin.take().unwrap().write_all(b"a ==> 1\n").unwrap();
         assert!(child.wait().unwrap().success());
         assert!(seen.split('\0').any(|v| v == want), "{want} not in {seen:?}");
+        let threshold = seen.split('\0').any(|v| v == "MALLOC_MMAP_THRESHOLD_=1048576");
+        assert_eq!(threshold, given.is_none(), "{seen:?}");
         assert!(out.exists());
     }
 }

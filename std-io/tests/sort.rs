@@ -212,8 +212,13 @@ fn an_inverted_or_empty_range_deletion_is_an_error_when_added() {
 /// The writer of the sorted stream gets the point-op count as its key count: with keys given twice (and a
 /// range deletion, not counted) the filter is sized for more keys than arrive, and is still a correct filter
 /// holding every key. Options that write no filter, partition it or already carry a count are left alone.
+/// The writer of one sorted file ([`ExternalSort::writer_options`]) gets no key count: its filter hashes spill
+/// into the sort's `tmp_dir` while the merge runs (an unlinked file, open while it does), the filter is sized
+/// at the end for the distinct keys that came (duplicates dropped by the merge), holds every key and is byte
+/// for byte the table a writer keeping every hash in memory makes; nothing is left in the directory after.
+#[cfg(target_os = "linux")]
 #[test]
-fn the_writer_is_sized_by_the_point_ops_and_duplicates_keep_the_filter_correct() {
+fn one_sorted_file_spills_its_filter_hashes_into_the_sort_tmp_dir() {
     use sstkit::file_writer::FileWriter;
     use sstkit::writer::WriterOptions;
     use sstkit_core::filter::fast_bloom::FastLocalBloom;
@@ -230,42 +235,75 @@ fn the_writer_is_sized_by_the_point_ops_and_duplicates_keep_the_filter_correct()
     s.add(WriteOp::DeleteRange(b"zz".to_vec(), b"zzz".to_vec())).unwrap();
     assert!(s.runs() >= 2);
     assert_eq!(s.point_ops(), 20_000);
-    let base = WriterOptions::default().file_creation_time(Some(0));
+    let sort_dir = s.dir().to_path_buf();
+    let base = WriterOptions::default().file_creation_time(Some(0)).hash_spill_threshold(Some(8 * 1000));
     let opts = s.writer_options(base.clone());
-    assert_eq!(opts.table.expected_keys, Some(20_000));
-    for kept in [
-        base.clone().bloom_bits_per_key(0),
-        base.clone().index_type(IndexType::Partitioned).partition_filters(true),
-        base.clone().expected_keys(5),
-    ] {
-        assert_eq!(s.writer_options(kept.clone()), kept);
+    assert_eq!(opts.table.expected_keys, None);
+    assert_eq!(opts.hash_spill_dir.as_deref(), Some(tmp.path()));
+    // A directory given is kept; nothing else changes.
+    let mine = base.clone().hash_spill_dir(Some(sort_dir.clone()));
+    assert_eq!(s.writer_options(mine.clone()), mine);
+    for other in
+        [base.clone().bloom_bits_per_key(0), base.clone().index_type(IndexType::Partitioned).partition_filters(true)]
+    {
+        assert_eq!(s.writer_options(other.clone()).hash_spill_dir.as_deref(), Some(tmp.path()));
     }
-    let path = tmp.path().join("out.sst");
+    let (spilling, kept) = (tmp.path().join("spilling.sst"), tmp.path().join("kept.sst"));
     let rt = rt();
     rt.block_on(async {
-        let mut w = FileWriter::create(&path, opts).unwrap();
-        let stream = s.finish().await.unwrap();
-        let mut stream = std::pin::pin!(stream);
+        let mut w = FileWriter::create(&spilling, opts).unwrap();
+        let mut k = FileWriter::create(&kept, base.clone().hash_spill_threshold(None)).unwrap();
+        // Boxed, so that dropping it drops the merge.
+        let mut stream = Box::pin(s.finish().await.unwrap());
+        let mut n = 0;
         while let Some(op) = stream.try_next().await.unwrap() {
-            w.write(op).unwrap();
+            w.write(op.clone()).unwrap();
+            k.write(op).unwrap();
+            n += 1;
+            if n == 5_000 {
+                // Past the threshold: the spill file is open, unlinked, in tmp_dir (not in the runs' directory,
+                // which goes with the stream).
+                assert_eq!(open_deleted_files_in(tmp.path()), 1, "no spill file in {}", tmp.path().display());
+                assert_eq!(open_deleted_files_in(&sort_dir), 0);
+            }
         }
+        assert!(n > 5_000);
+        drop(stream);
+        // The merge is over and its directory gone; the writer finishes from its still open spill file.
+        assert!(!sort_dir.exists());
         w.close().unwrap();
+        k.close().unwrap();
     });
-    let bytes = std::fs::read(&path).unwrap();
+    assert_eq!(open_deleted_files_in(tmp.path()), 0, "the spill file is closed");
+    let bytes = std::fs::read(&spilling).unwrap();
+    assert!(bytes == std::fs::read(&kept).unwrap(), "spilling changed the table");
     let t = Table::open(&bytes).unwrap();
     let p = t.properties();
     assert_eq!(p.num_entries, Some(10_000 + 1));
     assert_eq!(p.num_filter_entries, Some(10_000));
-    // Sized for 20 000 keys (the bits, 5 bytes of metadata), not for the 10 000 that came.
+    // Sized for the 10 000 keys that came (the bits, 5 bytes of metadata).
     let bloom = FastLocalBloom::with_millibits(10_000).unwrap();
-    assert_eq!(p.filter_size, Some(bloom.bits_len(20_000) as u64 + 5));
+    assert_eq!(p.filter_size, Some(bloom.bits_len(10_000) as u64 + 5));
     for i in 0..10_000u32 {
         assert!(t.may_contain(&key(i)), "key {i} missed by the filter");
     }
-    // A filter sized for twice the keys: well under the 1% false positives of 10 bits/key.
     let fp = (10_000..110_000u32).filter(|&i| t.may_contain(&key(i))).count();
-    assert!(fp < 1000, "{fp} false positives in 100000");
-    assert_eq!(std::fs::read_dir(tmp.path()).unwrap().count(), 1, "only the output is left");
+    assert!(fp < 2000, "{fp} false positives in 100000");
+    let mut left: Vec<_> = std::fs::read_dir(tmp.path()).unwrap().map(|e| e.unwrap().file_name()).collect();
+    left.sort();
+    assert_eq!(left, ["kept.sst", "spilling.sst"], "only the outputs are left");
+}
+
+/// This process's open files that were unlinked from `dir` (Linux: `/proc/self/fd` links end in ` (deleted)`).
+#[cfg(target_os = "linux")]
+fn open_deleted_files_in(dir: &std::path::Path) -> usize {
+    let prefix = format!("{}/", dir.display());
+    std::fs::read_dir("/proc/self/fd")
+        .unwrap()
+        .filter_map(|e| std::fs::read_link(e.ok()?.path()).ok())
+        .map(|l| l.to_string_lossy().into_owned())
+        .filter(|l| l.starts_with(&prefix) && l.ends_with(" (deleted)"))
+        .count()
 }
 
 /// Rolled files cut from a sorted stream get a key count each ([`ExternalSort::rolling_keys`]): each file's
@@ -353,11 +391,22 @@ fn the_merge_readers_get_what_the_writer_leaves() {
     assert_eq!(s.merge_readers(), 2 * runs * ((1 << 20) / (2 * runs)).max(MIN_CHUNK));
     s.reserve(4 << 20);
     assert_eq!(s.merge_readers(), 2 * runs * MIN_CHUNK);
+    // 100 000 keys: 125 000 bytes of filter bits, ~2 700 index records (~52 000 bytes), grown by half.
     let opts = s.writer_options(WriterOptions::default());
     let one = s.writer_workspace(&opts, None);
-    // 100 000 keys: 125 000 bytes of filter bits and ~2 700 index records, grown by half.
-    assert!((190_000..400_000).contains(&one), "{one}");
+    // Below the default spill threshold every 8-byte hash stays while merging; the bits come at the end.
+    assert!((1_200_000..1_400_000).contains(&one.merging), "{one:?}");
+    assert!((250_000..330_000).contains(&one.finishing), "{one:?}");
+    // With a lower threshold, only the records and the threshold's hashes while merging.
+    let spilled = s.writer_workspace(&opts.clone().hash_spill_threshold(Some(64 << 10)), None);
+    assert!((150_000..250_000).contains(&spilled.merging), "{spilled:?}");
+    assert_eq!(spilled.finishing, one.finishing);
+    // A key count keeps the bits through the merge, and next to the index block at the end.
+    let sized = s.writer_workspace(&opts.clone().expected_keys(100_000), None);
+    assert!(sized.merging >= one.finishing && sized.finishing > sized.merging, "{sized:?}");
     let rolled = s.writer_workspace(&WriterOptions::default(), Some(1 << 20));
-    assert!(rolled < one / 5, "{rolled} against {one}");
-    assert!(s.writer_workspace(&WriterOptions::default().bloom_bits_per_key(0), None) < one / 2);
+    assert_eq!(rolled.merging, rolled.finishing);
+    assert!(rolled.finishing < sized.finishing / 5, "{rolled:?} against {sized:?}");
+    let unfiltered = s.writer_workspace(&opts.bloom_bits_per_key(0), None);
+    assert!(unfiltered.merging < spilled.merging && unfiltered.finishing < one.finishing, "{unfiltered:?}");
 }

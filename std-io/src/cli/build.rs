@@ -393,7 +393,7 @@ fn open_input(input: &str) -> Result<(Box<dyn Read + Send>, Option<u64>)> {
 }
 
 pub(crate) async fn build(args: BuildArgs, ui: Ui) -> Result<i32> {
-    let opts = args.table.writer_options()?;
+    let mut opts = args.table.writer_options()?;
     if args.resume && args.input == "-" {
         return Err(Error::Invalid(
             "--resume re-reads the input from the start: give an input file, not standard input".into(),
@@ -411,11 +411,15 @@ pub(crate) async fn build(args: BuildArgs, ui: Ui) -> Result<i32> {
             return Err(e);
         }
     };
+    if let Some(s) = &sorter {
+        // Filter hashes spill into --tmp-dir (an unlinked file), rolled files' too.
+        opts = s.writer_options(opts);
+    }
     // The parser thread owns the sorter, and may be left running on an interrupt: remove its files here too.
     let sort_dir = TempFiles(sorter.as_ref().map(|s| s.dir().to_path_buf()));
     let manifest = Manifest { input_id: input_id(&args, format)?, resume: args.resume, output: &args.output };
     let mut out = if sorter.is_some() && !matches!(plan, Plan::Rolling(..)) {
-        // One sorted file: opened once the sort knows how many keys it holds (see `Output`).
+        // One sorted file: opened once the merge starts, with the options the sort gives (see `Output`).
         Output { sink: None, later: Some((plan, opts)) }
     } else {
         match open_sink(&args.table, plan, opts, Some(manifest)).await {
@@ -522,10 +526,9 @@ pub(crate) async fn open_sink(
     })
 }
 
-/// The writer of a build: opened up front, or, sorting into one file, when the first sorted batch comes. The
-/// sort then knows how many point ops it holds and gives the writer that key count
-/// ([`ExternalSort::writer_options`]): the filter bits are set as keys arrive instead of 8 bytes of hash per key
-/// being kept until the file is finished.
+/// The writer of a build: opened up front, or, sorting into one file, when the first sorted batch comes, with
+/// the options the sort gives ([`ExternalSort::writer_options`]: filter hashes spill into its directory, the
+/// filter's bits come when the file is finished, after the merge) and its memory charged to --memory.
 pub(crate) struct Output {
     sink: Option<Sink>,
     /// The plan and options of a writer not opened yet.
@@ -673,10 +676,13 @@ impl Sized {
                 (Sized::Rolling { keys: s.rolling_keys(target), opts, target }, w, up, Some(target))
             }
         };
-        let reserved = workspace + uploads + batches;
+        let reserved = workspace.merging + uploads + batches;
         s.reserve(reserved);
         let budget = s.options().memory as u64;
-        if reserved + s.merge_readers() > budget {
+        // One file is finished after the merge, its readers and batches freed.
+        let merging = reserved + s.merge_readers();
+        let finishing = workspace.finishing + uploads;
+        if merging.max(finishing) > budget {
             let mib = |n: u64| n.div_ceil(1 << 20);
             let hint = match target {
                 None => "use --target-size to cut the output into files whose filter and index fit",
@@ -684,14 +690,15 @@ impl Sized {
             };
             eprintln!(
                 "sstkit: warning: --memory {} MiB does not hold the merge: the output file's filter and index take \
-                 ~{} MiB until it is finished, the batches and uploads {} MiB, the reads of {} runs {} MiB; \
-                 peak memory will be ~{} MiB; {hint}, or give more --memory",
+                 ~{} MiB while merging and ~{} MiB when it is finished, the batches and uploads {} MiB, the reads \
+                 of {} runs {} MiB; peak memory will be ~{} MiB; {hint}, or give more --memory",
                 mib(budget),
-                mib(workspace),
+                mib(workspace.merging),
+                mib(workspace.finishing),
                 mib(uploads + batches),
                 s.runs(),
                 mib(s.merge_readers()),
-                mib(reserved + s.merge_readers()) + RUNTIME_MIB
+                mib(merging.max(finishing)) + RUNTIME_MIB
             );
         }
         sized

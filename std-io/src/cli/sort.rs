@@ -27,12 +27,13 @@ pub(crate) struct SortArgs {
     #[arg(long)]
     pub(crate) sort: bool,
     /// Memory for the sort (K, M, G suffixes; at least 1M). Sorting, it is the buffer of records. Merging, it
-    /// is shared: the output writer's workspace (its filter and index, held until a file is finished: ~1.25
-    /// bytes per key and ~22 per data block, per file with --target-size), the batches in flight and upload
-    /// buffers are charged first, the reads of the sorted runs get the rest. Not covered: the program, its
-    /// runtime and the allocator's slack (glibc is limited to two heaps): 10 GiB at 256M with --target-size
-    /// 256M peaks at 256 MiB (see BENCHMARKS.md). One output file whose filter and index do not fit (~3% of a
-    /// large input: 366 MiB peak for 10 GiB) is said when the merge starts: use --target-size.
+    /// is shared: the output writer's workspace (its index, ~22 bytes per data block, and 4 MiB of filter hashes,
+    /// the rest spilled to --tmp-dir; with --target-size each file's filter too, ~1.25 bytes per key), the
+    /// batches in flight and upload buffers are charged first, the reads of the sorted runs get the rest. One
+    /// output file's filter is built at its end, after the merge: its bits, index records and index block
+    /// (~3% of a large input) must fit on their own. Not covered: the program, its runtime and the allocator's
+    /// slack (glibc is limited to two heaps; see BENCHMARKS.md). A budget too small is said when the merge
+    /// starts, with the peak to expect.
     #[arg(long, value_parser = parse_memory, default_value = "256M", requires = "sort")]
     memory: usize,
     /// Directory for the sort's temporary files (default: $TMPDIR or /tmp); they are removed on success, on
