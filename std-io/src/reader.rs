@@ -55,9 +55,9 @@ pub struct ReadOptions {
     pub cache: Option<BlockCache>,
     /// Most bytes of contiguous data blocks one scan GET fetches (default 4 MiB).
     pub scan_chunk: u64,
-    /// Scan GETs kept in flight ahead of the consumer (default 2); as many finished runs may wait, decoded,
-    /// while the consumer works through the current one (so a scan holds up to `2 × scan_read_ahead + 1`
-    /// runs of [`scan_chunk`](Self::scan_chunk) bytes).
+    /// Scan GETs kept in flight ahead of the consumer (default 2); as many fetched runs may wait (their blocks
+    /// are decoded one at a time as the consumer reaches them) while the consumer works through the current one
+    /// (so a scan holds up to `2 × scan_read_ahead + 1` runs of [`scan_chunk`](Self::scan_chunk) bytes).
     pub scan_read_ahead: usize,
     /// For a local file ([`SstReader::open_file`]): reads of up to this many bytes run on the calling task,
     /// larger ones (scans) on tokio's blocking pool so a slow disk does not stall the runtime's workers
