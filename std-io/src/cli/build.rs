@@ -527,7 +527,7 @@ pub(crate) async fn open_sink(
 }
 
 /// The writer of a build: opened up front, or, sorting into one file, when the first sorted batch comes, with
-/// the options the sort gives ([`ExternalSort::writer_options`]: filter hashes spill into its directory, the
+/// the options the sort gives ([`ExternalSort::writer_options`]: filter hashes spill into --tmp-dir, the
 /// filter's bits come when the file is finished, after the merge) and its memory charged to --memory.
 pub(crate) struct Output {
     sink: Option<Sink>,
